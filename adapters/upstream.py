@@ -1,0 +1,307 @@
+"""The one place where an upstream HTTP answer becomes a value or an exception.
+
+Both API clients (ACME, Ticketmaster) send every request through :class:`Upstream`, which:
+
+* sends it on the client's single shared ``httpx.AsyncClient``;
+* maps transport failures and error statuses onto the tree in ``bot.errors``
+  (``raise ... from exc`` here and nowhere else);
+* retries within a time budget, with exponential backoff and jitter (stamina), honouring a
+  429's ``Retry-After``; *what* may be retried depends on the call's :class:`Retry` mode, so a
+  request that is not idempotent is never sent twice by accident;
+* validates the body with pydantic, so a surprise in the payload is a ``MalformedResponse``
+  rather than a ``KeyError`` three layers up;
+* logs one line per attempt with the URL's secrets redacted, and records latency metrics.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import stamina
+import structlog
+from pydantic import TypeAdapter, ValidationError
+
+from bot.errors import (
+    AuthError,
+    BadRequest,
+    DuplicateRequest,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TransportError,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamRefused,
+    UpstreamTimeout,
+)
+from bot.metrics import UPSTREAM_ERRORS, UPSTREAM_LATENCY, UPSTREAM_RETRIES
+
+T = TypeVar("T")
+log = structlog.get_logger("usher.upstream")
+
+SECRET_QUERY_PARAMS = frozenset({"apikey", "api_key", "key", "token", "order_token"})
+REDACTED = "***"
+
+
+class Retry(enum.Enum):
+    """How far a call may be repeated after a failure."""
+
+    #: Safe to repeat: GET/PUT/DELETE, and a checkout that reuses its request uuid.
+    IDEMPOTENT = "idempotent"
+    #: Repeat only when the server surely did nothing: connect failures and 429s.
+    IF_NOT_PROCESSED = "if_not_processed"
+    #: Never repeat.
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The retry budget of one logical call (all its attempts together)."""
+
+    attempts: int = 4
+    budget_seconds: float = 8.0
+    wait_initial: float = 0.2
+    wait_max: float = 2.0
+    wait_jitter: float = 0.3
+    #: The longest ``Retry-After`` we are prepared to wait inside one call.
+    max_retry_after: float = 5.0
+
+
+def redact_url(url: httpx.URL | str) -> str:
+    """The URL with secret query parameters (Ticketmaster's ``apikey``...) replaced by ***."""
+    parsed = httpx.URL(str(url))
+    if not parsed.query:
+        return str(parsed)
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        (name, REDACTED if name.lower() in SECRET_QUERY_PARAMS else value)
+        for name, value in parsed.params.multi_items()
+    ]
+    return str(parsed.copy_with(query=None).copy_merge_params(params)).replace("%2A", "*")
+
+
+def parse_retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or TM's expiry header."""
+    raw = response.headers.get("retry-after")
+    if raw:
+        raw = raw.strip()
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - time.time())
+    expiry = response.headers.get("ratelimit-expiry")
+    if expiry and expiry.isdigit():
+        return max(0.0, int(expiry) / 1000 - time.time())
+    return None
+
+
+def _error_details(response: httpx.Response) -> tuple[str | None, str]:
+    """(code, message) from ACME's ``{code, message, type}`` or TM's ``{"error": {...}}``."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, response.reason_phrase or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        nested = body.get("error")
+        inner: dict[str, Any] = nested if isinstance(nested, dict) else body
+        code = inner.get("code")
+        message = inner.get("message") or inner.get("error") or inner.get("type")
+        return (str(code) if code is not None else None), str(message or response.reason_phrase)
+    return None, response.reason_phrase or f"HTTP {response.status_code}"
+
+
+def error_for_status(response: httpx.Response, *, service: str, endpoint: str) -> UpstreamRefused:
+    """Map one error response onto the exception tree (the single mapping point)."""
+    status = response.status_code
+    code, message = _error_details(response)
+    text = f"{service} {endpoint}: HTTP {status}: {message}"
+    kwargs: dict[str, Any] = {"service": service, "endpoint": endpoint, "status": status}
+    if status in (401, 403):
+        return AuthError(text, code=code, **kwargs)
+    if status == 404:
+        return NotFound(text, code=code, **kwargs)
+    if status == 409:
+        return DuplicateRequest(text, code=code, **kwargs)
+    if status == 429:
+        return RateLimited(text, code=code, retry_after=parse_retry_after(response), **kwargs)
+    if status >= 500:
+        return ServerError(text, code=code, **kwargs)
+    return BadRequest(text, code=code, **kwargs)
+
+
+class Upstream:
+    """Sends requests for one upstream service and turns answers into values or exceptions."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        service: str,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.client = client
+        self.service = service
+        self.policy = policy or RetryPolicy()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        retry: Retry,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        accept: frozenset[int] = frozenset(),
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx response (or one whose status is in ``accept``)."""
+        policy = self.policy
+        response: httpx.Response | None = None
+        attempt = 0
+        for attempt_ctx in stamina.retry_context(
+            on=self._backoff_hook(retry),
+            attempts=policy.attempts if retry is not Retry.NEVER else 1,
+            timeout=policy.budget_seconds,
+            wait_initial=policy.wait_initial,
+            wait_max=policy.wait_max,
+            wait_jitter=policy.wait_jitter,
+        ):
+            with attempt_ctx:
+                attempt += 1
+                if attempt > 1:
+                    UPSTREAM_RETRIES.labels(self.service, endpoint).inc()
+                response = await self._attempt(
+                    method,
+                    url,
+                    endpoint=endpoint,
+                    params=params,
+                    json_body=json_body,
+                    headers=headers,
+                    accept=accept,
+                )
+        assert response is not None
+        return response
+
+    async def send_json(
+        self,
+        method: str,
+        url: str,
+        model: type[T] | TypeAdapter[T],
+        *,
+        endpoint: str,
+        retry: Retry,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> T:
+        """Send, then validate the JSON body as ``model``."""
+        response = await self.send(
+            method,
+            url,
+            endpoint=endpoint,
+            retry=retry,
+            params=params,
+            json_body=json_body,
+            headers=headers,
+        )
+        return self.parse(response, model, endpoint=endpoint)
+
+    def parse(
+        self, response: httpx.Response, model: type[T] | TypeAdapter[T], *, endpoint: str
+    ) -> T:
+        """Validate a response body; any surprise becomes ``MalformedResponse``."""
+        adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
+        try:
+            return adapter.validate_json(response.content)
+        except ValidationError as exc:
+            UPSTREAM_ERRORS.labels(self.service, endpoint, "malformed").inc()
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise MalformedResponse(
+                f"{self.service} {endpoint}: unexpected body at {where}: {first['msg']}",
+                service=self.service,
+                endpoint=endpoint,
+            ) from exc
+
+    def _backoff_hook(self, retry: Retry) -> Any:
+        max_wait = self.policy.max_retry_after
+
+        def hook(exc: Exception) -> bool | float:
+            if retry is Retry.NEVER or not isinstance(exc, UpstreamError):
+                return False
+            if isinstance(exc, RateLimited):
+                if exc.retry_after is None:
+                    return True
+                return exc.retry_after if exc.retry_after <= max_wait else False
+            if retry is Retry.IF_NOT_PROCESSED:
+                return isinstance(exc, UpstreamConnectError) and not exc.request_sent
+            return isinstance(exc, TransportError | ServerError)
+
+        return hook
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        params: dict[str, Any] | None,
+        json_body: Any,
+        headers: dict[str, str] | None,
+        accept: frozenset[int],
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        where = {"service": self.service, "endpoint": endpoint}
+        try:
+            request = self.client.build_request(
+                method, url, params=params, json=json_body, headers=headers
+            )
+            response = await self.client.send(request)
+        except httpx.TimeoutException as exc:
+            self._failed(endpoint, "timeout", started, method, url)
+            raise UpstreamTimeout(f"{self.service} {endpoint}: timed out", **where) from exc
+        except httpx.TransportError as exc:
+            self._failed(endpoint, "connect", started, method, url)
+            # A failure to connect means the request never left: safe to send again.
+            raise UpstreamConnectError(
+                f"{self.service} {endpoint}: connection failed",
+                request_sent=not isinstance(exc, httpx.ConnectError),
+                **where,
+            ) from exc
+        elapsed = time.perf_counter() - started
+        UPSTREAM_LATENCY.labels(self.service, endpoint).observe(elapsed)
+        log.debug(
+            "upstream_call",
+            service=self.service,
+            endpoint=endpoint,
+            method=method,
+            url=redact_url(request.url),
+            status=response.status_code,
+            ms=round(elapsed * 1000, 1),
+        )
+        if response.is_success or response.status_code in accept:
+            return response
+        error = error_for_status(response, service=self.service, endpoint=endpoint)
+        UPSTREAM_ERRORS.labels(self.service, endpoint, str(response.status_code)).inc()
+        raise error
+
+    def _failed(self, endpoint: str, kind: str, started: float, method: str, url: str) -> None:
+        UPSTREAM_ERRORS.labels(self.service, endpoint, kind).inc()
+        log.warning(
+            "upstream_failed",
+            service=self.service,
+            endpoint=endpoint,
+            method=method,
+            url=redact_url(url),
+            kind=kind,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )

@@ -1,0 +1,36 @@
+"""Prometheus metrics, defined once so every module counts into the same series.
+
+``GET /metrics`` exposes the default registry. Labels are low-cardinality on purpose: service
+and endpoint *names* (never URLs with ids), intents, outcomes.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+UPSTREAM_LATENCY = Histogram(
+    "usher_upstream_seconds",
+    "Time of one upstream HTTP attempt.",
+    ["service", "endpoint"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+UPSTREAM_ERRORS = Counter(
+    "usher_upstream_errors_total",
+    "Upstream attempts that failed, by kind of failure.",
+    ["service", "endpoint", "kind"],
+)
+UPSTREAM_RETRIES = Counter(
+    "usher_upstream_retries_total",
+    "Upstream attempts that were retried.",
+    ["service", "endpoint"],
+)
+TURNS = Counter("usher_turns_total", "Conversation turns handled.", ["channel", "outcome"])
+INTENTS = Counter("usher_intents_total", "Intents recognised.", ["intent"])
+TURN_LATENCY = Histogram(
+    "usher_turn_seconds",
+    "Time of one conversation turn, lock to reply.",
+    ["channel"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+CACHE = Counter("usher_cache_total", "Cache lookups.", ["cache", "result"])
+QUEUE_DEPTH = Gauge("usher_queue_depth", "Jobs waiting in a queue.", ["queue"])

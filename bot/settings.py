@@ -1,0 +1,169 @@
+"""Settings: every ``USHER_*`` environment variable, validated once at start-up.
+
+Why pydantic-settings: it reads the environment (and an optional ``.env``), converts types and
+reports every problem with the field name, which we turn into one line naming the variable so
+an operator sees at once what to fix. ``config/usher.example.env`` documents each variable.
+
+"Sandbox mode" means no ACME base URL is configured: the built-in simulators serve ACME and
+Ticketmaster, one-time-code mail may be shown in the console, and a random secret key is fine.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+ENV_PREFIX = "USHER_"
+DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _split_ids(value: Any) -> Any:
+    """Accept ``U1,U2`` (as written in an env file) as well as a list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """The public configuration contract from design.md (change it only on purpose)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=None,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    redis_url: str | None = None
+
+    acme_base_url: AnyHttpUrl | None = None
+    acme_api_key: SecretStr | None = None
+    acme_tenant_id: int | None = Field(default=None, gt=0)
+    acme_pub_api_key: SecretStr | None = None
+
+    tm_base_url: AnyHttpUrl | None = None
+    tm_api_key: SecretStr | None = None
+    tm_preprod: bool = False
+
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: AnyHttpUrl | None = None
+    telegram_bot_username: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: AnyHttpUrl | None = None
+    slack_agents: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    slack_marketers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    smtp_url: str | None = None
+    mail_from: str = "Usher <tickets@usher.invalid>"
+
+    public_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8000")
+    secret_key: SecretStr | None = None
+    secure_entry_sdk_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SDK_URL)
+
+    _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must look like smtp://host:port")
+        return value
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _strip_at(cls, value: str | None) -> str | None:
+        return value.lstrip("@") if value else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.acme_base_url is not None:
+            if self.acme_api_key is None:
+                raise _missing("acme_api_key", "needed when USHER_ACME_BASE_URL is set")
+            if self.acme_tenant_id is None:
+                raise _missing("acme_tenant_id", "needed when USHER_ACME_BASE_URL is set")
+            if self.secret_key is None:
+                raise _missing("secret_key", "required outside the sandbox")
+            if self.smtp_url is None:
+                raise _missing("smtp_url", "required outside the sandbox (one-time codes)")
+        if self.tm_base_url is not None and self.tm_api_key is None:
+            raise _missing("tm_api_key", "needed when USHER_TM_BASE_URL is set")
+        if self.secret_key is not None and (
+            len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH
+        ):
+            raise _missing("secret_key", f"must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        return self
+
+    @property
+    def acme_sandbox(self) -> bool:
+        """True when ACME is the built-in simulator."""
+        return self.acme_base_url is None
+
+    @property
+    def tm_sandbox(self) -> bool:
+        """True when Ticketmaster is the built-in simulator."""
+        return self.tm_base_url is None
+
+    def signing_key(self) -> bytes:
+        """The key that signs links and page sessions (random per start in the sandbox)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return _SANDBOX_SECRET
+
+
+_SANDBOX_SECRET = secrets.token_bytes(32)
+
+
+class _SettingProblem(ValueError):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(problem)
+        self.field = field
+
+
+def _missing(field: str, problem: str) -> _SettingProblem:
+    return _SettingProblem(field, problem)
+
+
+def env_name(field: str) -> str:
+    """``acme_api_key`` -> ``USHER_ACME_API_KEY``."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; on any problem raise ConfigError with one line naming a variable."""
+    try:
+        return Settings(**overrides)
+    except _SettingProblem as exc:
+        raise ConfigError(f"{env_name(exc.field)}: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        ctx_error = (first.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _SettingProblem):
+            raise ConfigError(f"{env_name(ctx_error.field)}: {ctx_error}") from None
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{env_name(field)}: {message}") from None

@@ -1,0 +1,38 @@
+"""Fixtures shared by the whole suite: real Redis, loopback servers, offline HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as redis_asyncio
+import redis.exceptions as redis_exceptions
+import stamina
+
+TEST_REDIS_URL = os.environ.get("USHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries() -> None:
+    """Backoff waits are real in production and zero in tests (attempt counts stay real)."""
+    stamina.set_testing(True, attempts=4, cap=True)
+
+
+@pytest.fixture
+async def real_redis() -> AsyncIterator[redis_asyncio.Redis]:
+    """The real Redis server (database 15, flushed). In CI a missing server fails the test."""
+    client: redis_asyncio.Redis = redis_asyncio.from_url(TEST_REDIS_URL)
+    try:
+        await client.ping()
+    except (redis_exceptions.ConnectionError, OSError) as exc:
+        await client.aclose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI and not reachable at {TEST_REDIS_URL}: {exc}")
+        pytest.skip(f"no Redis at {TEST_REDIS_URL}")
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
