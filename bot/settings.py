@@ -46,6 +46,7 @@ class Settings(BaseSettings):
         extra="ignore",
         frozen=True,
         hide_input_in_errors=True,
+        env_ignore_empty=True,
     )
 
     redis_url: str | None = None

@@ -1,0 +1,105 @@
+"""Redis: the only shared state of Usher, every key under one prefix.
+
+Any number of processes can serve because everything they must agree on lives here:
+conversation state, per-fan locks, one-time codes, de-duplication keys, cached SafeTix tokens,
+purchase links, the audit stream and job queues. The prefix keeps Usher's keys apart from
+anything else in the same Redis (and lets tests run side by side on one server).
+
+When ``USHER_REDIS_URL`` is unset an embedded in-memory Redis (fakeredis, with Lua so locks
+work) stands in, so ``usher demo`` needs nothing installed; it is private to one process,
+which :func:`connect` reports so the operator is told at start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import fakeredis
+import redis.asyncio as redis_asyncio
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
+
+from bot.errors import UsherError
+
+DEFAULT_PREFIX = "usher:"
+
+
+class LockBusy(UsherError):
+    """Another process holds the lock and did not release it in time."""
+
+
+class Store:
+    """A thin, typed layer over ``redis.asyncio`` that owns the key namespace."""
+
+    def __init__(self, redis: redis_asyncio.Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.embedded = isinstance(redis, fakeredis.FakeAsyncRedis)
+
+    def key(self, *parts: str | int) -> str:
+        """``usher:`` + the parts joined by ``:`` (the one place key names are built)."""
+        return self.prefix + ":".join(str(part) for part in parts)
+
+    async def get_json(self, key: str) -> Any:
+        """The JSON value at ``key``, or None when absent."""
+        raw = await self.redis.get(key)
+        return None if raw is None else json.loads(raw)
+
+    async def set_json(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        """Store ``value`` as JSON, expiring after ``ttl`` seconds when given."""
+        px = int(ttl * 1000) if ttl is not None else None
+        await self.redis.set(key, json.dumps(value, separators=(",", ":")), px=px)
+
+    async def claim(self, key: str, *, ttl: float) -> bool:
+        """Atomically take ``key`` for ``ttl`` seconds; False when someone already holds it.
+
+        The building block of de-duplication (first delivery of an event wins) and of
+        "exactly once" scheduled work.
+        """
+        return bool(await self.redis.set(key, b"1", nx=True, px=int(ttl * 1000)))
+
+    async def release(self, key: str) -> None:
+        """Give up a claim (e.g. when the work it guarded failed and must be retried)."""
+        await self.redis.delete(key)
+
+    @asynccontextmanager
+    async def locked(
+        self, name: str, *, timeout: float = 30.0, wait: float = 10.0
+    ) -> AsyncIterator[None]:
+        """Hold the Redis lock ``name`` across processes; raise LockBusy after ``wait`` s.
+
+        ``timeout`` bounds how long a crashed holder can block others.
+        """
+        lock = cast(
+            Lock,
+            self.redis.lock(self.key("lock", name), timeout=timeout, blocking_timeout=wait),
+        )
+        if not await lock.acquire():
+            raise LockBusy(f"lock {name} is busy")
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:
+                # It expired while we worked; someone else may hold it now. Nothing to undo.
+                pass
+
+    async def ping(self) -> bool:
+        """True when Redis answers."""
+        return bool(await self.redis.ping())
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.redis.aclose()
+
+
+def connect(url: str | None, *, prefix: str = DEFAULT_PREFIX) -> Store:
+    """A Store on ``url``, or on an embedded in-memory Redis when ``url`` is None."""
+    if url is None:
+        return Store(fakeredis.FakeAsyncRedis(), prefix=prefix)
+    client: redis_asyncio.Redis = redis_asyncio.from_url(url)
+    return Store(client, prefix=prefix)
