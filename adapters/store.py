@@ -13,22 +13,26 @@ which :func:`connect` reports so the operator is told at start.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, cast
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager, suppress
+from typing import Any, TypeVar
 
 import fakeredis
 import redis.asyncio as redis_asyncio
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from bot.errors import UsherError
+from bot.errors import Busy
 
 DEFAULT_PREFIX = "usher:"
+T = TypeVar("T")
 
 
-class LockBusy(UsherError):
-    """Another process holds the lock and did not release it in time."""
+async def awaited(value: Awaitable[T] | T) -> T:
+    """redis-py types async commands as ``Awaitable[X] | X``; this settles it for mypy."""
+    if isinstance(value, Awaitable):
+        return await value
+    return value
 
 
 class Store:
@@ -67,26 +71,21 @@ class Store:
 
     @asynccontextmanager
     async def locked(
-        self, name: str, *, timeout: float = 30.0, wait: float = 10.0
+        self, name: str, *, lease: float = 30.0, wait: float = 10.0
     ) -> AsyncIterator[None]:
-        """Hold the Redis lock ``name`` across processes; raise LockBusy after ``wait`` s.
+        """Hold the Redis lock ``name`` across processes; raise Busy after ``wait`` s.
 
-        ``timeout`` bounds how long a crashed holder can block others.
+        ``lease`` bounds how long a crashed holder can block others.
         """
-        lock = cast(
-            Lock,
-            self.redis.lock(self.key("lock", name), timeout=timeout, blocking_timeout=wait),
-        )
+        lock: Lock = self.redis.lock(self.key("lock", name), timeout=lease, blocking_timeout=wait)
         if not await lock.acquire():
-            raise LockBusy(f"lock {name} is busy")
+            raise Busy(f"lock {name} is busy")
         try:
             yield
         finally:
-            try:
+            # LockError: it expired while we worked and someone else may hold it now.
+            with suppress(LockError):
                 await lock.release()
-            except LockError:
-                # It expired while we worked; someone else may hold it now. Nothing to undo.
-                pass
 
     async def ping(self) -> bool:
         """True when Redis answers."""
@@ -101,5 +100,5 @@ def connect(url: str | None, *, prefix: str = DEFAULT_PREFIX) -> Store:
     """A Store on ``url``, or on an embedded in-memory Redis when ``url`` is None."""
     if url is None:
         return Store(fakeredis.FakeAsyncRedis(), prefix=prefix)
-    client: redis_asyncio.Redis = redis_asyncio.from_url(url)
+    client = redis_asyncio.Redis.from_url(url)
     return Store(client, prefix=prefix)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import enum
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -86,6 +87,31 @@ def redact_url(url: httpx.URL | str) -> str:
     return str(parsed.copy_with(query=None).copy_merge_params(params)).replace("%2A", "*")
 
 
+class _RedactHttpxLog(logging.Filter):
+    """httpx logs each request itself (``HTTP Request: GET <url> ...``, INFO) with the whole
+    query string; rewrite that URL so a key in the query (Ticketmaster's ``apikey``, an
+    ``order_token``) never reaches a log line whatever the log level is set to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, httpx.URL) for arg in record.args
+        ):
+            record.args = tuple(
+                redact_url(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+_HTTPX_LOG_FILTER = _RedactHttpxLog()
+
+
+def redact_httpx_logs() -> None:
+    """Install the redacting filter on httpx's logger (idempotent; done by every Upstream)."""
+    logger = logging.getLogger("httpx")
+    if _HTTPX_LOG_FILTER not in logger.filters:
+        logger.addFilter(_HTTPX_LOG_FILTER)
+
+
 def parse_retry_after(response: httpx.Response) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or TM's expiry header."""
     raw = response.headers.get("retry-after")
@@ -150,6 +176,7 @@ class Upstream:
         self.client = client
         self.service = service
         self.policy = policy or RetryPolicy()
+        redact_httpx_logs()
 
     async def send(
         self,

@@ -22,7 +22,8 @@ server answered, just not in the documented shape.
     │   └── StillProcessing          a 202 polling job did not finish within the budget
     └── BotError                     the conversation could not go on (has a fan-facing key)
         ├── NotAllowed                   the fan may not see this (reads like "not found")
-        └── InvalidInput                 bad input from a fan or a webhook, nothing changed
+        ├── InvalidInput                 bad input from a fan or a webhook, nothing changed
+        └── Busy                         another turn of the same fan holds its lock
 
 Every upstream exception is raised in exactly one place, ``adapters.upstream``, with
 ``raise ... from exc`` so the original cause is kept for the logs.
@@ -148,3 +149,9 @@ class InvalidInput(BotError):
     """The input was malformed or too large; nothing was changed."""
 
     message_key = "invalid_input"
+
+
+class Busy(BotError):
+    """Another process is still handling this fan's previous turn (its lock is held)."""
+
+    message_key = "busy"

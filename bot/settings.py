@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AnyHttpUrl,
@@ -78,6 +79,8 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8000")
     secret_key: SecretStr | None = None
     secure_entry_sdk_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SDK_URL)
+    #: IANA zone of the venue; event times are shown to fans in it.
+    timezone: str = "UTC"
 
     _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
 
@@ -94,6 +97,19 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("smtp://", "smtps://")):
             raise ValueError("must look like smtp://host:port")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as America/New_York") from None
+        return value
+
+    def zone(self) -> ZoneInfo:
+        """The venue's time zone."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("telegram_bot_username")
     @classmethod

@@ -9,6 +9,7 @@ test can say "the next two secure-render calls answer 503" and then see the reco
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -119,7 +120,8 @@ class FaultMiddleware:
         if rule.latency:
             await asyncio.sleep(rule.latency)
         if rule.hang:
-            await asyncio.sleep(HANG_SECONDS)
+            await _hang_until_disconnect(receive)
+            return
         if rule.garbage:
             await Response("<html>oops</html>", 200, media_type="application/json")(
                 scope, receive, send
@@ -133,6 +135,18 @@ class FaultMiddleware:
             await JSONResponse(body, rule.status, headers=headers)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+async def _hang_until_disconnect(receive: Receive) -> None:
+    """Never answer, like a stuck server; stop once the client gives up and disconnects, so
+    the request does not outlive the test that caused it (a server shuts down at once)."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(disconnected(), HANG_SECONDS)
 
 
 def control_routes(faults: Faults) -> list[Route]:

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 import redis.asyncio as redis_asyncio
 
-from adapters.store import LockBusy, Store, connect
+from adapters.store import Store, connect
+from bot.errors import Busy
 from tests.conftest import TEST_REDIS_URL
 
 
@@ -52,7 +53,7 @@ async def test_lock_serialises_holders(store: Store) -> None:
     order: list[str] = []
 
     async def turn(name: str) -> None:
-        async with store.locked("fan:u1", timeout=5, wait=5):
+        async with store.locked("fan:u1", lease=5, wait=5):
             order.append(f"{name}-in")
             await asyncio.sleep(0.05)
             order.append(f"{name}-out")
@@ -62,9 +63,9 @@ async def test_lock_serialises_holders(store: Store) -> None:
 
 
 async def test_lock_busy_after_wait(store: Store) -> None:
-    async with store.locked("fan:u2", timeout=5, wait=1):
-        with pytest.raises(LockBusy):
-            async with store.locked("fan:u2", timeout=5, wait=0.1):
+    async with store.locked("fan:u2", lease=5, wait=1):
+        with pytest.raises(Busy):
+            async with store.locked("fan:u2", lease=5, wait=0.1):
                 pass
 
 

@@ -66,6 +66,7 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"USHER_SMTP_URL": "mail.example.com"}, "USHER_SMTP_URL"),
         ({"USHER_SECRET_KEY": "short"}, "USHER_SECRET_KEY"),
         ({"USHER_PUBLIC_URL": "ftp://x"}, "USHER_PUBLIC_URL"),
+        ({"USHER_TIMEZONE": "Mars/Olympus"}, "USHER_TIMEZONE"),
     ],
 )
 def test_a_bad_setting_names_its_variable_in_one_line(

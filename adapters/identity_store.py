@@ -1,0 +1,141 @@
+"""Redis implementations of the identity, state and counter ports.
+
+Keys (all under the store prefix):
+
+* ``state:{fan}``      conversation state, JSON, kept 30 days after the last turn
+* ``otp:{fan}``        the pending one-time code: a hash of email, code hash, expiry, tries
+* ``proof:{fan}``      a hash ``kind:value`` -> expiry timestamp
+* ``rate:{name}``      fixed-window counters (INCR, expiry set on the first hit)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from adapters.store import Store, awaited
+from bot.messages import Fan
+from bot.ports import CodeRecord, Proof
+
+STATE_TTL = 30 * 24 * 3600.0
+TURN_LOCK_TIMEOUT = 60.0
+TURN_LOCK_WAIT = 15.0
+
+
+class RedisStateStore:
+    """Conversation state per fan, and the per-fan lock that serialises turns."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @asynccontextmanager
+    async def locked(self, fan: Fan) -> AsyncIterator[None]:
+        """One turn at a time per fan, across every process."""
+        async with self.store.locked(
+            f"turn:{fan.key}", lease=TURN_LOCK_TIMEOUT, wait=TURN_LOCK_WAIT
+        ):
+            yield
+
+    async def load(self, fan: Fan) -> dict[str, Any]:
+        """The saved state, or an empty one."""
+        value = await self.store.get_json(self.store.key("state", fan.key))
+        return value if isinstance(value, dict) else {}
+
+    async def save(self, fan: Fan, state: dict[str, Any]) -> None:
+        """Save the state, renewing its 30-day life."""
+        await self.store.set_json(self.store.key("state", fan.key), state, ttl=STATE_TTL)
+
+
+class RedisIdentityStore:
+    """One-time codes and proofs."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.redis = store.redis
+
+    def _code_key(self, fan: Fan) -> str:
+        return self.store.key("otp", fan.key)
+
+    def _proof_key(self, fan: Fan) -> str:
+        return self.store.key("proof", fan.key)
+
+    async def put_code(self, fan: Fan, record: CodeRecord) -> None:
+        """Replace the pending code (the old one is void from now on)."""
+        key = self._code_key(fan)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(
+                key,
+                mapping={
+                    "email": record.email,
+                    "hash": record.code_hash,
+                    "expires_at": repr(record.expires_at),
+                    "tries": record.tries,
+                },
+            )
+            pipe.expireat(key, int(record.expires_at) + 1)
+            await pipe.execute()
+
+    async def get_code(self, fan: Fan) -> CodeRecord | None:
+        """The pending code, or None."""
+        raw = await awaited(self.redis.hgetall(self._code_key(fan)))
+        if not raw:
+            return None
+        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        return CodeRecord(
+            email=fields["email"],
+            code_hash=fields["hash"],
+            expires_at=float(fields["expires_at"]),
+            tries=int(fields.get("tries", "0")),
+        )
+
+    async def count_failed_try(self, fan: Fan) -> int:
+        """Atomic increment, so two processes cannot both get a 5th try."""
+        return int(await awaited(self.redis.hincrby(self._code_key(fan), "tries", 1)))
+
+    async def drop_code(self, fan: Fan) -> None:
+        """Forget the pending code."""
+        await self.redis.delete(self._code_key(fan))
+
+    async def add_proof(self, fan: Fan, proof: Proof) -> None:
+        """Remember a proof; the hash lives as long as its newest proof."""
+        key = self._proof_key(fan)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, f"{proof.kind}:{proof.value}", repr(proof.expires_at))
+            pipe.expireat(key, int(proof.expires_at) + 1)
+            await pipe.execute()
+
+    async def proofs(self, fan: Fan) -> list[Proof]:
+        """Every stored proof (the caller drops expired ones)."""
+        raw = await awaited(self.redis.hgetall(self._proof_key(fan)))
+        result = []
+        for field, expires in raw.items():
+            kind, _, value = field.decode().partition(":")
+            result.append(Proof(kind, value, float(expires.decode())))
+        return result
+
+    async def forget(self, fan: Fan) -> None:
+        """Drop every proof."""
+        await self.redis.delete(self._proof_key(fan))
+
+
+class RedisRateCounter:
+    """Fixed-window counters: INCR, with the window's expiry set by the first hit."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def hit(self, key: str, window: float) -> int:
+        """Count one event."""
+        full = self.store.key("rate", key)
+        async with self.store.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(full)
+            pipe.pexpire(full, int(window * 1000), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def peek(self, key: str) -> int:
+        """Current count without adding to it."""
+        raw = await self.store.redis.get(self.store.key("rate", key))
+        return int(raw) if raw is not None else 0

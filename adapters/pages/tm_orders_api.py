@@ -1,0 +1,93 @@
+"""``POST /api/tm/orders``: register a Ticketmaster order to a fan.
+
+The partner's purchase flow (or an operator) calls this after committing a Ticketmaster cart:
+it names the fan (channel and user id), the ``order_token`` from the commit and the
+``third_party_account_id`` sent with the payment (Ticketmaster requires that same id as
+``x-user-id`` on every token refresh). Auth is a bearer token derived from USHER_SECRET_KEY
+(``usher api-token`` prints it), compared in constant time.
+
+Registering the same order for the same fan twice is harmless: the reference is derived from
+both, so a retried call answers the same ``ref``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.messages import Fan
+from bot.safetix import TmOrderRef, TmOrderStore
+
+MAX_BODY = 16 * 1024
+CHANNELS = ("telegram", "slack", "console")
+
+
+def api_token(secret: bytes) -> str:
+    """The bearer token for Usher's HTTP API, derived from the signing secret."""
+    return hmac.new(secret, b"usher-api:v1", hashlib.sha256).hexdigest()
+
+
+class Registration(BaseModel):
+    """The request body."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: str = Field(pattern="^(telegram|slack|console)$")
+    user_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    order_token: str = Field(min_length=1, max_length=512)
+    third_party_account_id: str = Field(min_length=1, max_length=100)
+    event_name: str | None = Field(default=None, max_length=200)
+
+
+def order_ref(fan: Fan, order_token: str) -> str:
+    """A stable, opaque reference for (fan, order)."""
+    return hashlib.sha256(f"{fan.key}\x00{order_token}".encode()).hexdigest()[:24]
+
+
+class TmOrdersApi:
+    """The registration endpoint."""
+
+    def __init__(self, store: TmOrderStore, secret: bytes) -> None:
+        self.store = store
+        self.token = api_token(secret)
+
+    def routes(self) -> list[Route]:
+        """``POST /api/tm/orders``."""
+        return [Route("/api/tm/orders", self.register, methods=["POST"])]
+
+    async def register(self, request: Request) -> Response:
+        """Validate, store, answer 201 with the reference."""
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), self.token):
+            return JSONResponse(
+                {"error": "missing or wrong bearer token"},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "body too large"}, 413)
+        try:
+            registration = Registration.model_validate_json(body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            return JSONResponse({"error": f"{where}: {first['msg']}"}, 400)
+        fan = Fan(registration.channel, registration.user_id)
+        ref = order_ref(fan, registration.order_token)
+        await self.store.register(
+            TmOrderRef(
+                ref=ref,
+                fan=fan,
+                order_token=registration.order_token,
+                third_party_account_id=registration.third_party_account_id,
+                event_name=registration.event_name,
+            )
+        )
+        return JSONResponse({"ref": ref, "fan": fan.key}, 201)

@@ -1,0 +1,201 @@
+"""The one place that wires adapters to handlers (dependencies bound once at start-up).
+
+``build`` turns settings into a running :class:`Usher`: the Redis store (or the embedded one),
+one ``httpx.AsyncClient`` per upstream (pointed at the built-in simulators when no base URL is
+configured), the clients, the identity policy, the handlers and the conversation core. Tests
+build the very same object, swapping only what they must (a mailer that records, a clock).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+import structlog
+
+from adapters.acme import AcmeClient, ApiKeyAuth
+from adapters.handoff_queue import RedisHandoffQueue
+from adapters.identity_store import RedisIdentityStore, RedisRateCounter, RedisStateStore
+from adapters.mailer import ConsoleMailer, SmtpMailer
+from adapters.sandbox.app import Sandbox
+from adapters.sandbox.config import SandboxKeys
+from adapters.store import Store, connect
+from adapters.ticketmaster import TicketmasterClient
+from adapters.tm_store import RedisTmOrderStore
+from bot.conversation import Conversation, Routes
+from bot.identity import Identity
+from bot.intents import recognise
+from bot.links import TicketLinks
+from bot.messages import Reply
+from bot.orders import OrderBook
+from bot.ports import Mailer
+from bot.safetix import SafeTix
+from bot.settings import Settings
+from bot.turn import Handler, Turn
+from handlers import help as help_handlers
+from handlers.find_order import FindOrder
+from handlers.handoff import Handoff
+from handlers.show_tickets import ShowTickets
+from handlers.verify import Verify
+
+log = structlog.get_logger("usher.bootstrap")
+
+SANDBOX_ORIGIN = "http://sandbox.usher.invalid"
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+@dataclass
+class Usher:
+    """Everything a running process needs, built once."""
+
+    settings: Settings
+    store: Store
+    acme: AcmeClient
+    tm: TicketmasterClient
+    identity: Identity
+    safetix: SafeTix
+    tm_orders: RedisTmOrderStore
+    links: TicketLinks
+    conversation: Conversation
+    sandbox: Sandbox | None
+    http_clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        """Close connections (HTTP pools, Redis)."""
+        for client in self.http_clients:
+            await client.aclose()
+        await self.store.close()
+
+
+def _http_client(base_url: str | None, sandbox: Sandbox | None) -> httpx.AsyncClient:
+    if base_url is None:
+        assert sandbox is not None
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=sandbox), base_url=SANDBOX_ORIGIN, timeout=HTTP_TIMEOUT
+        )
+    return httpx.AsyncClient(base_url=base_url, timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
+
+
+def build(
+    settings: Settings,
+    *,
+    mailer: Mailer | None = None,
+    store: Store | None = None,
+    sandbox: Sandbox | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Usher:
+    """Wire a complete Usher from settings (the sandbox stands in for unset upstreams)."""
+    if sandbox is None and (settings.acme_sandbox or settings.tm_sandbox):
+        sandbox = Sandbox(SandboxKeys.from_settings(settings))
+    keys = sandbox.keys if sandbox is not None else SandboxKeys()
+    store = store or connect(settings.redis_url)
+    if store.embedded:
+        log.warning("embedded_redis", note="USHER_REDIS_URL unset: state lives in this process only")
+
+    acme_base = None if settings.acme_sandbox else str(settings.acme_base_url).rstrip("/")
+    acme_http = _http_client(acme_base, sandbox)
+    acme_key = settings.acme_api_key.get_secret_value() if settings.acme_api_key else keys.acme_api_key
+    acme = AcmeClient(
+        acme_http,
+        base_url=acme_base or SANDBOX_ORIGIN,
+        tenant_id=settings.acme_tenant_id or keys.acme_tenant_id,
+        auth=ApiKeyAuth(acme_key),
+    )
+    tm_base = None if settings.tm_sandbox else str(settings.tm_base_url).rstrip("/")
+    tm_http = _http_client(tm_base, sandbox)
+    tm_key = settings.tm_api_key.get_secret_value() if settings.tm_api_key else keys.tm_api_key
+    tm = TicketmasterClient(
+        tm_http, base_url=tm_base or SANDBOX_ORIGIN, api_key=tm_key, preprod=settings.tm_preprod
+    )
+
+    if mailer is None:
+        mailer = (
+            SmtpMailer(settings.smtp_url, settings.mail_from)
+            if settings.smtp_url
+            else ConsoleMailer()
+        )
+    identity = Identity(
+        RedisIdentityStore(store),
+        RedisRateCounter(store),
+        mailer,
+        secret=settings.signing_key(),
+        clock=clock,
+    )
+    tm_orders = RedisTmOrderStore(store)
+    safetix = SafeTix(tm, tm_orders)
+    links = TicketLinks(settings.signing_key(), str(settings.public_url))
+    conversation = Conversation(
+        RedisStateStore(store),
+        _routes(settings, store, acme, identity, safetix, links, clock),
+        recognise,
+    )
+    return Usher(
+        settings=settings,
+        store=store,
+        acme=acme,
+        tm=tm,
+        identity=identity,
+        safetix=safetix,
+        tm_orders=tm_orders,
+        links=links,
+        conversation=conversation,
+        sandbox=sandbox,
+        http_clients=[acme_http, tm_http],
+    )
+
+
+def _routes(
+    settings: Settings,
+    store: Store,
+    acme: AcmeClient,
+    identity: Identity,
+    safetix: SafeTix,
+    links: TicketLinks,
+    clock: Callable[[], float],
+) -> Routes:
+    orders = OrderBook(acme)
+    verify = Verify(identity, orders, RedisRateCounter(store))
+    find_order = FindOrder(orders, identity, verify, settings.zone())
+    show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
+    handoff = Handoff(RedisHandoffQueue(store))
+    journeys: dict[str, Handler] = {"find_order": find_order, "show_tickets": show_tickets}
+
+    async def continue_with(turn: Turn, resume: str) -> list[Reply]:
+        if resume.startswith("order:"):
+            return await find_order.details(turn, resume.removeprefix("order:"))
+        journey = journeys.get(resume, find_order)
+        turn.slots = {}
+        return await journey(turn)
+
+    verify.continue_with = continue_with
+    return Routes(
+        intents={
+            "find_order": find_order,
+            "show_tickets": show_tickets,
+            "help": help_handlers.help_,
+            "cancel": help_handlers.cancel,
+            "human": handoff,
+            "unknown": help_handlers.unknown,
+            "apply_membership": help_handlers.not_yet,
+            "apply_coupon": help_handlers.not_yet,
+            "buy_addon": help_handlers.not_yet,
+        },
+        buttons={
+            "orders": find_order.button_orders,
+            "order": find_order.button_order,
+            "tickets": show_tickets.button,
+            "verify": verify.button,
+            "help": help_handlers.help_button,
+            "cancel": help_handlers.cancel_button,
+            "human": handoff.button,
+        },
+        steps={
+            "email": verify.step_email,
+            "code": verify.step_code,
+            "order_email": verify.step_order_email,
+        },
+        contact=verify.contact,
+    )

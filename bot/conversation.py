@@ -1,0 +1,161 @@
+"""The conversation core: one inbound event in, replies out, state saved, under the fan's lock.
+
+Order of recognition (design.md): a shared contact, then a button, then text — slash
+commands and "cancel"/"help"/"human" first, then whatever the bot is waiting for (a code,
+an email), then the intent of the text. Every failure becomes a friendly message from the
+copy; a failed turn saves nothing, so bad input or an upstream outage changes no state.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+
+from bot import copy
+from bot.errors import BotError, RateLimited, UpstreamError
+from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
+from bot.metrics import INTENTS, TURN_LATENCY, TURNS
+from bot.ports import StateStore
+from bot.tracing import start_request
+from bot.turn import HISTORY, LANG, Handler, Turn
+
+log = structlog.get_logger("usher.conversation")
+
+HISTORY_LINES = 20
+HISTORY_LINE = 300
+#: Intents that interrupt whatever the bot was waiting for.
+ESCAPES = frozenset({"cancel", "help", "human"})
+
+ButtonHandler = Callable[[Turn, str], Awaitable[list[Reply]]]
+#: Handles text while the bot waits for something; None means "not for me".
+StepHandler = Callable[[Turn], Awaitable[list[Reply] | None]]
+
+
+class Recognition(Protocol):
+    """What the recogniser returns (structural: ``bot.intents.Recognition`` fits)."""
+
+    @property
+    def intent(self) -> str:
+        """The intent name."""
+        ...
+
+    @property
+    def slots(self) -> dict[str, str | int]:
+        """The slots found in the text."""
+        ...
+
+
+Recogniser = Callable[[str], Recognition]
+
+
+@dataclass
+class Routes:
+    """Where each kind of event goes; bound once in ``bot.bootstrap``."""
+
+    intents: dict[str, Handler]
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    steps: dict[str, StepHandler] = field(default_factory=dict)
+    contact: Handler | None = None
+
+
+def clean_text(raw: str) -> str:
+    """Drop control and format characters (keeping newlines) and surrounding space."""
+    kept = (ch for ch in raw if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    return "".join(kept).strip()
+
+
+def remember(turn: Turn, text: str) -> None:
+    """Keep the fan's last messages, so an agent taking over sees the conversation so far."""
+    if not text:
+        return
+    history = turn.state.get(HISTORY)
+    lines = history if isinstance(history, list) else []
+    lines.append(text[:HISTORY_LINE])
+    turn.state[HISTORY] = lines[-HISTORY_LINES:]
+
+
+class Conversation:
+    """Runs turns. Holds no fan state itself, so any process can serve any turn."""
+
+    def __init__(self, states: StateStore, routes: Routes, recognise: Recogniser) -> None:
+        self.states = states
+        self.routes = routes
+        self.recognise = recognise
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one event and return the replies for the fan."""
+        start_request()
+        started = time.perf_counter()
+        lang = copy.pick_language(inbound.locale)
+        outcome = "ok"
+        try:
+            if inbound.text is not None and len(inbound.text) > MAX_TEXT_LENGTH:
+                outcome = "rejected"
+                return [Reply(copy.text("too_long", lang))]
+            if inbound.button is not None and len(inbound.button) > MAX_PAYLOAD_LENGTH:
+                outcome = "rejected"
+                return [Reply(copy.text("stale_button", lang))]
+            async with self.states.locked(inbound.fan):
+                state = await self.states.load(inbound.fan)
+                if inbound.locale is None and isinstance(state.get(LANG), str):
+                    lang = copy.pick_language(state[LANG])
+                state[LANG] = lang
+                turn = Turn(inbound=inbound, state=state, lang=lang)
+                replies = await self._dispatch(turn)
+                await self.states.save(inbound.fan, turn.state)
+                return replies
+        except BotError as exc:
+            outcome = "refused"
+            return [Reply(copy.text(exc.message_key, lang))]
+        except UpstreamError as exc:
+            outcome = "upstream"
+            log.warning("turn_upstream_failed", error=type(exc).__name__, detail=str(exc))
+            key = "upstream_slow" if isinstance(exc, RateLimited) else "upstream_down"
+            return [Reply(copy.text(key, lang))]
+        except Exception:
+            outcome = "error"
+            log.exception("turn_failed")
+            return [Reply(copy.text("error_generic", lang))]
+        finally:
+            TURNS.labels(inbound.channel, outcome).inc()
+            TURN_LATENCY.labels(inbound.channel).observe(time.perf_counter() - started)
+
+    async def _dispatch(self, turn: Turn) -> list[Reply]:
+        inbound = turn.inbound
+        if inbound.contact_phone is not None and self.routes.contact is not None:
+            return await self.routes.contact(turn)
+        if inbound.button is not None:
+            return await self._button(turn, inbound.button)
+        text = clean_text(inbound.text or "")
+        remember(turn, text)
+        recognition = self.recognise(text)
+        turn.intent, turn.slots = recognition.intent, dict(recognition.slots)
+        INTENTS.labels(turn.intent).inc()
+        if turn.intent not in ESCAPES and turn.awaiting in self.routes.steps:
+            replies = await self.routes.steps[turn.awaiting](turn)
+            if replies is not None:
+                return replies
+        handler = self.routes.intents.get(turn.intent) or self.routes.intents["unknown"]
+        return await handler(turn)
+
+    async def _button(self, turn: Turn, payload: str) -> list[Reply]:
+        verb, _, argument = payload.partition(":")
+        handler = self.routes.buttons.get(verb)
+        if handler is None:
+            return [
+                Reply(
+                    turn.say("stale_button"),
+                    buttons=(
+                        Button(turn.say("button_orders"), "orders"),
+                        Button(turn.say("button_tickets"), "tickets"),
+                        Button(turn.say("button_help"), "help"),
+                    ),
+                )
+            ]
+        turn.intent = verb
+        return await handler(turn, argument)

@@ -1,0 +1,139 @@
+"""Which orders a fan may see: the ownership rule, applied at every access.
+
+ACME does no per-fan authorisation (its orders document says so), so this module is the gate.
+An order is the fan's when its email is one they verified, its phone (compared in E.164) is
+one they verified, or its id is one they proved with its number plus email. Nothing a fan
+types or a button carries is trusted: every access fetches the order and checks again.
+
+A refusal raises :class:`NotAllowed`, whose message is the same "couldn't find an order
+matching that" as for an order that does not exist, so a fan cannot probe for orders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from adapters.acme_models import Order
+from adapters.acme_types import to_e164
+from bot.errors import NotAllowed, NotFound
+from bot.identity import Verified
+
+#: Orders fetched in parallel when their items are needed.
+DETAIL_CONCURRENCY = 8
+OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+class OrderSource(Protocol):
+    """The part of the ACME client this module needs."""
+
+    def iter_orders(
+        self, *, email: str | None = None, phone: str | None = None
+    ) -> AsyncIterator[Order]:
+        """Every order matching the email or phone, across all pages."""
+        ...
+
+    async def get_order(self, order_id: str) -> Order:
+        """One order with its items."""
+        ...
+
+
+def phone_search_forms(e164: str) -> list[str]:
+    """The shapes ACME may have stored a phone in: ``+11234567890`` and ``1234567890``."""
+    forms = [e164]
+    if e164.startswith("+1") and len(e164) == 12:
+        forms.append(e164[2:])
+    else:
+        forms.append(e164.lstrip("+"))
+    return forms
+
+
+def owns(order: Order, verified: Verified) -> bool:
+    """The ownership rule from design.md."""
+    if order.id in verified.orders:
+        return True
+    emails = {e.strip().lower() for e in (order.email, order.billing_email) if e}
+    if emails & verified.emails:
+        return True
+    phones = {to_e164(p) for p in (order.phone_number, order.billing_phone_number) if p}
+    return bool(phones & verified.phones)
+
+
+def newest_first(orders: Iterable[Order]) -> list[Order]:
+    """Sort by creation time, newest first (orders without a date last)."""
+    return sorted(orders, key=lambda o: o.created_on or o.creation_date or OLDEST, reverse=True)
+
+
+class OrderBook:
+    """Finds a fan's orders and hands out single orders only after checking ownership."""
+
+    def __init__(self, source: OrderSource) -> None:
+        self.source = source
+
+    async def visible_orders(self, verified: Verified) -> list[Order]:
+        """Every order the fan may see, newest first (search results: no items)."""
+        found: dict[str, Order] = {}
+        searches: list[AsyncIterator[Order]] = [
+            self.source.iter_orders(email=email) for email in sorted(verified.emails)
+        ]
+        for phone in sorted(verified.phones):
+            searches.extend(
+                self.source.iter_orders(phone=form) for form in phone_search_forms(phone)
+            )
+        for results in await asyncio.gather(*(_collect(search) for search in searches)):
+            for order in results:
+                if owns(order, verified):
+                    found.setdefault(order.id, order)
+        missing = [oid for oid in sorted(verified.orders) if oid not in found]
+        for order in await self.details(missing, verified):
+            found.setdefault(order.id, order)
+        return newest_first(found.values())
+
+    async def owned_order(self, order_id: str, verified: Verified) -> Order:
+        """One order with its items, or NotAllowed when it is missing or not the fan's."""
+        if not order_id.isascii() or not order_id.isalnum() or len(order_id) > 40:
+            raise NotAllowed("not an order id")
+        try:
+            order = await self.source.get_order(order_id)
+        except NotFound:
+            raise NotAllowed("no such order") from None
+        if not owns(order, verified):
+            raise NotAllowed("not the fan's order")
+        return order
+
+    async def by_number(self, number: str, verified: Verified) -> Order:
+        """The fan's order with this order number (or id), with its items; else NotAllowed."""
+        wanted = number.strip().lstrip("#")
+        for order in await self.visible_orders(verified):
+            if wanted in (order.order_number, order.id):
+                return await self.owned_order(order.id, verified)
+        raise NotAllowed("no visible order with that number")
+
+    async def details(self, order_ids: Iterable[str], verified: Verified) -> list[Order]:
+        """Full orders (with items) for ids the fan owns; others are silently left out."""
+        limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
+
+        async def fetch(order_id: str) -> Order | None:
+            async with limit:
+                try:
+                    return await self.owned_order(order_id, verified)
+                except NotAllowed:
+                    return None
+
+        results = await asyncio.gather(*(fetch(oid) for oid in order_ids))
+        return [order for order in results if order is not None]
+
+    async def prove(self, order_number: str, email: str) -> Order:
+        """The order with this number (or id) whose email is ``email``, else NotAllowed."""
+        wanted = order_number.strip().lstrip("#")
+        email = email.strip().lower()
+        async for order in self.source.iter_orders(email=email):
+            if wanted in (order.order_number, order.id) and (order.email or "").lower() == email:
+                return order
+        raise NotAllowed("no order with that number and email")
+
+
+async def _collect(search: AsyncIterator[Order]) -> list[Order]:
+    return [order async for order in search]

@@ -1,0 +1,58 @@
+"""The one ASGI app ``usher serve`` runs: pages, the registration API, health and metrics.
+
+Channel webhooks (Slack events, Telegram) mount here too as their adapters are added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.pages.ticket import TicketPages
+from adapters.pages.tm_orders_api import TmOrdersApi
+from bot.bootstrap import Usher
+
+
+def create_app(usher: Usher) -> Starlette:
+    """The web app for a built Usher (closing it on shutdown)."""
+    settings = usher.settings
+    pages = TicketPages(
+        usher.links,
+        usher.safetix,
+        usher.store,
+        str(settings.secure_entry_sdk_url),
+        secure=str(settings.public_url).startswith("https://"),
+    )
+    api = TmOrdersApi(usher.tm_orders, settings.signing_key())
+
+    async def healthz(_: Request) -> Response:
+        try:
+            redis_ok = await usher.store.ping()
+        except Exception:
+            redis_ok = False
+        status = 200 if redis_ok else 503
+        return JSONResponse({"ok": redis_ok, "redis": redis_ok}, status)
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await usher.aclose()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *pages.routes(),
+        *api.routes(),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
