@@ -60,9 +60,7 @@ def _null_to_none(value: Any) -> Any:
 def _to_decimal(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("a money amount, not a boolean")
-    if isinstance(value, int | float):
-        # str() first: Decimal(0.1) would carry the float's binary error into the amount.
-        value = str(value)
+    # Numbers are left to pydantic, which converts floats through str(): 0.1 stays 0.1.
     if isinstance(value, str):
         try:
             return Decimal(value.strip())

@@ -42,8 +42,11 @@ def parse_event(line: str) -> Inbound:
         raise ValueError('"user" must be a non-empty string')
     user = str(user)
     text, button, contact = data.get("text"), data.get("button"), data.get("contact")
-    given = [name for name, value in (("text", text), ("button", button), ("contact", contact))
-             if value is not None]
+    given = [
+        name
+        for name, value in (("text", text), ("button", button), ("contact", contact))
+        if value is not None
+    ]
     if len(given) != 1:
         raise ValueError('give exactly one of "text", "button" or "contact"')
     locale = data.get("locale") if isinstance(data.get("locale"), str) else None
@@ -104,7 +107,9 @@ def render(replies: list[Reply], out: TextIO) -> list[str]:
     return payloads
 
 
-async def demo(handle: Handle, stdin: TextIO, stdout: TextIO, intro: str, user: str = "demo") -> None:
+async def demo(
+    handle: Handle, stdin: TextIO, stdout: TextIO, intro: str, user: str = "demo"
+) -> None:
     """An interactive chat: type text, a button's number, or ``/contact <phone>``."""
     stdout.write(intro + "\n")
     payloads: list[str] = []

@@ -74,7 +74,9 @@ def _http_client(base_url: str | None, sandbox: Sandbox | None) -> httpx.AsyncCl
     if base_url is None:
         assert sandbox is not None
         return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sandbox), base_url=SANDBOX_ORIGIN, timeout=HTTP_TIMEOUT
+            transport=httpx.ASGITransport(app=sandbox),
+            base_url=SANDBOX_ORIGIN,
+            timeout=HTTP_TIMEOUT,
         )
     return httpx.AsyncClient(base_url=base_url, timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
 
@@ -93,11 +95,15 @@ def build(
     keys = sandbox.keys if sandbox is not None else SandboxKeys()
     store = store or connect(settings.redis_url)
     if store.embedded:
-        log.warning("embedded_redis", note="USHER_REDIS_URL unset: state lives in this process only")
+        log.warning(
+            "embedded_redis", note="USHER_REDIS_URL unset: state lives in this process only"
+        )
 
     acme_base = None if settings.acme_sandbox else str(settings.acme_base_url).rstrip("/")
     acme_http = _http_client(acme_base, sandbox)
-    acme_key = settings.acme_api_key.get_secret_value() if settings.acme_api_key else keys.acme_api_key
+    acme_key = (
+        settings.acme_api_key.get_secret_value() if settings.acme_api_key else keys.acme_api_key
+    )
     acme = AcmeClient(
         acme_http,
         base_url=acme_base or SANDBOX_ORIGIN,
@@ -166,6 +172,8 @@ def _routes(
     async def continue_with(turn: Turn, resume: str) -> list[Reply]:
         if resume.startswith("order:"):
             return await find_order.details(turn, resume.removeprefix("order:"))
+        if resume.startswith("tickets:"):
+            return await show_tickets.button(turn, resume.removeprefix("tickets:"))
         journey = journeys.get(resume, find_order)
         turn.slots = {}
         return await journey(turn)

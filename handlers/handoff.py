@@ -1,4 +1,4 @@
-""""I want a person": queue the fan for the support team with the conversation so far.
+""" "I want a person": queue the fan for the support team with the conversation so far.
 
 The queue is a Redis stream read by the Slack support console; the fan is told a person will
 reply on this same channel.

@@ -27,7 +27,9 @@ async def cancel(turn: Turn) -> list[Reply]:
     """Stop whatever was going on; say so either way."""
     had_something = turn.awaiting is not None
     turn.reset()
-    return [Reply(turn.say("cancelled" if had_something else "nothing_to_cancel"), buttons=menu(turn))]
+    return [
+        Reply(turn.say("cancelled" if had_something else "nothing_to_cancel"), buttons=menu(turn))
+    ]
 
 
 async def unknown(turn: Turn) -> list[Reply]:

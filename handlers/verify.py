@@ -105,11 +105,13 @@ class Verify:
         turn.state.pop(ORDER_NUMBER, None)
         turn.expect(None)
         done = [turn.reply("verified_order", number=order.order_number or order.id)]
-        return done + await self._resume(turn, default="order:" + order.id)
+        # The fan named one order: carry on with that order, its tickets or its details.
+        then = "tickets" if turn.state.pop(RESUME, None) == "show_tickets" else "order"
+        return done + await self.continue_with(turn, f"{then}:{order.id}")
 
-    async def _resume(self, turn: Turn, default: str = "find_order") -> list[Reply]:
+    async def _resume(self, turn: Turn) -> list[Reply]:
         resume = turn.state.pop(RESUME, None)
-        return await self.continue_with(turn, resume if isinstance(resume, str) else default)
+        return await self.continue_with(turn, resume if isinstance(resume, str) else "find_order")
 
     # --- steps: text while the bot waits for something ------------------------------------
 

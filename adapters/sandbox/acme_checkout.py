@@ -24,6 +24,7 @@ that search and get find afterwards, takes the seats, and consumes the cart.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 import uuid
@@ -102,7 +103,7 @@ def checkout(state: AcmeSandboxState, body: Any, request_uuid: str | None) -> di
             state.charges.append(Charge(card, total, now))
         if cart_id is not None:
             state.carts.pop(cart_id, None)
-        return record.detail
+        return copy.deepcopy(record.detail)
 
 
 def _check_uuid(request_uuid: str | None) -> str:

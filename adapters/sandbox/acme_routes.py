@@ -61,12 +61,18 @@ class AcmeEndpoints:
 
     async def search_orders(self, request: Request) -> Response:
         query = request.query_params
-        found = self.state.search(query.get("email"), query.get("phoneNumber"))
-        return JSONResponse(page_of([r.summary for r in found], request))
+        with self.state.lock:  # copies, so a concurrent update cannot change a row mid-answer
+            rows = [
+                dict(r.summary)
+                for r in self.state.search(query.get("email"), query.get("phoneNumber"))
+            ]
+        return JSONResponse(page_of(rows, request))
 
     async def orders_for_event(self, request: Request) -> Response:
-        found = self.state.orders_for_event(request.path_params["event_id"])
-        return JSONResponse(page_of([r.summary for r in found], request))
+        with self.state.lock:
+            found = self.state.orders_for_event(request.path_params["event_id"])
+            rows = [dict(r.summary) for r in found]
+        return JSONResponse(page_of(rows, request))
 
     async def get_order(self, request: Request) -> Response:
         with self.state.lock:

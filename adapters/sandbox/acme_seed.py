@@ -5,9 +5,9 @@
   more than the items: phone shape and ``createdBy``, so neither is derived from the other).
 * Alex Rivera: 25 orders, so paging is exercised; phone typed in four spellings, one email typed
   in mixed case; one refunded, one voided.
-* Priya Shah (Dual member), Marcus Lee (Individual member ``5970603``), Sofia Garcia (expired
-  Family member, UK phone): a few orders each, past and upcoming, with add-ons, member prices,
-  a coupon, a refund and a void.
+* Priya Shah (Dual member; her refunded member tickets no longer count), Marcus Lee
+  (Individual member ``5970603``), Sofia Garcia (expired Family member, UK phone): a few orders
+  each, past and upcoming, with add-ons, member prices, a coupon, a refund and a void.
 * Noah Kim: a fan with no orders at all.
 
 Also the documented cart ``643e8cbd9f0baf41144ce26b`` (:data:`DOCUMENTED_CART`).
@@ -121,7 +121,8 @@ def seed_orders(catalog: Catalog, tenant_id: int, now: datetime) -> list[OrderRe
                           add_on(ga(5), AUDIO_GUIDE, 2)], membership_id=5970611)
     book.add(102, PRIYA, [tickets(jazz(9), general, 2, member=5970611),
                           add_on(jazz(9), PARKING, 1)], membership_id=5970611)
-    book.add(103, PRIYA, [tickets(tour(-7), adult, 2)], status="Refund")
+    book.add(103, PRIYA, [tickets(tour(-7), adult, 2, member=5970611)], membership_id=5970611,
+             status="Refund")
     book.add(201, MARCUS, [tickets(tour(7), adult, 1, member=5970603), tickets(tour(7), adult, 1)],
              membership_id=5970603)
     book.add(202, MARCUS, [tickets(ga(-12), ga_adult, 1, member=5970603),

@@ -19,7 +19,9 @@ class Thing(BaseModel):
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def make(responses: list[httpx.Response | Exception], policy: RetryPolicy | None = None) -> tuple[Upstream, list[httpx.Request]]:
+def make(
+    responses: list[httpx.Response | Exception], policy: RetryPolicy | None = None
+) -> tuple[Upstream, list[httpx.Request]]:
     """An Upstream whose transport plays ``responses`` in order and fails when they run out."""
     seen: list[httpx.Request] = []
 
@@ -81,7 +83,9 @@ async def test_tm_error_body_shape_is_understood() -> None:
         httpx.RemoteProtocolError("dropped"),
     ],
 )
-async def test_idempotent_calls_are_retried_then_succeed(failure: httpx.Response | Exception) -> None:
+async def test_idempotent_calls_are_retried_then_succeed(
+    failure: httpx.Response | Exception,
+) -> None:
     upstream, seen = make([failure, httpx.Response(200, json={"name": "ok"})])
     thing = await upstream.send_json("GET", "/x", Thing, endpoint="x", retry=Retry.IDEMPOTENT)
     assert thing.name == "ok"

@@ -21,7 +21,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_nothing_set_is_the_sandbox() -> None:
     settings = load_settings()
-    assert settings.acme_sandbox and settings.tm_sandbox
+    assert settings.acme_sandbox
+    assert settings.tm_sandbox
     assert settings.redis_url is None
     assert str(settings.public_url) == "http://localhost:8000/"
     assert len(settings.signing_key()) >= 32

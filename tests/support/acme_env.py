@@ -7,8 +7,11 @@ faults, own clock) into the slot: tests stay independent and the suite stays fas
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,6 +21,7 @@ from adapters.sandbox.acme_state import AcmeSandboxState
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.faults import Faults
 
+DATA = Path(__file__).parents[1] / "data" / "acme"
 KEYS = SandboxKeys()
 #: The headers every server-side B2C call to the sandbox needs.
 B2C_HEADERS = {"x-acme-api-key": KEYS.acme_api_key, "x-b2c-tenant-id": str(KEYS.acme_tenant_id)}
@@ -72,3 +76,13 @@ def fresh_sandbox(slot: AppSlot, base_url: str) -> AcmeEnv:
     app = create_acme_sandbox(KEYS, faults, clock=clock)
     slot.app = app
     return AcmeEnv(base_url, app, app.state.acme, faults, clock)
+
+
+def load(name: str) -> Any:
+    """A document sample from tests/data/acme."""
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def tickets(event: str, point: str, quantity: int = 1, **extra: Any) -> dict[str, Any]:
+    """A cart ticket line as JSON."""
+    return {"eventId": event, "ticketingTypeId": point, "quantity": quantity, **extra}

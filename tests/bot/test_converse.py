@@ -1,0 +1,120 @@
+"""``usher converse`` as a real process: the JSON-lines protocol and the fan journeys.
+
+One run on the built-in sandbox with nothing configured (the code mail appears on the
+console); one against the simulators over real HTTP, real Redis and a real SMTP server,
+configured exactly as a deployment would be.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.sandbox.app import Sandbox
+from adapters.sandbox.config import SandboxKeys
+from tests.conftest import TEST_REDIS_URL
+from tests.support.process import Converse, clean_env, payloads_of, qr_of, text_of
+from tests.support.servers import serve_asgi
+from tests.support.smtp import smtp_server
+
+ALEX = "alex.rivera@example.com"
+
+
+def wait_for_console_code(chat: Converse, email: str) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = re.findall(
+            rf"\[sandbox mail\] to {re.escape(email)}:.*?\b(\d{{6}})\b", chat.stderr(), re.S
+        )
+        if found:
+            return str(found[-1])
+        time.sleep(0.05)
+    raise AssertionError(f"no code mail on the console: {chat.stderr()}")
+
+
+@pytest.fixture
+def sandbox_chat() -> Iterator[Converse]:
+    chat = Converse(clean_env())
+    yield chat
+    assert chat.close() == 0
+
+
+def test_protocol_one_line_out_per_line_in_and_errors_do_not_stop_it(
+    sandbox_chat: Converse,
+) -> None:
+    assert "error" in sandbox_chat.raw("this is not json")
+    assert "error" in sandbox_chat.raw('{"text": "no user"}')
+    assert "error" in sandbox_chat.raw('{"user": "u1", "text": "a", "button": "b"}')
+    assert "error" in sandbox_chat.raw('{"user": "u1", "contact": {"phone": 5}}')
+    answer = sandbox_chat.send(user="u1", text="help")
+    assert answer["user"] == "u1"
+    reply = answer["replies"][0]
+    assert set(reply) == {"text", "buttons", "images", "links"}
+    assert "orders" in payloads_of(answer)
+
+
+def test_code_verification_and_tickets_on_the_builtin_sandbox(sandbox_chat: Converse) -> None:
+    assert "make sure it's you" in text_of(sandbox_chat.send(user="f1", text="where r my tix 😭"))
+    assert "6-digit code" in text_of(sandbox_chat.send(user="f1", text=ALEX))
+    code = wait_for_console_code(sandbox_chat, ALEX)
+    answer = sandbox_chat.send(user="f1", text=code)
+    assert "verified" in text_of(answer)
+    assert qr_of(answer)
+    assert all(value.startswith("at") for value in qr_of(answer))
+    # A second fan typing the same code gets nothing.
+    assert "verified" not in text_of(sandbox_chat.send(user="f2", text=code))
+
+
+def test_contact_and_buttons_on_the_builtin_sandbox(sandbox_chat: Converse) -> None:
+    sandbox_chat.send(user="f3", text="my orders")
+    answer = sandbox_chat.send(user="f3", contact={"phone": "+1 (415) 555-0134"})
+    assert "phone number is verified" in text_of(answer)
+    detail = next(p for p in payloads_of(answer) if p.startswith("order:"))
+    assert "Total $" in text_of(sandbox_chat.send(user="f3", button=detail))
+    assert "expired" in text_of(sandbox_chat.send(user="f3", button="bogus:1"))
+
+
+@pytest.fixture
+def deployed_chat(real_redis: object) -> Iterator[tuple[Converse, object]]:
+    keys = SandboxKeys(acme_api_key="acme-key-for-test", tm_api_key="tm-key-for-test")
+    with serve_asgi(Sandbox(keys)) as base, smtp_server() as (inbox, smtp_url):
+        env = clean_env(
+            USHER_ACME_BASE_URL=base,
+            USHER_ACME_API_KEY=keys.acme_api_key,
+            USHER_ACME_TENANT_ID=str(keys.acme_tenant_id),
+            USHER_TM_BASE_URL=base,
+            USHER_TM_API_KEY=keys.tm_api_key,
+            USHER_REDIS_URL=TEST_REDIS_URL,
+            USHER_SMTP_URL=smtp_url,
+            USHER_SECRET_KEY="s" * 48,
+        )
+        chat = Converse(env)
+        yield chat, inbox
+        assert chat.close() == 0
+
+
+def test_journeys_over_http_with_real_redis_and_smtp(
+    deployed_chat: tuple[Converse, object],
+) -> None:
+    chat, inbox = deployed_chat
+    assert "make sure it's you" in text_of(chat.send(user="h1", text="I need my tickets"))
+    chat.send(user="h1", text=ALEX)
+    code = inbox.last_code(ALEX)  # type: ignore[attr-defined]
+    answer = chat.send(user="h1", text=code)
+    assert qr_of(answer)
+    refused = text_of(chat.send(user="h2", text=f"order 100148401 {ALEX}"))
+    assert refused == text_of(chat.send(user="h2", text="order 100148401 janedoe@example.com"))
+    assert "couldn't find an order" in refused
+    assert "Order #100148401" in text_of(chat.send(user="h3", text="100148401 janedoe@gmail.com"))
+    assert code not in chat.stderr()
+
+
+def test_a_wrong_setting_fails_at_start_with_one_line() -> None:
+    chat = Converse(clean_env(USHER_ACME_TENANT_ID="abc"))
+    assert chat.close() == 2
+    err = chat.stderr().strip()
+    assert err.startswith("usher: USHER_ACME_TENANT_ID:")
+    assert "\n" not in err
