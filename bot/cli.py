@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -23,16 +25,21 @@ from adapters import console
 from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
+from adapters.sandbox.demo import register_demo_orders
 from bot import logs
 from bot.bootstrap import build
 from bot.errors import ConfigError
 from bot.intent_cli import run_intent_command
+from bot.messages import Fan
 from bot.settings import Settings, load_settings
 from bot.web import create_app
 
+DEMO_USER = "demo"
 DEMO_INTRO = """Usher demo: you are chatting with the bot on the built-in sandboxes.
-Try "where are my tickets?", then the email janedoe@gmail.com (the code is shown here as
-the sandbox's mail), or share a phone with /contact +14155550134.
+Try "where are my tickets?", then the email alex.rivera@example.com (the sandbox shows the
+code mail right here), or share a phone with /contact +14155550134, or send an order number
+with its email: 100148401 janedoe@gmail.com. Your Ticketmaster orders open on the ticket
+page served at USHER_PUBLIC_URL (http://localhost:8000).
 Type a button's number to press it, /quit to leave."""
 
 
@@ -53,14 +60,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _chat(settings: Settings, *, interactive: bool) -> None:
+async def _converse(settings: Settings) -> None:
     usher = build(settings)
     try:
-        if interactive:
-            await console.demo(usher.conversation.handle, sys.stdin, sys.stdout, DEMO_INTRO)
-        else:
-            await console.converse(usher.conversation.handle, sys.stdin, sys.stdout)
+        await console.converse(usher.conversation.handle, sys.stdin, sys.stdout)
     finally:
+        await usher.aclose()
+
+
+async def _demo(settings: Settings) -> None:
+    """The terminal chat, with the web app served alongside so ticket links open."""
+    usher = build(settings)
+    if settings.tm_sandbox:
+        await register_demo_orders(usher.tm_orders, Fan(console.CHANNEL, DEMO_USER))
+    url = urlsplit(str(settings.public_url))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(usher, close_on_shutdown=False),
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            log_level="critical",
+            lifespan="off",
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        await console.demo(
+            usher.conversation.handle, sys.stdin, sys.stdout, DEMO_INTRO, user=DEMO_USER
+        )
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await serving
         await usher.aclose()
 
 
@@ -75,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"usher: {exc}", file=sys.stderr)
         return 2
     if args.command in ("demo", "converse"):
-        logs.configure("WARNING")
-        asyncio.run(_chat(settings, interactive=args.command == "demo"))
+        logs.configure("ERROR")
+        asyncio.run(_demo(settings) if args.command == "demo" else _converse(settings))
         return 0
     logs.configure("INFO")
     if args.command == "serve":

@@ -19,20 +19,30 @@ from bot.formatting import mask_email, mask_phone
 from bot.tracing import current_request_id
 
 SECRET_FIELDS = re.compile(r"(token|secret|password|api_?key|apikey|code|authorization)", re.I)
-SAFE_FIELDS = frozenset({"status", "status_code", "code_kind", "event", "level", "logger"})
+SAFE_FIELDS = frozenset(
+    {"status", "status_code", "event", "level", "logger", "timestamp", "request_id", "ms"}
+)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE = re.compile(r"\+?\d[\d ()-]{8,}\d")
+PHONE = re.compile(r"\+?\d[\d ().-]{8,}\d")
+MIN_PHONE_DIGITS = 10
+
+
+def _mask_phone_match(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return mask_phone(match.group(0)) if digits >= MIN_PHONE_DIGITS else match.group(0)
 
 
 def _mask_value(value: str) -> str:
     value = EMAIL.sub(lambda m: mask_email(m.group(0)), value)
-    return PHONE.sub(lambda m: mask_phone(m.group(0)), value)
+    return PHONE.sub(_mask_phone_match, value)
 
 
 def mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: drop secrets by field name, mask emails and phones in values."""
     for key, value in list(event.items()):
-        if key not in SAFE_FIELDS and SECRET_FIELDS.search(key):
+        if key in SAFE_FIELDS:
+            continue
+        if SECRET_FIELDS.search(key):
             event[key] = "***"
         elif isinstance(value, str):
             event[key] = _mask_value(value)
@@ -59,6 +69,7 @@ def configure(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Resolved per logger, not once: whatever sys.stderr is at the time (tests swap it).
+        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

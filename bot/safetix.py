@@ -33,6 +33,7 @@ from adapters.tm_models import (
     RenderTicketRequest,
     SecureRenderResponse,
 )
+from bot import copy
 from bot.errors import NotAllowed, UpstreamError
 from bot.messages import Fan
 from bot.metrics import CACHE
@@ -67,11 +68,12 @@ class CachedToken:
 
 @dataclass(frozen=True)
 class PageTicket:
-    """What the secure page needs for one ticket: the token and a human label."""
+    """What the secure page needs for one ticket: the token and where the seat is."""
 
     barcode: str
     token: str
-    label: str
+    #: (section, row, seat), or None when seats must not be shown.
+    seat: tuple[str, str, str] | None
     fresh: bool
 
 
@@ -157,11 +159,20 @@ ORDER_TTL = 7 * 24 * 3600.0
 EVENT_TTL = 3600.0
 
 
-def ticket_label(ticket: OrderTicket, hide_seat: bool) -> str:
-    """``Section BALC2L · Row B · Seat 9`` (or nothing when seats must not be shown)."""
+def seat_of(ticket: OrderTicket, hide_seat: bool) -> tuple[str, str, str] | None:
+    """(section, row, seat), unless the event hides seats or the ticket has none (GA)."""
     if hide_seat or ticket.is_ga or not (ticket.section and ticket.row and ticket.seat_name):
-        return ""
-    return f"{ticket.section} · {ticket.row} · {ticket.seat_name}"
+        return None
+    return (ticket.section, ticket.row, ticket.seat_name)
+
+
+def ticket_label(ticket: OrderTicket, hide_seat: bool, lang: str) -> str:
+    """ "Section 101, row C, seat 7" in the fan's language, or "seat assigned at entry"."""
+    seat = seat_of(ticket, hide_seat)
+    if seat is None:
+        return copy.text("seat_hidden", lang)
+    section, row, number = seat
+    return copy.text("seat", lang, section=section, row=row, seat=number)
 
 
 class SafeTix:
@@ -280,14 +291,14 @@ class SafeTix:
         cached = await self.store.tokens(order.ref)
         tickets: list[PageTicket] = []
         for ticket in safetix:
-            label = ticket_label(ticket, hide)
+            seat = seat_of(ticket, hide)
             if ticket.barcode_id in fresh:
                 CACHE.labels("safetix", "fresh").inc()
-                tickets.append(PageTicket(ticket.barcode_id, fresh[ticket.barcode_id], label, True))
+                tickets.append(PageTicket(ticket.barcode_id, fresh[ticket.barcode_id], seat, True))
             elif ticket.barcode_id in cached:
                 CACHE.labels("safetix", "fallback").inc()
                 tickets.append(
-                    PageTicket(ticket.barcode_id, cached[ticket.barcode_id].token, label, False)
+                    PageTicket(ticket.barcode_id, cached[ticket.barcode_id].token, seat, False)
                 )
         return tickets
 

@@ -19,8 +19,8 @@ from adapters.pages.tm_orders_api import TmOrdersApi
 from bot.bootstrap import Usher
 
 
-def create_app(usher: Usher) -> Starlette:
-    """The web app for a built Usher (closing it on shutdown)."""
+def create_app(usher: Usher, *, close_on_shutdown: bool = True) -> Starlette:
+    """The web app for a built Usher (closing it on shutdown unless told otherwise)."""
     settings = usher.settings
     pages = TicketPages(
         usher.links,
@@ -47,7 +47,8 @@ def create_app(usher: Usher) -> Starlette:
         try:
             yield
         finally:
-            await usher.aclose()
+            if close_on_shutdown:
+                await usher.aclose()
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),

@@ -187,9 +187,7 @@ class ShowTickets:
             return [turn.reply("safetix_delayed", event=name, date=day)]
         replies: list[Reply] = []
         if any(t.is_safetix for t in live):
-            seats = "\n".join(
-                ticket_label(t, hide) or turn.say("seat_hidden") for t in live if t.is_safetix
-            )
+            seats = "\n".join(ticket_label(t, hide, turn.lang) for t in live if t.is_safetix)
             replies.append(
                 Reply(
                     turn.say("safetix_intro", event=name, when=moment, seat=seats),
@@ -198,7 +196,7 @@ class ShowTickets:
             )
         barcodes = [t for t in live if t.is_barcode_only]
         if barcodes:
-            seats = "\n".join(ticket_label(t, hide) or turn.say("seat_hidden") for t in barcodes)
+            seats = "\n".join(ticket_label(t, hide, turn.lang) for t in barcodes)
             images = tuple(
                 Image(
                     qr=t.barcode_id,
@@ -206,7 +204,7 @@ class ShowTickets:
                         "ticket_alt",
                         event=name,
                         when=moment,
-                        type=ticket_label(t, hide) or turn.say("seat_hidden"),
+                        type=ticket_label(t, hide, turn.lang),
                         index=index,
                         count=len(barcodes),
                     ),

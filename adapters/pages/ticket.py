@@ -31,7 +31,7 @@ from adapters.store import Store
 from bot import copy
 from bot.errors import BotError
 from bot.links import TicketLinks, fan_digest
-from bot.safetix import SafeTix, TmOrderRef
+from bot.safetix import PageTicket, SafeTix, TmOrderRef
 
 COOKIE = "usher_page"
 PAGE_HEADER = "x-usher-page"
@@ -56,6 +56,13 @@ def _lang(request: Request) -> str:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _label(ticket: PageTicket, lang: str, index: int) -> str:
+    if ticket.seat is None:
+        return copy.text("page_ticket", lang, index=index)
+    section, row, seat = ticket.seat
+    return copy.text("seat", lang, section=section, row=row, seat=seat)
 
 
 class TicketPages:
@@ -164,7 +171,7 @@ class TicketPages:
             "tickets": [
                 {
                     "token": t.token,
-                    "label": t.label or copy.text("page_ticket", lang, index=i),
+                    "label": _label(t, lang, i),
                     "fresh": t.fresh,
                 }
                 for i, t in enumerate(tickets, start=1)

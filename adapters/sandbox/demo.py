@@ -1,0 +1,37 @@
+"""What ``usher demo`` sets up so every journey can be tried from the terminal.
+
+The Ticketmaster sandbox's demo orders (SafeTix, barcode-only, delayed) are registered to the
+demo fan, as the partner's purchase flow would do through ``POST /api/tm/orders``.
+"""
+
+from __future__ import annotations
+
+from adapters.pages.tm_orders_api import order_ref
+from adapters.sandbox.tm_seed import (
+    BARCODE_ORDER_TOKEN,
+    DELAYED_ORDER_TOKEN,
+    DEMO_ACCOUNT_ID,
+    SAFETIX_ORDER_TOKEN,
+)
+from bot.messages import Fan
+from bot.safetix import TmOrderRef, TmOrderStore
+
+DEMO_TM_ORDERS = (
+    (SAFETIX_ORDER_TOKEN, "Skyline Live (SafeTix)"),
+    (BARCODE_ORDER_TOKEN, "Harbour Lights (barcode)"),
+    (DELAYED_ORDER_TOKEN, "Winter Gala (delayed delivery)"),
+)
+
+
+async def register_demo_orders(store: TmOrderStore, fan: Fan) -> None:
+    """Give the demo fan the sandbox's three Ticketmaster orders."""
+    for token, name in DEMO_TM_ORDERS:
+        await store.register(
+            TmOrderRef(
+                ref=order_ref(fan, token),
+                fan=fan,
+                order_token=token,
+                third_party_account_id=DEMO_ACCOUNT_ID,
+                event_name=name,
+            )
+        )
