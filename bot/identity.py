@@ -125,7 +125,12 @@ class Identity:
         await self.store.put_code(fan, record)
         await self.counter.hit(by_email, SEND_WINDOW)
         await self.counter.hit(by_fan, SEND_WINDOW)
-        await self.mailer.send(email, subject, body_template.format(code=code))
+        try:
+            await self.mailer.send(email, subject, body_template.format(code=code))
+        except Exception:
+            # An undelivered code must not linger as a valid one.
+            await self.store.drop_code(fan)
+            raise
         return SendResult.SENT
 
     async def check_code(self, fan: Fan, typed: str) -> CheckResult:

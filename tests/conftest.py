@@ -10,6 +10,11 @@ import redis.asyncio as redis_asyncio
 import redis.exceptions as redis_exceptions
 import stamina
 
+from adapters.store import Store
+from bot.bootstrap import Usher, build
+from bot.settings import load_settings
+from tests.support.chat import Outbox
+
 TEST_REDIS_URL = os.environ.get("USHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -36,3 +41,25 @@ async def real_redis() -> AsyncIterator[redis_asyncio.Redis]:
     finally:
         await client.flushdb()
         await client.aclose()
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    """Where the code mails of the ``usher`` fixture go."""
+    return Outbox()
+
+
+@pytest.fixture
+async def usher(
+    real_redis: redis_asyncio.Redis, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Usher]:
+    """A complete Usher on the in-process sandbox and the real Redis server."""
+    for name in list(os.environ):
+        if name.startswith("USHER_"):
+            monkeypatch.delenv(name)
+    store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
+    app = build(load_settings(), mailer=outbox, store=store)
+    try:
+        yield app
+    finally:
+        await app.aclose()
