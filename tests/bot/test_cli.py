@@ -1,0 +1,124 @@
+"""The ``usher`` command as a user runs it: real processes, real ports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from adapters.sandbox.config import DEFAULT_ACME_API_KEY, DEFAULT_ACME_TENANT_ID, DEFAULT_TM_API_KEY
+from tests.support.process import ROOT, USHER, clean_env
+from tests.support.servers import free_port
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*USHER, *args],
+        cwd=ROOT,
+        env=clean_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def background() -> Iterator[list[subprocess.Popen[str]]]:
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def start(
+    procs: list[subprocess.Popen[str]], *args: str, env: dict[str, str] | None = None
+) -> None:
+    proc = subprocess.Popen(
+        [*USHER, *args],
+        cwd=ROOT,
+        env=env or clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    procs.append(proc)
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never came up")
+
+
+def test_intent_with_text_and_from_stdin() -> None:
+    one = run("intent", "wheres my qr")
+    assert json.loads(one.stdout) == {"intent": "show_tickets", "slots": {}}
+    many = run("intent", stdin="entradas por favor\nmy email is Jane@Example.com\n")
+    lines = [json.loads(line) for line in many.stdout.splitlines()]
+    assert [line["intent"] for line in lines] == ["show_tickets", "find_order"]
+    assert lines[1]["slots"] == {"email": "jane@example.com"}
+
+
+def test_sandbox_serves_both_simulators(background: list[subprocess.Popen[str]]) -> None:
+    port = free_port()
+    start(background, "sandbox", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/__sandbox__/faults")
+    acme = httpx.get(
+        f"{base}/v2/b2c/orders/search",
+        params={"email": "janedoe@gmail.com"},
+        headers={
+            "x-acme-api-key": DEFAULT_ACME_API_KEY,
+            "x-b2c-tenant-id": str(DEFAULT_ACME_TENANT_ID),
+        },
+    )
+    assert acme.status_code == 200
+    assert acme.json()["list"][0]["id"] == "30263798"
+    assert httpx.get(f"{base}/v2/b2c/orders/30263798").status_code == 401
+    tm = httpx.get(
+        f"{base}/partners/v1/events/3F005105D843DFA3/availability",
+        params={"apikey": DEFAULT_TM_API_KEY},
+    )
+    assert tm.status_code == 200
+    assert tm.json()["event"]["id"] == "3F005105D843DFA3"
+    assert httpx.get(f"{base}/partners/v1/events/3F005105D843DFA3/availability").status_code == 401
+
+
+def test_serve_answers_health_and_metrics(background: list[subprocess.Popen[str]]) -> None:
+    port = free_port()
+    start(background, "serve", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/healthz")
+    assert httpx.get(f"{base}/healthz").json()["ok"] is True
+    assert "usher_turns_total" in httpx.get(f"{base}/metrics").text
+
+
+def test_a_bad_setting_stops_serve_with_one_line() -> None:
+    result = subprocess.run(
+        [*USHER, "serve"],
+        cwd=ROOT,
+        env=clean_env(USHER_REDIS_URL="localhost:6379"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "usher: USHER_REDIS_URL: must start with redis://, rediss:// or unix://"
+    )
