@@ -1,16 +1,14 @@
 # Usher: one image for `usher serve` (default) and `usher worker`.
-FROM python:3.11-slim AS build
-WORKDIR /src
+# Installed from the source tree (editable) because the message copy lives in config/.
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 usher
+WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY handlers ./handlers
-RUN pip install --no-cache-dir --prefix=/install .
-
-FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 usher
-COPY --from=build /install /usr/local
 COPY config ./config
+RUN pip install --no-cache-dir -e . && chown -R usher /app
 USER usher
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8000

@@ -30,6 +30,7 @@ from bot.intents import recognise
 from bot.links import TicketLinks
 from bot.messages import Reply
 from bot.orders import OrderBook
+from bot.outbound import Messenger
 from bot.ports import Mailer
 from bot.safetix import SafeTix
 from bot.settings import Settings
@@ -60,6 +61,7 @@ class Usher:
     tm_orders: RedisTmOrderStore
     links: TicketLinks
     conversation: Conversation
+    messenger: Messenger
     sandbox: Sandbox | None
     http_clients: list[httpx.AsyncClient] = field(default_factory=list)
 
@@ -133,8 +135,9 @@ def build(
     tm_orders = RedisTmOrderStore(store)
     safetix = SafeTix(tm, tm_orders)
     links = TicketLinks(settings.signing_key(), str(settings.public_url))
+    states = RedisStateStore(store)
     conversation = Conversation(
-        RedisStateStore(store),
+        states,
         _routes(settings, store, acme, identity, safetix, links, clock),
         recognise,
     )
@@ -148,6 +151,7 @@ def build(
         tm_orders=tm_orders,
         links=links,
         conversation=conversation,
+        messenger=Messenger(states, {}),
         sandbox=sandbox,
         http_clients=[acme_http, tm_http],
     )

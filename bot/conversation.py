@@ -22,7 +22,7 @@ from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, R
 from bot.metrics import INTENTS, TURN_LATENCY, TURNS
 from bot.ports import StateStore
 from bot.tracing import start_request
-from bot.turn import HISTORY, LANG, Handler, Turn
+from bot.turn import CHAT_ID, HISTORY, LANG, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
 
@@ -105,6 +105,7 @@ class Conversation:
                 if inbound.locale is None and isinstance(state.get(LANG), str):
                     lang = copy.pick_language(state[LANG])
                 state[LANG] = lang
+                state[CHAT_ID] = inbound.chat_id
                 turn = Turn(inbound=inbound, state=state, lang=lang)
                 replies = await self._dispatch(turn)
                 await self.states.save(inbound.fan, turn.state)

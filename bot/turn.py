@@ -8,6 +8,7 @@ here so every handler agrees on them:
 * ``resume``    the intent to carry on with once the fan is verified
 * ``order_number``  an order number waiting for its email
 * ``history``   the fan's last messages, for an agent who takes over
+* ``chat_id``   where the fan last wrote from, so proactive messages can reach them
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ RESUME = "resume"
 ORDER_NUMBER = "order_number"
 LANG = "lang"
 HISTORY = "history"
+CHAT_ID = "chat_id"
 
 
 @dataclass

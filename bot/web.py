@@ -6,20 +6,39 @@ Channel webhooks (Slack events, Telegram) mount here too as their adapters are a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from adapters.pages.ticket import TicketPages
 from adapters.pages.tm_orders_api import TmOrdersApi
 from bot.bootstrap import Usher
 
 
-def create_app(usher: Usher, *, close_on_shutdown: bool = True) -> Starlette:
+class WebChannel(Protocol):
+    """A channel adapter that lives in the web app (Telegram webhook, Slack events)."""
+
+    def routes(self) -> list[BaseRoute]:
+        """Its HTTP routes."""
+        ...
+
+    async def start(self) -> None:
+        """Start it (e.g. the SDK application); called at app start-up."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop it; called at app shutdown."""
+        ...
+
+
+def create_app(
+    usher: Usher, *, channels: Sequence[WebChannel] = (), close_on_shutdown: bool = True
+) -> Starlette:
     """The web app for a built Usher (closing it on shutdown unless told otherwise)."""
     settings = usher.settings
     pages = TicketPages(
@@ -44,9 +63,15 @@ def create_app(usher: Usher, *, close_on_shutdown: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        started: list[WebChannel] = []
         try:
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
             yield
         finally:
+            for channel in reversed(started):
+                await channel.stop()
             if close_on_shutdown:
                 await usher.aclose()
 
@@ -55,5 +80,6 @@ def create_app(usher: Usher, *, close_on_shutdown: bool = True) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         *pages.routes(),
         *api.routes(),
+        *(route for channel in channels for route in channel.routes()),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
