@@ -19,6 +19,7 @@ from adapters.acme import AcmeClient, ApiKeyAuth
 from adapters.handoff_queue import RedisHandoffQueue
 from adapters.identity_store import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.mailer import ConsoleMailer, SmtpMailer
+from adapters.purchase_link_store import RedisLinkStore
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.store import Store, connect
@@ -32,10 +33,12 @@ from bot.messages import Reply
 from bot.orders import OrderBook
 from bot.outbound import Messenger
 from bot.ports import Mailer
+from bot.purchase_links import PurchaseLinks
 from bot.safetix import SafeTix
 from bot.settings import Settings
 from bot.turn import Handler, Turn
 from handlers import help as help_handlers
+from handlers.deep_link import DeepLink
 from handlers.find_order import FindOrder
 from handlers.handoff import Handoff
 from handlers.show_tickets import ShowTickets
@@ -210,4 +213,5 @@ def _routes(
             "order_email": verify.step_order_email,
         },
         contact=verify.contact,
+        deep_link=DeepLink(PurchaseLinks(RedisLinkStore(store), clock)),
     )

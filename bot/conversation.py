@@ -8,6 +8,7 @@ copy; a failed turn saves nothing, so bad input or an upstream outage changes no
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,8 @@ from bot.turn import CHAT_ID, HISTORY, LANG, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
 
+#: ``/start PAYLOAD`` as Telegram delivers a deep link (payload: 1-64 of A-Za-z0-9_-).
+DEEP_LINK = re.compile(r"^/start(?:@\w+)?\s+(\S+)$", re.IGNORECASE)
 HISTORY_LINES = 20
 HISTORY_LINE = 300
 #: Intents that interrupt whatever the bot was waiting for.
@@ -61,6 +64,8 @@ class Routes:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     steps: dict[str, StepHandler] = field(default_factory=dict)
     contact: Handler | None = None
+    #: ``/start <payload>`` (Telegram deep links, purchase links): gets the payload.
+    deep_link: ButtonHandler | None = None
 
 
 def clean_text(raw: str) -> str:
@@ -133,6 +138,10 @@ class Conversation:
         if inbound.button is not None:
             return await self._button(turn, inbound.button)
         text = clean_text(inbound.text or "")
+        deep = DEEP_LINK.match(text)
+        if deep is not None and self.routes.deep_link is not None:
+            turn.intent = "deep_link"
+            return await self.routes.deep_link(turn, deep.group(1))
         remember(turn, text)
         recognition = self.recognise(text)
         turn.intent, turn.slots = recognition.intent, dict(recognition.slots)
