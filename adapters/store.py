@@ -20,7 +20,11 @@ from typing import Any, TypeVar
 import fakeredis
 import redis.asyncio as redis_asyncio
 from redis.asyncio.lock import Lock
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import Busy
 
@@ -100,5 +104,14 @@ def connect(url: str | None, *, prefix: str = DEFAULT_PREFIX) -> Store:
     """A Store on ``url``, or on an embedded in-memory Redis when ``url`` is None."""
     if url is None:
         return Store(fakeredis.FakeAsyncRedis(), prefix=prefix)
-    client = redis_asyncio.Redis.from_url(url)
+    # A restarted Redis (or a failover) leaves dead connections in the pool: retry each
+    # command a few times on a fresh connection before giving up.
+    client = redis_asyncio.Redis.from_url(
+        url,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        health_check_interval=30,
+        socket_connect_timeout=2,
+        socket_keepalive=True,
+    )
     return Store(client, prefix=prefix)
