@@ -1,0 +1,211 @@
+"""Gate rush: thousands of fans opening their SafeTix tickets within a minute.
+
+Two real processes, as deployed: ``usher sandbox`` (the Ticketmaster simulator, answering
+secure render in 300 ms with 10 % errors) and ``usher serve`` (real Redis). The benchmark
+registers a Ticketmaster order to each fan through ``POST /api/tm/orders``, then opens the
+secure ticket page as each fan's browser would: ``GET /t/{link}`` (binds the link to that
+browser's cookie) and ``POST /t/{link}/token`` (the tokens, refreshed or from the cache).
+Views arrive spread evenly over the window, several per fan.
+
+Figures: time to ticket (page + token call) p50/p95/p99, secure-render attempts per view (from
+Usher's own Prometheus counter), the share of views served a fresh token and from the cache,
+and failed views. Targets (issue 8): no failed view, p95 at most 1.2 s, at most 1.1 secure
+render calls per view.
+
+    python -m bench.gate_rush [--fans 2000] [--views 5000] [--window 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from adapters.pages.tm_orders_api import api_token, order_ref
+from adapters.sandbox.config import DEFAULT_TM_API_KEY
+from adapters.sandbox.tm_seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
+from bot.links import TicketLinks
+from bot.messages import Fan
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "gate-rush-benchmark-secret-key-0123456789"
+REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+RENDER_COUNT = re.compile(
+    r'usher_upstream_seconds_count\{endpoint="secure_render",service="ticketmaster"\} (\S+)'
+)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _wait_up(client: httpx.AsyncClient, url: str) -> None:
+    for _ in range(200):
+        try:
+            await client.get(url)
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def _render_calls(client: httpx.AsyncClient, base: str) -> float:
+    text = (await client.get(f"{base}/metrics")).text
+    match = RENDER_COUNT.search(text)
+    return float(match.group(1)) if match else 0.0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+async def run(fans: int, views: int, window: float) -> dict[str, object]:
+    sandbox_port, serve_port = _free_port(), _free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    base = f"http://127.0.0.1:{serve_port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("USHER_")}
+    procs = [_start(["sandbox", "--port", str(sandbox_port)], env)]
+    serve_env = {
+        **env,
+        "USHER_TM_BASE_URL": sandbox,
+        "USHER_TM_API_KEY": DEFAULT_TM_API_KEY,
+        "USHER_REDIS_URL": REDIS_URL,
+        "USHER_SECRET_KEY": SECRET,
+        "USHER_PUBLIC_URL": base,
+    }
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        try:
+            await _wait_up(client, f"{sandbox}/__sandbox__/faults")
+            import redis.asyncio as redis_asyncio
+
+            flush = redis_asyncio.Redis.from_url(REDIS_URL)
+            await flush.flushdb()
+            await flush.aclose()
+            procs.append(_start(["serve", "--port", str(serve_port)], serve_env))
+            await _wait_up(client, f"{base}/healthz")
+            await client.post(
+                f"{sandbox}/__sandbox__/faults",
+                json=[
+                    {"path_prefix": "/marketplace", "latency": 0.3},
+                    {"path_prefix": "/marketplace", "status": 503, "percent": 10},
+                ],
+            )
+            links = await _register(client, base, fans)
+            result = await _rush(client, base, links, views, window)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=10)
+    return {"benchmark": "gate_rush", "fans": fans, "views": views, "window_s": window, **result}
+
+
+async def _register(client: httpx.AsyncClient, base: str, fans: int) -> list[str]:
+    headers = {"Authorization": f"Bearer {api_token(SECRET.encode())}"}
+    signer = TicketLinks(SECRET.encode(), base)
+    links: list[str] = []
+    gate = asyncio.Semaphore(50)
+
+    async def one(index: int) -> None:
+        user = f"{5_000_000 + index}"
+        body = {
+            "channel": "telegram",
+            "user_id": user,
+            "order_token": SAFETIX_ORDER_TOKEN,
+            "third_party_account_id": DEMO_ACCOUNT_ID,
+        }
+        async with gate:
+            response = await client.post(f"{base}/api/tm/orders", json=body, headers=headers)
+        response.raise_for_status()
+
+    await asyncio.gather(*(one(i) for i in range(fans)))
+    for index in range(fans):
+        fan = Fan("telegram", f"{5_000_000 + index}")
+        links.append(signer.url(fan, order_ref(fan, SAFETIX_ORDER_TOKEN)))
+    return links
+
+
+async def _rush(
+    client: httpx.AsyncClient, base: str, links: list[str], views: int, window: float
+) -> dict[str, object]:
+    cookies: dict[str, str] = {}
+    times: list[float] = []
+    fresh = cached = failed = 0
+    before = await _render_calls(client, base)
+    started = time.perf_counter()
+
+    async def view(index: int) -> None:
+        nonlocal fresh, cached, failed
+        await asyncio.sleep(index * window / views)
+        link = links[index % len(links)]
+        t0 = time.perf_counter()
+        try:
+            jar = {"usher_page": cookies[link]} if link in cookies else {}
+            page = await client.get(link, cookies=jar)
+            if "usher_page" in page.cookies:
+                cookies[link] = page.cookies["usher_page"]
+            token = await client.post(
+                f"{link}/token",
+                headers={"X-Usher-Page": "1"},
+                cookies={"usher_page": cookies.get(link, "")},
+            )
+            if page.status_code != 200 or token.status_code != 200:
+                failed += 1
+                return
+            tickets = token.json()["tickets"]
+            if all(t["fresh"] for t in tickets):
+                fresh += 1
+            else:
+                cached += 1
+        except httpx.HTTPError:
+            failed += 1
+            return
+        times.append(time.perf_counter() - t0)
+
+    await asyncio.gather(*(view(i) for i in range(views)))
+    elapsed = time.perf_counter() - started
+    calls = await _render_calls(client, base) - before
+    return {
+        "elapsed_s": round(elapsed, 1),
+        "time_to_ticket_ms": {
+            "p50": round(_percentile(times, 0.50) * 1000, 1),
+            "p95": round(_percentile(times, 0.95) * 1000, 1),
+            "p99": round(_percentile(times, 0.99) * 1000, 1),
+        },
+        "secure_render_calls_per_view": round(calls / views, 3),
+        "served_fresh": round(fresh / views, 3),
+        "served_from_cache": round(cached / views, 3),
+        "failed_views": failed,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--fans", type=int, default=2000)
+    parser.add_argument("--views", type=int, default=5000)
+    parser.add_argument("--window", type=float, default=60.0)
+    options = parser.parse_args()
+    print(json.dumps(asyncio.run(run(options.fans, options.views, options.window)), indent=2))
