@@ -12,18 +12,38 @@ matching that" as for an order that does not exist, so a fan cannot probe for or
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Protocol
+
+from pydantic import TypeAdapter
 
 from adapters.acme_models import Order
 from adapters.acme_types import to_e164
 from bot.errors import NotAllowed, NotFound
 from bot.identity import Verified
+from bot.metrics import CACHE
 
 #: Orders fetched in parallel when their items are needed.
 DETAIL_CONCURRENCY = 8
+#: How long a search answer and an order's details are reused (a fan retrying at the gate).
+SEARCH_TTL = 30.0
+ORDER_TTL = 60.0
+ORDER_LIST = TypeAdapter(list[Order])
 OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+class TextCache(Protocol):
+    """A key-value cache with expiry (Redis in production)."""
+
+    async def get(self, key: str) -> str | None:
+        """The value, or None."""
+        ...
+
+    async def put(self, key: str, value: str, ttl: float) -> None:
+        """Store with expiry."""
+        ...
 
 
 class OrderSource(Protocol):
@@ -69,20 +89,43 @@ def newest_first(orders: Iterable[Order]) -> list[Order]:
 class OrderBook:
     """Finds a fan's orders and hands out single orders only after checking ownership."""
 
-    def __init__(self, source: OrderSource) -> None:
+    def __init__(self, source: OrderSource, cache: TextCache | None = None) -> None:
         self.source = source
+        self.cache = cache
+
+    async def _search(self, *, email: str | None = None, phone: str | None = None) -> list[Order]:
+        """All orders for one email or phone form, reused for a few seconds."""
+        key = "search:" + _digest(f"{email or ''}|{phone or ''}")
+        if self.cache is not None and (hit := await self.cache.get(key)) is not None:
+            CACHE.labels("acme_search", "hit").inc()
+            return ORDER_LIST.validate_json(hit)
+        CACHE.labels("acme_search", "miss").inc()
+        orders = [order async for order in self.source.iter_orders(email=email, phone=phone)]
+        if self.cache is not None:
+            await self.cache.put(
+                key, ORDER_LIST.dump_json(orders, by_alias=True).decode(), SEARCH_TTL
+            )
+        return orders
+
+    async def _get(self, order_id: str) -> Order:
+        """One order with its items, reused for a minute."""
+        key = "order:" + order_id
+        if self.cache is not None and (hit := await self.cache.get(key)) is not None:
+            CACHE.labels("acme_order", "hit").inc()
+            return Order.model_validate_json(hit)
+        CACHE.labels("acme_order", "miss").inc()
+        order = await self.source.get_order(order_id)
+        if self.cache is not None:
+            await self.cache.put(key, order.model_dump_json(by_alias=True), ORDER_TTL)
+        return order
 
     async def visible_orders(self, verified: Verified) -> list[Order]:
         """Every order the fan may see, newest first (search results: no items)."""
         found: dict[str, Order] = {}
-        searches: list[AsyncIterator[Order]] = [
-            self.source.iter_orders(email=email) for email in sorted(verified.emails)
-        ]
+        searches = [self._search(email=email) for email in sorted(verified.emails)]
         for phone in sorted(verified.phones):
-            searches.extend(
-                self.source.iter_orders(phone=form) for form in phone_search_forms(phone)
-            )
-        for results in await asyncio.gather(*(_collect(search) for search in searches)):
+            searches.extend(self._search(phone=form) for form in phone_search_forms(phone))
+        for results in await asyncio.gather(*searches):
             for order in results:
                 if owns(order, verified):
                     found.setdefault(order.id, order)
@@ -96,7 +139,7 @@ class OrderBook:
         if not order_id.isascii() or not order_id.isalnum() or len(order_id) > 40:
             raise NotAllowed("not an order id")
         try:
-            order = await self.source.get_order(order_id)
+            order = await self._get(order_id)
         except NotFound:
             raise NotAllowed("no such order") from None
         if not owns(order, verified):
@@ -135,5 +178,6 @@ class OrderBook:
         raise NotAllowed("no order with that number and email")
 
 
-async def _collect(search: AsyncIterator[Order]) -> list[Order]:
-    return [order async for order in search]
+def _digest(value: str) -> str:
+    """Cache keys name no email or phone."""
+    return hashlib.sha256(value.lower().encode()).hexdigest()[:32]

@@ -15,11 +15,30 @@ ALEX = "alex.rivera@example.com"
 
 
 async def verified(usher: Usher, user: str) -> Chat:
+    """A fan verified by phone, with ACME's answers *not* cached (a cold start)."""
     chat = Chat(usher, user)
     await chat.say("my orders")
     await chat.share("+14155550134")
     assert "Your orders" in chat.text
+    await drop_cache(usher)
     return chat
+
+
+async def drop_cache(usher: Usher) -> None:
+    keys = await usher.store.redis.keys(usher.store.key("cache", "*"))
+    if keys:
+        await usher.store.redis.delete(*keys)
+
+
+async def test_a_warm_cache_keeps_orders_visible_during_an_acme_outage(usher: Usher) -> None:
+    chat = Chat(usher, "warm")
+    await chat.say("my orders")
+    await chat.share("+14155550134")
+    assert usher.sandbox is not None
+    rule = usher.sandbox.faults.add(Fault("/v2/b2c/orders", status=503))
+    await chat.press("orders")
+    assert "Your orders (5 of 25)" in chat.text
+    assert rule.hits == 0
 
 
 @pytest.mark.parametrize(
