@@ -16,6 +16,7 @@ import httpx
 import structlog
 
 from adapters.acme import AcmeClient, ApiKeyAuth
+from adapters.cache import RedisCache
 from adapters.handoff_queue import RedisHandoffQueue
 from adapters.identity_store import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.mailer import ConsoleMailer, SmtpMailer
@@ -169,7 +170,7 @@ def _routes(
     links: TicketLinks,
     clock: Callable[[], float],
 ) -> Routes:
-    orders = OrderBook(acme)
+    orders = OrderBook(acme, RedisCache(store, "acme"))
     verify = Verify(identity, orders, RedisRateCounter(store))
     find_order = FindOrder(orders, identity, verify, settings.zone())
     show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
