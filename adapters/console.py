@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TextIO
 
 import segno
@@ -105,6 +105,17 @@ def render(replies: list[Reply], out: TextIO) -> list[str]:
             out.write("  (to share your phone number, type: /contact +14155550134)\n")
     out.flush()
     return payloads
+
+
+class ConsoleSender:
+    """Proactive messages (a checkout confirmation) printed to the demo's terminal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Print the replies as the chat would show them."""
+        render(list(replies), self.out)
 
 
 async def demo(

@@ -4,6 +4,7 @@ Keys (under the store prefix):
 
 * ``tm:order:{ref}``       the registration (fan, order token, third-party account id), JSON
 * ``tm:fan:{fan}``         set of the fan's order refs
+* ``tm:orders``            set of every order ref (the worker re-plans them all)
 * ``tm:device:{fan}``      the fan's sticky device id (SET NX, never changed)
 * ``tm:tokens:{ref}``      hash barcode -> {"token", "at"}: the last token of each ticket
 * ``tm:answer:{ref}``      the last order management answer, JSON
@@ -44,7 +45,29 @@ class RedisTmOrderStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self.store.key("tm", "order", ref.ref), json.dumps(body))
             pipe.sadd(self.store.key("tm", "fan", ref.fan.key), ref.ref)
+            pipe.sadd(self.store.key("tm", "orders"), ref.ref)
             await pipe.execute()
+
+    async def all_refs(self) -> list[str]:
+        """Every registered order's ref, sorted (the worker's reconcile walks them)."""
+        key = self.store.key("tm", "orders")
+        # SSCAN may repeat a member; a set drops the repeats.
+        return sorted({m.decode() async for m in self.redis.sscan_iter(key, count=1000)})
+
+    async def index_all(self) -> int:
+        """Add registrations made before ``tm:orders`` existed to it; how many there are.
+
+        A SCAN of the keyspace: run once per worker start, never per request.
+        """
+        prefix = self.store.key("tm", "order", "")
+        index = self.store.key("tm", "orders")
+        refs = [
+            key.decode().removeprefix(prefix)
+            async for key in self.redis.scan_iter(match=prefix + "*", count=1000)
+        ]
+        for start in range(0, len(refs), 1000):
+            await awaited(self.redis.sadd(index, *refs[start : start + 1000]))
+        return len(refs)
 
     async def get(self, ref: str) -> TmOrderRef | None:
         """One registration."""

@@ -129,27 +129,37 @@ def parse_retry_after(response: httpx.Response) -> float | None:
     return None
 
 
-def _error_details(response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) from ACME's ``{code, message, type}`` or TM's ``{"error": {...}}``."""
+def _error_details(response: httpx.Response) -> tuple[str | None, str, str | None]:
+    """(code, message, type) from ACME's ``{code, message, type}`` or TM's ``{"error": {...}}``."""
+    fallback = response.reason_phrase or f"HTTP {response.status_code}"
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return None, response.reason_phrase or f"HTTP {response.status_code}"
+        return None, fallback, None
     if isinstance(body, dict):
         nested = body.get("error")
         inner: dict[str, Any] = nested if isinstance(nested, dict) else body
-        code = inner.get("code")
-        message = inner.get("message") or inner.get("error") or inner.get("type")
-        return (str(code) if code is not None else None), str(message or response.reason_phrase)
-    return None, response.reason_phrase or f"HTTP {response.status_code}"
+        code, kind = inner.get("code"), inner.get("type")
+        message = inner.get("message") or inner.get("error") or kind
+        return (
+            str(code) if code is not None else None,
+            str(message or fallback),
+            kind if isinstance(kind, str) else None,
+        )
+    return None, fallback, None
 
 
 def error_for_status(response: httpx.Response, *, service: str, endpoint: str) -> UpstreamRefused:
     """Map one error response onto the exception tree (the single mapping point)."""
     status = response.status_code
-    code, message = _error_details(response)
+    code, message, kind = _error_details(response)
     text = f"{service} {endpoint}: HTTP {status}: {message}"
-    kwargs: dict[str, Any] = {"service": service, "endpoint": endpoint, "status": status}
+    kwargs: dict[str, Any] = {
+        "service": service,
+        "endpoint": endpoint,
+        "status": status,
+        "kind": kind,
+    }
     if status in (401, 403):
         return AuthError(text, code=code, **kwargs)
     if status == 404:

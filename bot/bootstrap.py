@@ -14,16 +14,26 @@ from dataclasses import dataclass, field
 
 import httpx
 import structlog
+from pydantic import SecretStr
 
 from adapters.acme import AcmeClient, ApiKeyAuth
+from adapters.audit_log import RedisAuditLog
 from adapters.cache import RedisCache
-from adapters.handoff_queue import RedisHandoffQueue
+from adapters.cart_store import RedisCartStore
+from adapters.handoff_queue import HandoffBoard, RedisHandoffQueue
 from adapters.identity_store import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.mailer import ConsoleMailer, SmtpMailer
 from adapters.purchase_link_store import RedisLinkStore
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
+from adapters.scheduling import Scheduling, build_scheduling
+from adapters.slack import SlackChannel, web_client
+from adapters.slack_handoff import HandoffDesk
+from adapters.slack_handoff_consumer import HandoffConsumer
+from adapters.slack_marketing import MarketingConsole
+from adapters.slack_support import SupportConsole
 from adapters.store import Store, connect
+from adapters.telegram import TelegramBot, TelegramConfig, build_application
 from adapters.ticketmaster import TicketmasterClient
 from adapters.tm_store import RedisTmOrderStore
 from bot.conversation import Conversation, Routes
@@ -34,15 +44,23 @@ from bot.messages import Reply
 from bot.orders import OrderBook
 from bot.outbound import Messenger
 from bot.ports import Mailer
+from bot.preferences import Preferences
 from bot.purchase_links import PurchaseLinks
 from bot.safetix import SafeTix
 from bot.settings import Settings
+from bot.shop import Shop
+from bot.staff import Roles
 from bot.turn import Handler, Turn
 from handlers import help as help_handlers
+from handlers.buying import buying_routes
 from handlers.deep_link import DeepLink
 from handlers.find_order import FindOrder
 from handlers.handoff import Handoff
+from handlers.marketing import Marketing
+from handlers.preferences import PreferenceSwitches
 from handlers.show_tickets import ShowTickets
+from handlers.support import SupportDesk
+from handlers.support_contact import ContactEditor
 from handlers.verify import Verify
 
 log = structlog.get_logger("usher.bootstrap")
@@ -66,6 +84,9 @@ class Usher:
     links: TicketLinks
     conversation: Conversation
     messenger: Messenger
+    shop: Shop
+    #: Jobs (``usher worker``), their queue, fans' reminder/offer preferences, broadcasts.
+    scheduling: Scheduling
     sandbox: Sandbox | None
     http_clients: list[httpx.AsyncClient] = field(default_factory=list)
 
@@ -73,6 +94,7 @@ class Usher:
         """Close connections (HTTP pools, Redis)."""
         for client in self.http_clients:
             await client.aclose()
+        await self.scheduling.aclose()
         await self.store.close()
 
 
@@ -140,9 +162,24 @@ def build(
     safetix = SafeTix(tm, tm_orders)
     links = TicketLinks(settings.signing_key(), str(settings.public_url))
     states = RedisStateStore(store)
+    messenger = Messenger(states, {})
+    scheduling = build_scheduling(settings, store, safetix, tm_orders, messenger, clock)
+    shop = Shop.build(
+        acme=acme,
+        orders=acme,
+        records=RedisCartStore(store),
+        link_store=RedisLinkStore(store),
+        prover=identity,
+        notifier=messenger,
+        secret=settings.signing_key(),
+        public_url=str(settings.public_url),
+        clock=clock,
+    )
     conversation = Conversation(
         states,
-        _routes(settings, store, acme, identity, safetix, links, clock),
+        _routes(
+            settings, store, acme, identity, safetix, links, shop, scheduling.preferences, clock
+        ),
         recognise,
     )
     return Usher(
@@ -155,7 +192,9 @@ def build(
         tm_orders=tm_orders,
         links=links,
         conversation=conversation,
-        messenger=Messenger(states, {}),
+        messenger=messenger,
+        shop=shop,
+        scheduling=scheduling,
         sandbox=sandbox,
         http_clients=[acme_http, tm_http],
     )
@@ -168,6 +207,8 @@ def _routes(
     identity: Identity,
     safetix: SafeTix,
     links: TicketLinks,
+    shop: Shop,
+    preferences: Preferences,
     clock: Callable[[], float],
 ) -> Routes:
     orders = OrderBook(acme, RedisCache(store, "acme"))
@@ -175,7 +216,14 @@ def _routes(
     find_order = FindOrder(orders, identity, verify, settings.zone())
     show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
     handoff = Handoff(RedisHandoffQueue(store))
-    journeys: dict[str, Handler] = {"find_order": find_order, "show_tickets": show_tickets}
+    buying = buying_routes(
+        shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
+    )
+    journeys: dict[str, Handler] = {
+        "find_order": find_order,
+        "show_tickets": show_tickets,
+        "buy_addon": buying.add_ons,
+    }
 
     async def continue_with(turn: Turn, resume: str) -> list[Reply]:
         if resume.startswith("order:"):
@@ -187,6 +235,8 @@ def _routes(
         return await journey(turn)
 
     verify.continue_with = continue_with
+    switches = PreferenceSwitches(preferences)
+    deep_link = DeepLink(shop.links, buying.start_purchase)
     return Routes(
         intents={
             "find_order": find_order,
@@ -194,10 +244,8 @@ def _routes(
             "help": help_handlers.help_,
             "cancel": help_handlers.cancel,
             "human": handoff,
-            "unknown": help_handlers.unknown,
-            "apply_membership": help_handlers.not_yet,
-            "apply_coupon": help_handlers.not_yet,
-            "buy_addon": help_handlers.not_yet,
+            "unknown": buying.unknown,
+            **buying.intents,
         },
         buttons={
             "orders": find_order.button_orders,
@@ -207,12 +255,78 @@ def _routes(
             "help": help_handlers.help_button,
             "cancel": help_handlers.cancel_button,
             "human": handoff.button,
+            "prefs": switches.button,
+            # A broadcast's offer button opens its purchase link as the deep link would.
+            "link": deep_link,
+            **buying.buttons,
         },
         steps={
             "email": verify.step_email,
             "code": verify.step_code,
             "order_email": verify.step_order_email,
+            **buying.steps,
         },
         contact=verify.contact,
-        deep_link=DeepLink(PurchaseLinks(RedisLinkStore(store), clock)),
+        deep_link=deep_link,
+        relay=handoff.relay,
+        phrases=switches.phrase,
+    )
+
+
+def slack_channel(usher: Usher) -> SlackChannel | None:
+    """The Slack app (staff console and human handoff) for a built Usher; None when off."""
+    settings = usher.settings
+    if settings.slack_bot_token is None:
+        return None
+    api_url = str(settings.slack_api_url) if settings.slack_api_url else None
+    client = web_client(settings.slack_bot_token.get_secret_value(), api_url)
+    roles = Roles(frozenset(settings.slack_agents), frozenset(settings.slack_marketers))
+    audit = RedisAuditLog(usher.store)
+    board = HandoffBoard(usher.store)
+    tz = settings.zone()
+    marketing = Marketing(
+        PurchaseLinks(RedisLinkStore(usher.store)),
+        usher.acme,
+        audit,
+        public_url=str(settings.public_url),
+        bot_username=settings.telegram_bot_username,
+        tz=tz,
+    )
+    consumer = None
+    if settings.slack_handoff_channel:
+        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel)
+    else:
+        log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
+    return SlackChannel(
+        client,
+        usher.store,
+        roles,
+        SupportConsole(SupportDesk(usher.acme, audit), ContactEditor(usher.acme, audit), audit, tz),
+        MarketingConsole(marketing, tz),
+        HandoffDesk(board, usher.messenger, audit, roles),
+        signing_secret=_secret(settings.slack_signing_secret),
+        app_token=_secret(settings.slack_app_token),
+        consumer=consumer,
+    )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def telegram_bot(usher: Usher, *, polling: bool = False) -> TelegramBot | None:
+    """The Telegram bot for a built Usher, its sender registered for proactive messages.
+
+    None when Telegram is off (no ``USHER_TELEGRAM_TOKEN``); ConfigError when a setting is
+    wrong. ``polling``: with PTB's ``getUpdates`` loop, else for the webhook in the web app.
+    """
+    config = TelegramConfig.from_settings(usher.settings)
+    if config is None:
+        return None
+    return TelegramBot(
+        build_application(config, polling=polling),
+        config,
+        usher.conversation.handle,
+        usher.store,
+        messenger=usher.messenger,
     )

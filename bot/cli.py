@@ -2,10 +2,13 @@
 
     usher demo                      chat in the terminal against the built-in sandboxes
     usher converse                  the same bot over JSON lines (scripts and tests)
-    usher serve [--host --port]     the web app (pages, API, health, metrics)
+    usher serve [--host --port]     the web app (pages, API, health, metrics, Slack, Telegram)
+    usher telegram --polling        the Telegram bot by polling (a laptop; no public URL needed)
     usher intent ["TEXT"]           print the recognised intent and slots as JSON
     usher sandbox [--host --port]   serve the ACME and Ticketmaster simulators
     usher api-token                 print the bearer token for POST /api/tm/orders
+    usher worker                    the background jobs (needs USHER_REDIS_URL)
+    usher jobs [--json]             what is scheduled and what failed
 
 A configuration problem prints one line naming the variable and exits with status 2.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -25,14 +29,16 @@ from adapters import console
 from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
-from adapters.sandbox.demo import register_demo_orders
+from adapters.sandbox.demo import create_demo_purchase_link, register_demo_orders
+from adapters.telegram_webhook import TelegramWebhook
 from bot import logs
-from bot.bootstrap import build
+from bot.bootstrap import build, slack_channel, telegram_bot
 from bot.errors import ConfigError
 from bot.intent_cli import run_intent_command
+from bot.jobs_cli import jobs_command, worker_command
 from bot.messages import Fan
 from bot.settings import Settings, load_settings
-from bot.web import create_app
+from bot.web import WebChannel, create_app
 
 DEMO_USER = "demo"
 DEMO_INTRO = """Usher demo: you are chatting with the bot on the built-in sandboxes.
@@ -41,6 +47,10 @@ code mail right here), or share a phone with /contact +14155550134, or send an o
 with its email: 100148401 janedoe@gmail.com. Your Ticketmaster orders open on the ticket
 page served at USHER_PUBLIC_URL (http://localhost:8000).
 Type a button's number to press it, /quit to leave."""
+DEMO_BUYING = """
+Buying: open the venue's purchase link with /start {code}, then try "membership 7700123456"
+(last name Lee), "coupon AAA5" or "add an audio guide", and pay on the checkout page with the
+test card 4242 4242 4242 4242 (4000 0000 0000 0002 is declined)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,12 +61,24 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--set-webhook",
+        action="store_true",
+        help="point Telegram at USHER_PUBLIC_URL/telegram/webhook at start-up",
+    )
+    telegram = sub.add_parser("telegram", help="run the Telegram bot without a web server")
+    telegram.add_argument(
+        "--polling", action="store_true", required=True, help="fetch updates with getUpdates"
+    )
     intent = sub.add_parser("intent", help="recognise the intent of TEXT (or of each stdin line)")
     intent.add_argument("text", nargs="?")
     sandbox = sub.add_parser("sandbox", help="serve the ACME and Ticketmaster simulators")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8100)
     sub.add_parser("api-token", help="print the bearer token of POST /api/tm/orders")
+    sub.add_parser("worker", help="run the background jobs (needs USHER_REDIS_URL)")
+    jobs = sub.add_parser("jobs", help="list scheduled and failed jobs")
+    jobs.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     return parser
 
 
@@ -73,6 +95,11 @@ async def _demo(settings: Settings) -> None:
     usher = build(settings)
     if settings.tm_sandbox:
         await register_demo_orders(usher.tm_orders, Fan(console.CHANNEL, DEMO_USER))
+    intro = DEMO_INTRO
+    if settings.acme_sandbox:
+        link = await create_demo_purchase_link(usher.shop.links)
+        intro += DEMO_BUYING.format(code=link.code)
+    usher.messenger.add(console.CHANNEL, console.ConsoleSender(sys.stdout))
     url = urlsplit(str(settings.public_url))
     server = uvicorn.Server(
         uvicorn.Config(
@@ -85,13 +112,28 @@ async def _demo(settings: Settings) -> None:
     )
     serving = asyncio.create_task(server.serve())
     try:
-        await console.demo(
-            usher.conversation.handle, sys.stdin, sys.stdout, DEMO_INTRO, user=DEMO_USER
-        )
+        await console.demo(usher.conversation.handle, sys.stdin, sys.stdout, intro, user=DEMO_USER)
     finally:
         server.should_exit = True
         with contextlib.suppress(BaseException):
             await serving
+        await usher.aclose()
+
+
+async def _telegram_polling(settings: Settings) -> None:
+    """The Telegram bot on PTB's polling loop until Ctrl-C (or SIGTERM)."""
+    usher = build(settings)
+    try:
+        bot = telegram_bot(usher, polling=True)
+        if bot is None:
+            raise ConfigError("USHER_TELEGRAM_TOKEN: needed for usher telegram")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        print("Usher is polling Telegram; Ctrl-C to stop.", file=sys.stderr, flush=True)
+        await bot.run_polling(stop)
+    finally:
         await usher.aclose()
 
 
@@ -114,7 +156,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         usher = build(settings)
         if settings.secret_key is None:
             print(f"sandbox API token (POST /api/tm/orders): {api_token(settings.signing_key())}")
-        uvicorn.run(create_app(usher), host=args.host, port=args.port, log_level="warning")
+        slack = slack_channel(usher)
+        channels: list[WebChannel] = [slack] if slack is not None else []
+        try:
+            telegram = telegram_bot(usher)
+            if telegram is not None:
+                channels.append(TelegramWebhook(telegram, set_webhook=args.set_webhook))
+            elif args.set_webhook:
+                raise ConfigError("USHER_TELEGRAM_TOKEN: needed for --set-webhook")
+        except ConfigError as exc:
+            print(f"usher: {exc}", file=sys.stderr)
+            return 2
+        app = create_app(usher, channels=channels)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    if args.command == "telegram":
+        try:
+            asyncio.run(_telegram_polling(settings))
+        except ConfigError as exc:
+            print(f"usher: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "sandbox":
         keys = SandboxKeys.from_settings(settings)
@@ -127,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(api_token(settings.signing_key()))
         return 0
+    if args.command == "worker":
+        return worker_command(settings)
+    if args.command == "jobs":
+        return jobs_command(settings, as_json=args.json, out=sys.stdout)
     return 2
 
 

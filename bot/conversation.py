@@ -66,6 +66,12 @@ class Routes:
     contact: Handler | None = None
     #: ``/start <payload>`` (Telegram deep links, purchase links): gets the payload.
     deep_link: ButtonHandler | None = None
+    #: Asked first on every turn: while a person has taken over the fan (human handoff), it
+    #: forwards the fan's words to them and answers the replies (often none); None: not mine.
+    relay: StepHandler | None = None
+    #: Fixed phrases that act as switches ("stop reminders"), checked before recognition so
+    #: they need no intent of their own; None means "not one of mine".
+    phrases: StepHandler | None = None
 
 
 def clean_text(raw: str) -> str:
@@ -133,6 +139,11 @@ class Conversation:
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         inbound = turn.inbound
+        if self.routes.relay is not None:
+            relayed = await self.routes.relay(turn)
+            if relayed is not None:
+                turn.intent = "relay"
+                return relayed
         if inbound.contact_phone is not None and self.routes.contact is not None:
             return await self.routes.contact(turn)
         if inbound.button is not None:
@@ -143,6 +154,10 @@ class Conversation:
             turn.intent = "deep_link"
             return await self.routes.deep_link(turn, deep.group(1))
         remember(turn, text)
+        if self.routes.phrases is not None:
+            switched = await self.routes.phrases(turn)
+            if switched is not None:
+                return switched
         recognition = self.recognise(text)
         turn.intent, turn.slots = recognition.intent, dict(recognition.slots)
         INTENTS.labels(turn.intent).inc()

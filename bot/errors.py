@@ -72,7 +72,12 @@ class UpstreamTimeout(TransportError):
 
 
 class UpstreamRefused(UpstreamError):
-    """The server answered with an error status (``status``), maybe with a code and message."""
+    """The server answered with an error status (``status``), maybe with a code and message.
+
+    ``kind`` is the machine-readable name of the problem when the server gives one (ACME's
+    ``type``, e.g. ``INVALID_COUPON``): callers that answer a fan differently per problem
+    (a bad coupon vs an expired one) read it instead of parsing the message.
+    """
 
     def __init__(
         self,
@@ -82,10 +87,12 @@ class UpstreamRefused(UpstreamError):
         endpoint: str,
         status: int,
         code: str | None = None,
+        kind: str | None = None,
     ) -> None:
         super().__init__(message, service=service, endpoint=endpoint)
         self.status = status
         self.code = code
+        self.kind = kind
 
 
 class AuthError(UpstreamRefused):
@@ -111,9 +118,12 @@ class RateLimited(UpstreamRefused):
         endpoint: str,
         status: int = 429,
         code: str | None = None,
+        kind: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, service=service, endpoint=endpoint, status=status, code=code)
+        super().__init__(
+            message, service=service, endpoint=endpoint, status=status, code=code, kind=kind
+        )
         self.retry_after = retry_after
 
 

@@ -6,6 +6,7 @@ Dates are shown in the venue's time zone (``USHER_TIMEZONE``), because a fan rea
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,6 +19,11 @@ MONTHS = {
     "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     "es": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
 }
+#: An email or phone number anywhere in free text (what a fan typed, a log value).
+EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+PHONE_IN_TEXT = re.compile(r"\+?\d[\d ().-]{8,}\d")
+#: Fewer digits than this is an amount, a date or an order number, not a phone number.
+MIN_PHONE_DIGITS = 10
 
 
 def money(amount: Decimal | None, currency: str = "$") -> str:
@@ -53,3 +59,24 @@ def mask_phone(phone: str | None) -> str:
         return "***"
     digits = [c for c in phone if c.isdigit()]
     return "***" + "".join(digits[-4:])
+
+
+def mask_name(first: str | None, last: str | None) -> str:
+    """``Jane``, ``Doe`` -> ``J. D.``: enough for an agent to match a caller, no more."""
+    initials = [f"{part.strip()[0].upper()}." for part in (first, last) if part and part.strip()]
+    return " ".join(initials) or "***"
+
+
+def mask_text(text: str) -> str:
+    """Every email and phone number in free text masked; the rest left as it is.
+
+    Used for log values and for what a fan wrote when it is shown in a shared Slack channel.
+    Digit runs shorter than a phone number (amounts, dates, order numbers) stay readable.
+    """
+
+    def phone(match: re.Match[str]) -> str:
+        digits = sum(ch.isdigit() for ch in match.group(0))
+        return mask_phone(match.group(0)) if digits >= MIN_PHONE_DIGITS else match.group(0)
+
+    text = EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
+    return PHONE_IN_TEXT.sub(phone, text)

@@ -15,26 +15,13 @@ from typing import Any
 
 import structlog
 
-from bot.formatting import mask_email, mask_phone
+from bot.formatting import mask_text
 from bot.tracing import current_request_id
 
 SECRET_FIELDS = re.compile(r"(token|secret|password|api_?key|apikey|code|authorization)", re.I)
 SAFE_FIELDS = frozenset(
     {"status", "status_code", "event", "level", "logger", "timestamp", "request_id", "ms"}
 )
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE = re.compile(r"\+?\d[\d ().-]{8,}\d")
-MIN_PHONE_DIGITS = 10
-
-
-def _mask_phone_match(match: re.Match[str]) -> str:
-    digits = sum(ch.isdigit() for ch in match.group(0))
-    return mask_phone(match.group(0)) if digits >= MIN_PHONE_DIGITS else match.group(0)
-
-
-def _mask_value(value: str) -> str:
-    value = EMAIL.sub(lambda m: mask_email(m.group(0)), value)
-    return PHONE.sub(_mask_phone_match, value)
 
 
 def mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -45,7 +32,7 @@ def mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str
         if SECRET_FIELDS.search(key):
             event[key] = "***"
         elif isinstance(value, str):
-            event[key] = _mask_value(value)
+            event[key] = mask_text(value)
     return event
 
 

@@ -34,3 +34,14 @@ TURN_LATENCY = Histogram(
 )
 CACHE = Counter("usher_cache_total", "Cache lookups.", ["cache", "result"])
 QUEUE_DEPTH = Gauge("usher_queue_depth", "Jobs waiting in a queue.", ["queue"])
+CHANNEL_EVENTS = Counter(
+    "usher_channel_events_total",
+    "Platform events a channel adapter received, by outcome "
+    "(handled, refused, duplicate, ignored, malformed, forbidden, unreachable, failed).",
+    ["channel", "outcome"],
+)
+SEND_RETRIES = Counter(
+    "usher_send_retries_total",
+    "Sends the platform answered with 'too many requests' and that were retried later.",
+    ["scope"],
+)

@@ -10,7 +10,9 @@ Ticketmaster, one-time-code mail may be shown in the console, and a random secre
 
 from __future__ import annotations
 
+import re
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +31,8 @@ from bot.errors import ConfigError
 ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
 MIN_SECRET_KEY_LENGTH = 32
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def _split_ids(value: Any) -> Any:
@@ -56,6 +60,8 @@ class Settings(BaseSettings):
     acme_api_key: SecretStr | None = None
     acme_tenant_id: int | None = Field(default=None, gt=0)
     acme_pub_api_key: SecretStr | None = None
+    #: Google reCAPTCHA (v3) site key for the checkout page; ACME wants a token on checkout.
+    recaptcha_site_key: str | None = None
 
     tm_base_url: AnyHttpUrl | None = None
     tm_api_key: SecretStr | None = None
@@ -72,6 +78,8 @@ class Settings(BaseSettings):
     slack_api_url: AnyHttpUrl | None = None
     slack_agents: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack_marketers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Channel id (C...) where fans' requests for a person are posted for agents to take.
+    slack_handoff_channel: str | None = None
 
     smtp_url: str | None = None
     mail_from: str = "Usher <tickets@usher.invalid>"
@@ -81,6 +89,10 @@ class Settings(BaseSettings):
     secure_entry_sdk_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SDK_URL)
     #: IANA zone of the venue; event times are shown to fans in it.
     timezone: str = "UTC"
+    #: Scheduled Ticketmaster calls (refreshes, reloads) per second, across all workers.
+    tm_refresh_rate: float = Field(default=20.0, gt=0, le=1000)
+    #: How long before an event fans get their reminder: "3h", "90m", "1d" (bare: seconds).
+    reminder_before: timedelta = timedelta(hours=3)
 
     _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
 
@@ -107,9 +119,34 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as America/New_York") from None
         return value
 
+    @field_validator("reminder_before", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        match = _DURATION.fullmatch(value.strip().lower())
+        if match is None:
+            raise ValueError('must be a duration like "3h", "90m" or "1d"')
+        return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+    @field_validator("reminder_before")
+    @classmethod
+    def _sensible_lead(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= timedelta(days=7):
+            raise ValueError("must be more than 0 and at most 7 days")
+        return value
+
     def zone(self) -> ZoneInfo:
         """The venue's time zone."""
         return ZoneInfo(self.timezone)
+
+    @field_validator("slack_handoff_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        # Events name channels by id, and thread replies are matched on it: a name won't do.
+        if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
+            raise ValueError("must be a channel id like C0123ABCD (not a #name)")
+        return value
 
     @field_validator("telegram_bot_username")
     @classmethod
@@ -127,6 +164,15 @@ class Settings(BaseSettings):
                 raise _missing("secret_key", "required outside the sandbox")
             if self.smtp_url is None:
                 raise _missing("smtp_url", "required outside the sandbox (one-time codes)")
+        if (
+            self.slack_bot_token is not None
+            and self.slack_signing_secret is None
+            and self.slack_app_token is None
+        ):
+            raise _missing(
+                "slack_signing_secret",
+                "needed when USHER_SLACK_BOT_TOKEN is set (or set USHER_SLACK_APP_TOKEN)",
+            )
         if self.tm_base_url is not None and self.tm_api_key is None:
             raise _missing("tm_api_key", "needed when USHER_TM_BASE_URL is set")
         if self.secret_key is not None and (
@@ -144,6 +190,11 @@ class Settings(BaseSettings):
     def tm_sandbox(self) -> bool:
         """True when Ticketmaster is the built-in simulator."""
         return self.tm_base_url is None
+
+    @property
+    def slack_enabled(self) -> bool:
+        """True when a Slack bot token is configured."""
+        return self.slack_bot_token is not None
 
     def signing_key(self) -> bytes:
         """The key that signs links and page sessions (random per start in the sandbox)."""

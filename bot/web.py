@@ -15,8 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.pages.checkout import BrowserCheckout, CheckoutPages
+from adapters.pages.purchase_link import PurchaseLinkPage
 from adapters.pages.ticket import TicketPages
 from adapters.pages.tm_orders_api import TmOrdersApi
+from adapters.sandbox.cors_mount import cors_checkout_route
 from bot.bootstrap import Usher
 
 
@@ -48,7 +51,17 @@ def create_app(
         str(settings.secure_entry_sdk_url),
         secure=str(settings.public_url).startswith("https://"),
     )
-    api = TmOrdersApi(usher.tm_orders, settings.signing_key())
+    api = TmOrdersApi(usher.tm_orders, settings.signing_key(), usher.scheduling.planner)
+    sandbox_keys = usher.sandbox.keys if usher.sandbox is not None else None
+    checkout = CheckoutPages(
+        usher.shop, BrowserCheckout.from_settings(settings, sandbox_keys), settings.zone()
+    )
+    # Sandbox mode: the browser reaches the in-process ACME simulator through this app.
+    sandbox_routes = (
+        [cors_checkout_route(usher.sandbox)]
+        if settings.acme_sandbox and usher.sandbox is not None
+        else []
+    )
 
     async def healthz(_: Request) -> Response:
         try:
@@ -80,6 +93,9 @@ def create_app(
         Route("/metrics", metrics, methods=["GET"]),
         *pages.routes(),
         *api.routes(),
+        *checkout.routes(),
+        *PurchaseLinkPage(usher.shop).routes(),
+        *sandbox_routes,
         *(route for channel in channels for route in channel.routes()),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

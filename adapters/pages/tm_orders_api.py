@@ -8,12 +8,17 @@ it names the fan (channel and user id), the ``order_token`` from the commit and 
 
 Registering the same order for the same fan twice is harmless: the reference is derived from
 both, so a retried call answers the same ``ref``.
+
+A registered order gets its scheduled jobs (SafeTix refresh 20 hours before the event, the
+ready notice of a delayed order, the event reminder): the endpoint hands the ref to the
+scheduler, which queues a job that loads the order and plans them (``bot.tm_planner``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -25,6 +30,14 @@ from bot.safetix import TmOrderRef, TmOrderStore
 
 MAX_BODY = 16 * 1024
 CHANNELS = ("telegram", "slack", "console")
+
+
+class OrderScheduler(Protocol):
+    """Plans a newly registered order's jobs (``bot.tm_planner.TicketPlanner``)."""
+
+    async def order_registered(self, ref: str) -> None:
+        """Schedule what the order needs."""
+        ...
 
 
 def api_token(secret: bytes) -> str:
@@ -52,9 +65,12 @@ def order_ref(fan: Fan, order_token: str) -> str:
 class TmOrdersApi:
     """The registration endpoint."""
 
-    def __init__(self, store: TmOrderStore, secret: bytes) -> None:
+    def __init__(
+        self, store: TmOrderStore, secret: bytes, scheduler: OrderScheduler | None = None
+    ) -> None:
         self.store = store
         self.token = api_token(secret)
+        self.scheduler = scheduler
 
     def routes(self) -> list[Route]:
         """``POST /api/tm/orders``."""
@@ -90,4 +106,6 @@ class TmOrdersApi:
                 event_name=registration.event_name,
             )
         )
+        if self.scheduler is not None:
+            await self.scheduler.order_registered(ref)
         return JSONResponse({"ref": ref, "fan": fan.key}, 201)

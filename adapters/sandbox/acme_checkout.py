@@ -12,6 +12,7 @@ without showing that payload; the shape accepted here is the public community cl
       "manualEntryCardNumber": "4242424242424242", "expDate": "MMyy", "cvc": "123",
                                              (or "acmeToken": "<token from a payment form>"),
       "chargeAmount": "56.00"                (optional; must equal the cart total)
+      "notes": "..."                         (optional; kept as the order's ``notes``)
     }
 
 It behaves like the service: the cart is repriced, must be ``saleChannel: online`` and within
@@ -40,6 +41,7 @@ from adapters.sandbox.acme_records import Fan
 from adapters.sandbox.acme_state import AcmeSandboxState, Charge
 
 DECLINED_TEST_CARD = "4000000000000002"
+MAX_NOTES = 1000
 
 
 def checkout(state: AcmeSandboxState, body: Any, request_uuid: str | None) -> dict[str, Any]:
@@ -92,6 +94,7 @@ def checkout(state: AcmeSandboxState, body: Any, request_uuid: str | None) -> di
             membership_id=member,
             coupon_id=coupons[0] if coupons else None,
             card_last4=last4,
+            notes=_notes(body),
         )
         record = build_order(spec, barcode=_new_barcode)
         state.orders[record.detail["id"]] = record
@@ -173,6 +176,15 @@ def _fan(body: dict[str, Any], customer_id: int) -> Fan:
         visitor_id=str(customer_id - 5_000_000),
         address=(address[0], address[1], address[2], address[3] or "United States"),
     )
+
+
+def _notes(body: dict[str, Any]) -> str | None:
+    notes = body.get("notes")
+    if notes is None:
+        return None
+    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
+        raise ApiError(400, "INVALID_CHECKOUT", f"notes must be text of at most {MAX_NOTES}")
+    return notes
 
 
 def _check_charge_amount(body: dict[str, Any], total: Decimal) -> None:

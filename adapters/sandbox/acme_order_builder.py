@@ -60,6 +60,8 @@ class OrderSpec:
     membership_id: int | None = None
     coupon_id: str | None = None
     card_last4: str | None = "4242"
+    #: The order's ``notes`` (acme-orders.txt: "Notes about the order"), as the checkout sent.
+    notes: str | None = None
 
 
 def seeded_barcode(order_id: int, n: int) -> str:
@@ -126,6 +128,8 @@ def build_order(
         detail["membershipId"] = spec.membership_id
     if spec.coupon_id is not None:
         detail["couponId"] = spec.coupon_id
+    if spec.notes:
+        detail["notes"] = spec.notes
     summary = {key: value for key, value in detail.items() if key != "orderItems"}
     summary["phoneNumber"] = summary["billingPhoneNumber"] = fan.phone
     uses = tuple(

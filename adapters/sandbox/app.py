@@ -7,6 +7,8 @@ shared so a single control route (``/__sandbox__/faults``) steers both.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,10 +27,12 @@ class Sandbox:
 
     keys: SandboxKeys = field(default_factory=SandboxKeys)
     faults: Faults = field(default_factory=Faults)
+    #: Dates the Ticketmaster seed and its delayed delivery (tests move it forward).
+    clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         self.acme = create_acme_sandbox(self.keys, self.faults)
-        self.tm = create_tm_sandbox(self.keys, self.faults)
+        self.tm = create_tm_sandbox(self.keys, self.faults, clock=self.clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: ASGIApp = self.acme

@@ -60,6 +60,7 @@ async def test_status_maps_to_one_exception(status: int, error: type[Exception])
     assert isinstance(caught.value, errors.UpstreamRefused)
     assert caught.value.status == status
     assert caught.value.code == "16003"
+    assert caught.value.kind == "DUPLICATE_TRANSACTION_FOUND"
     assert len(seen) == 1
 
 
@@ -69,6 +70,7 @@ async def test_tm_error_body_shape_is_understood() -> None:
     with pytest.raises(errors.ServerError) as caught:
         await upstream.send("GET", "/x", endpoint="x", retry=Retry.NEVER)
     assert caught.value.code == "20001"
+    assert caught.value.kind is None
     assert "Ticketing system down" in str(caught.value)
 
 

@@ -19,11 +19,13 @@ class PrivateRedis:
 
     def __init__(self, folder: Path) -> None:
         binary = shutil.which("redis-server")
-        if binary is None:
+        cli = shutil.which("redis-cli")
+        if binary is None or cli is None:
             if os.environ.get("CI") == "true":
                 pytest.fail("CI needs redis-server for the Redis restart tests")
             pytest.skip("redis-server is not installed")
         self.binary = binary
+        self.cli = cli
         self.folder = folder
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -55,7 +57,7 @@ class PrivateRedis:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             probe = subprocess.run(
-                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, check=False
+                [self.cli, "-p", str(self.port), "ping"], capture_output=True, check=False
             )
             if probe.stdout.strip() == b"PONG":
                 return

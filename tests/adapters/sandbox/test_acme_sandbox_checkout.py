@@ -99,6 +99,19 @@ async def test_checkout_creates_a_real_order(acme: httpx.AsyncClient, env: AcmeE
     assert (again.status_code, again.json()["type"]) == (409, "DUPLICATE_REQUEST")
 
 
+async def test_the_checkout_notes_become_the_orders_notes(
+    acme: httpx.AsyncClient, env: AcmeEnv
+) -> None:
+    body = purchase({"items": [tickets(DOCUMENTED_TOUR_INSTANCE)]}, notes="Usher checkout ref1")
+    order = (await checkout(acme, body)).json()
+    assert order["notes"] == "Usher checkout ref1"
+    assert (await acme.get(f"/v2/b2c/orders/{order['id']}")).json()["notes"] == order["notes"]
+    plain = (
+        await checkout(acme, purchase({"items": [tickets(DOCUMENTED_TOUR_INSTANCE, quantity=2)]}))
+    ).json()
+    assert "notes" not in plain
+
+
 async def test_same_card_and_amount_within_five_minutes(
     acme: httpx.AsyncClient, env: AcmeEnv
 ) -> None:
@@ -139,6 +152,8 @@ async def test_free_member_order_needs_no_card(acme: httpx.AsyncClient) -> None:
         ({"cvc": "1"}, "INVALID_CARD"),
         ({"manualEntryCardNumber": None}, "PAYMENT_REQUIRED"),
         ({"chargeAmount": "1.00"}, "CHARGE_AMOUNT_MISMATCH"),
+        ({"notes": "x" * 1001}, "INVALID_CHECKOUT"),
+        ({"notes": ["not", "text"]}, "INVALID_CHECKOUT"),
         ({"email": None}, "INVALID_CHECKOUT"),
         ({"contactLastName": " "}, "INVALID_CHECKOUT"),
         ({"shoppingCartId": CART}, "INVALID_CHECKOUT"),

@@ -1,0 +1,230 @@
+"""Support agents' console: look any order up, read it, show its tickets, resend its mail.
+
+Channel-free: the Slack adapter (``adapters.slack_support``) checks the agent's role, renders
+the answers and masks personal data where others can see it; this module finds orders and
+writes every action to the audit log (``bot.staff``).
+
+ACME can search orders by email and by phone only (acme-orders.txt), not by order *number*.
+So a lookup is read by its shape: an email searches by email; a phone number in any spelling
+is normalised to E.164 and searched in each form ACME may have stored it in
+(``bot.orders.phone_search_forms``), results merged by id; digits that are no phone number are
+taken as an order *id* and read directly. An order number alone cannot be found: the agent is
+asked for the email or phone, and ``<number> <email or phone>`` narrows that search to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from adapters.acme_models import Order, OrderItem, OrderPage, TicketVo
+from adapters.acme_types import to_e164
+from bot.errors import NotFound
+from bot.formatting import mask_text
+from bot.orders import newest_first, phone_search_forms
+from bot.staff import AuditLog, StaffError
+
+#: Orders per page of ``find`` and ``event`` answers (each becomes a few Block Kit blocks).
+PAGE_SIZE = 5
+#: A search stops after this many orders; the agent is asked to narrow it.
+MAX_FOUND = 200
+DETAIL_CONCURRENCY = 5
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: An order id or number as an agent may type it (``#`` allowed in front); ACME's are digits.
+ORDER_REF = re.compile(r"^#?\d{1,20}$")
+#: An event instance id (24 hex digits in ACME, but no need to be stricter than URL-safe).
+EVENT_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
+MIN_PHONE_DIGITS = 10
+
+Kind = Literal["email", "phone", "id"]
+#: An event line of an order and one of its tickets.
+Ticket = tuple[OrderItem, TicketVo]
+
+
+class OrderDirectory(Protocol):
+    """The ACME calls the console makes (``adapters.acme.AcmeClient`` fits)."""
+
+    def iter_orders(
+        self, *, email: str | None = None, phone: str | None = None
+    ) -> AsyncIterator[Order]:
+        """Every order with this email or phone."""
+        ...
+
+    async def get_order(self, order_id: str) -> Order:
+        """One order with its items."""
+        ...
+
+    async def orders_for_event(self, event_id: str, *, page: int, page_size: int) -> OrderPage:
+        """One page of an event's orders."""
+        ...
+
+    async def resend_confirmation(self, order_number: str, email: str) -> None:
+        """Have ACME mail the confirmation again."""
+        ...
+
+    async def update_order(self, order_id: str, order: Order) -> Order:
+        """Write an order back."""
+        ...
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What an agent typed after ``/usher find``, read by shape."""
+
+    kind: Kind
+    value: str
+    #: ``<number> <email|phone>``: keep only the order with this number (or id).
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of orders (with their items) out of ``total``."""
+
+    orders: list[Order]
+    page: int
+    pages: int
+    total: int
+
+
+def parse_lookup(text: str) -> Lookup:
+    """Read ``find``'s argument; StaffError ``find_usage`` when it is none of the shapes.
+
+    ``jane@example.com [number]``, a phone in any spelling ``[#number]``, or an order id
+    (``30263798``; a leading ``#`` makes digits an id even when they could be a phone).
+    """
+    words = text.split()
+    email = next((w for w in words if EMAIL.match(w)), None)
+    if email is not None:
+        return Lookup("email", email.lower(), _number([w for w in words if w != email]))
+    tagged = [w for w in words if w.startswith("#")]
+    rest = " ".join(w for w in words if not w.startswith("#"))
+    if sum(c.isdigit() for c in rest) >= MIN_PHONE_DIGITS and (phone := to_e164(rest)):
+        return Lookup("phone", phone, _number(tagged))
+    if len(words) == 1 and ORDER_REF.match(words[0]):
+        return Lookup("id", words[0].lstrip("#"))
+    raise StaffError("find_usage")
+
+
+def _number(words: list[str]) -> str | None:
+    if not words:
+        return None
+    if len(words) > 1 or not ORDER_REF.match(words[0]):
+        raise StaffError("find_usage")
+    return words[0].lstrip("#")
+
+
+def pages_of(total: int) -> int:
+    """How many pages ``total`` orders make (at least one)."""
+    return max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+
+
+class SupportDesk:
+    """Order lookups and actions for agents, each one audited."""
+
+    def __init__(self, acme: OrderDirectory, audit: AuditLog) -> None:
+        self.acme = acme
+        self.audit = audit
+
+    async def find(self, agent: str, text: str, page: int = 1) -> Found:
+        """The orders matching an email, a phone or an order id, newest first, one page."""
+        lookup = parse_lookup(text)
+        if page == 1:
+            await self.audit.record(agent, "find", detail=f"{lookup.kind} {mask_text(text)}")
+        if lookup.kind == "id":
+            orders = [order] if (order := await self._maybe_order(lookup.value)) else []
+            if not orders:
+                raise StaffError("find_not_an_id", id=lookup.value)
+        else:
+            orders = await self._search(lookup)
+        if lookup.number is not None:
+            orders = [o for o in orders if lookup.number in (o.id, o.order_number)]
+        return await self._page(newest_first(orders), page, len(orders))
+
+    async def event(self, agent: str, event_id: str, page: int = 1) -> Found:
+        """One page of the orders for an event instance."""
+        if not EVENT_ID.match(event_id):
+            raise StaffError("event_usage")
+        if page == 1:
+            await self.audit.record(agent, "event", detail=event_id)
+        try:
+            result = await self.acme.orders_for_event(event_id, page=page, page_size=PAGE_SIZE)
+        except NotFound:
+            raise StaffError("event_not_found", event=event_id) from None
+        count = result.pagination.count
+        if count is None:  # no count: the pages so far, and one more when this one is full
+            count = (page - 1) * PAGE_SIZE + len(result.orders)
+            count += 1 if result.pagination.has_more or len(result.orders) == PAGE_SIZE else 0
+        full = await self._details(result.orders)
+        return Found(full, page, pages_of(count), count)
+
+    async def order(self, agent: str, order_id: str, action: str = "details") -> Order:
+        """One order with its items (audited as ``action``); StaffError when there is none."""
+        order = await self._maybe_order(order_id)
+        if order is None:
+            raise StaffError("order_not_found", id=order_id)
+        await self.audit.record(agent, action, order=order.id)
+        return order
+
+    async def tickets(self, agent: str, order_id: str) -> tuple[Order, list[Ticket]]:
+        """The order and the tickets that still admit (what the gate would scan)."""
+        order = await self.order(agent, order_id, "tickets")
+        return order, [(item, t) for item, t in order.tickets if t.admits and item.is_event]
+
+    async def resend(self, agent: str, order_id: str) -> Order:
+        """Have ACME mail the confirmation again, to the order's own email."""
+        order = await self.order(agent, order_id, "resend")
+        if not order.order_number or not order.email:
+            raise StaffError("resend_impossible", id=order.id)
+        await self.acme.resend_confirmation(order.order_number, order.email)
+        return order
+
+    async def _search(self, lookup: Lookup) -> list[Order]:
+        if lookup.kind == "email":
+            searches = [self.acme.iter_orders(email=lookup.value)]
+        else:
+            searches = [self.acme.iter_orders(phone=f) for f in phone_search_forms(lookup.value)]
+        found: dict[str, Order] = {}
+        for results in await asyncio.gather(*(_take(search) for search in searches)):
+            for order in results:
+                found.setdefault(order.id, order)
+        if len(found) > MAX_FOUND:
+            raise StaffError("find_too_many", limit=MAX_FOUND)
+        return list(found.values())
+
+    async def _page(self, orders: list[Order], page: int, total: int) -> Found:
+        pages = pages_of(total)
+        page = min(max(page, 1), pages)
+        chunk = orders[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return Found(await self._details(chunk), page, pages, total)
+
+    async def _details(self, orders: list[Order]) -> list[Order]:
+        """Search results carry no items: read each order of the page (in parallel)."""
+        limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
+
+        async def full(summary: Order) -> Order:
+            async with limit:
+                return await self._maybe_order(summary.id) or summary
+
+        return list(await asyncio.gather(*(full(order) for order in orders)))
+
+    async def _maybe_order(self, order_id: str) -> Order | None:
+        if not order_id.isascii() or not order_id.isalnum() or len(order_id) > 40:
+            return None
+        try:
+            return await self.acme.get_order(order_id)
+        except NotFound:
+            return None
+
+
+async def _take(search: AsyncIterator[Order]) -> list[Order]:
+    """The results of one search, stopping one past :data:`MAX_FOUND` (too many to show)."""
+    found: list[Order] = []
+    async for order in search:
+        found.append(order)
+        if len(found) > MAX_FOUND:
+            break
+    return found

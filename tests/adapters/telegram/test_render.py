@@ -1,0 +1,107 @@
+"""Replies to Bot API messages: the pure rules, without a network."""
+
+from __future__ import annotations
+
+import pytest
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
+
+from adapters.telegram_render import (
+    MAX_CAPTION,
+    MAX_TEXT,
+    callback_key,
+    caption,
+    plan,
+    qr_png,
+    split_text,
+    utf16_len,
+)
+from bot.messages import Button, Image, Link, Reply
+from tests.adapters.telegram.conftest import decode_qr
+
+
+def test_callback_keys_are_short_stable_and_distinct() -> None:
+    payloads = ["help", "order:30263798", "tickets:" + "9" * 190]
+    keys = [callback_key(p) for p in payloads]
+    assert all(len(key.encode()) <= 64 for key in keys)
+    assert len(set(keys)) == 3
+    assert keys == [callback_key(p) for p in payloads]
+
+
+def test_buttons_carry_keys_and_the_payloads_are_handed_over_for_storage() -> None:
+    reply = Reply("Pick", buttons=(Button("A", "order:1"), Button("B", "orders:2")))
+    result = plan([reply], "en")
+    [message] = result.messages
+    assert isinstance(message.markup, InlineKeyboardMarkup)
+    datas = [row[0].callback_data for row in message.markup.inline_keyboard]
+    assert result.callbacks == {datas[0]: "order:1", datas[1]: "orders:2"}
+
+
+def test_https_links_become_url_buttons_and_others_are_written_out() -> None:
+    reply = Reply(
+        "Your ticket",
+        links=(
+            Link("Open", "https://usher.example.com/t/abc"),
+            Link("Local", "http://localhost:8000/t/x"),
+        ),
+    )
+    [message] = plan([reply], "en").messages
+    assert message.text == "Your ticket\nLocal: http://localhost:8000/t/x"
+    assert isinstance(message.markup, InlineKeyboardMarkup)
+    assert message.markup.inline_keyboard[0][0].url == "https://usher.example.com/t/abc"
+
+
+def test_images_follow_the_text_and_the_keyboard_rides_on_the_last_message() -> None:
+    reply = Reply(
+        "Tickets",
+        buttons=(Button("Help", "help"),),
+        images=(Image("at-1", "Show · ticket 1"), Image("at-2", "Show · ticket 2")),
+    )
+    messages = plan([reply], "en").messages
+    assert [m.photo is not None for m in messages] == [False, True, True]
+    assert [m.markup is not None for m in messages] == [False, False, True]
+    assert [decode_qr(m.photo) for m in messages if m.photo] == ["at-1", "at-2"]
+    assert messages[2].text == "Show · ticket 2"
+
+
+def test_a_phone_request_with_inline_buttons_gets_its_own_message() -> None:
+    reply = Reply("Who are you?", buttons=(Button("Help", "help"),), request_contact=True)
+    first, second = plan([reply], "es").messages
+    assert isinstance(first.markup, InlineKeyboardMarkup)
+    assert isinstance(second.markup, ReplyKeyboardMarkup)
+    assert second.text.startswith("O comparte tu número")
+    button = second.markup.keyboard[0][0]
+    assert button.request_contact is True
+    assert button.text == "Compartir mi teléfono"
+    assert second.markup.one_time_keyboard is True
+
+
+def test_a_phone_request_alone_rides_on_the_text() -> None:
+    [message] = plan([Reply("Share please", request_contact=True)], "en").messages
+    assert isinstance(message.markup, ReplyKeyboardMarkup)
+    assert message.text == "Share please"
+
+
+def test_empty_replies_send_nothing() -> None:
+    assert plan([Reply("  ")], "en").messages == []
+
+
+@pytest.mark.parametrize("text", ["a" * 5000, ("line of text\n" * 500), "🎟️" * 3000, "x" * MAX_TEXT])
+def test_long_text_is_split_within_telegrams_limit_without_losing_words(text: str) -> None:
+    pieces = split_text(text)
+    assert all(0 < utf16_len(piece) <= MAX_TEXT for piece in pieces)
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "").strip()
+
+
+def test_captions_are_cut_to_telegrams_limit() -> None:
+    assert caption("short") == "short"
+    cut = caption("é" * 2000)
+    assert utf16_len(cut) == MAX_CAPTION
+    assert cut.endswith("…")
+
+
+def test_qr_codes_are_big_enough_to_scan() -> None:
+    png = qr_png("3f2b8c1e-9a4d-4e7b-8c2f-1a2b3c4d5e6f")
+    assert png.startswith(b"\x89PNG")
+    width = int.from_bytes(png[16:20], "big")
+    assert width >= 400
+    assert decode_qr(png) == "3f2b8c1e-9a4d-4e7b-8c2f-1a2b3c4d5e6f"

@@ -1,0 +1,179 @@
+"""The shared send limiter on the real Redis: several processes, one budget per bot and chat.
+
+Each "process" is its own Redis connection, its own PTB ``Bot`` (own HTTP pool) and its own
+``Pacer``; the timestamps are taken by the fake Bot API as the calls arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from functools import partial
+
+import pytest
+import redis.asyncio as redis_asyncio
+from telegram import Bot
+from telegram.error import RetryAfter
+
+from adapters.pacing import Limits, Pacer, PacingTimeout, Rate
+from adapters.store import Store
+from adapters.telegram_send import retry_after
+from tests.conftest import TEST_REDIS_URL
+from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.servers import serve_in_loop
+
+SCOPE = "telegram:7000000001"
+#: How much closer together two calls may arrive than they were let go (loop wake-ups and
+#: loopback HTTP delay one call more than the next; the limiter itself is exact in Redis).
+JITTER = 0.05
+FAST = Rate(1000.0, burst=100)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    api = FakeTelegram()
+    async with serve_in_loop(api.app) as url:
+        api.url = url
+        yield api
+
+
+class Process:
+    """One process's view: its own Redis connection, Bot and Pacer."""
+
+    def __init__(self, fake: FakeTelegram, limits: Limits) -> None:
+        self.store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
+        self.bot = Bot(TOKEN, base_url=f"{fake.url}/bot")
+        self.pacer = Pacer(self.store, SCOPE, limits=limits, retry_after_of=retry_after)
+
+    async def send(self, chat: str, text: str) -> None:
+        await self.pacer.run(chat, partial(self.bot.send_message, chat, text))
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+        await self.store.close()
+
+
+@pytest.fixture
+async def processes(
+    real_redis: redis_asyncio.Redis, fake: FakeTelegram, request: pytest.FixtureRequest
+) -> AsyncIterator[list[Process]]:
+    limits: Limits = request.param
+    both = [Process(fake, limits), Process(fake, limits)]
+    for process in both:
+        await process.bot.initialize()
+    try:
+        yield both
+    finally:
+        for process in both:
+            await process.close()
+
+
+def arrivals(fake: FakeTelegram) -> list[float]:
+    return sorted(call.at for call in fake.sent("sendMessage"))
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+@pytest.mark.parametrize("processes", [Limits(overall=FAST, per_chat=Rate(10.0))], indirect=True)
+async def test_two_processes_together_keep_to_the_per_chat_rate(
+    processes: list[Process], fake: FakeTelegram
+) -> None:
+    await asyncio.gather(
+        *(p.send("42", f"{i}.{n}") for i, p in enumerate(processes) for n in range(6))
+    )
+    times = arrivals(fake)
+    assert len(times) == 12
+    assert min(gaps(times)) >= 0.1 - JITTER
+    assert times[-1] - times[0] >= 1.1 - JITTER
+
+
+@pytest.mark.parametrize("processes", [Limits(overall=Rate(20.0), per_chat=FAST)], indirect=True)
+async def test_two_processes_together_keep_to_the_overall_rate(
+    processes: list[Process], fake: FakeTelegram
+) -> None:
+    await asyncio.gather(
+        *(p.send(f"{i}{n}", "hello") for i, p in enumerate(processes) for n in range(8))
+    )
+    times = arrivals(fake)
+    assert len(times) == 16
+    assert min(gaps(times)) >= 0.05 - JITTER
+    assert len({call.params["chat_id"] for call in fake.sent("sendMessage")}) == 16
+
+
+@pytest.mark.parametrize(
+    "processes", [Limits(overall=FAST, per_chat=Rate(4.0, burst=3))], indirect=True
+)
+async def test_a_burst_goes_at_once_then_the_rate_holds(
+    processes: list[Process], fake: FakeTelegram
+) -> None:
+    first, second = processes
+    await asyncio.gather(*(p.send("7", "x") for p in (first, second, first, second, first)))
+    times = arrivals(fake)
+    assert times[2] - times[0] < 0.1
+    assert times[3] - times[0] >= 0.25 - JITTER
+    assert times[4] - times[0] >= 0.5 - JITTER
+
+
+@pytest.mark.parametrize("processes", [Limits(overall=FAST, per_chat=FAST)], indirect=True)
+async def test_a_429_holds_that_chat_for_every_process(
+    processes: list[Process], fake: FakeTelegram
+) -> None:
+    first, second = processes
+    fake.rate_limit("sendMessage", retry_after=1)
+    flooded = asyncio.create_task(first.send("9", "first"))
+    await fake.wait_for(1, "sendMessage")
+    await asyncio.sleep(0.05)  # the 429 has been read and the hold written
+    await asyncio.gather(flooded, second.send("9", "second"), second.send("10", "other chat"))
+    calls = fake.sent("sendMessage")
+    refused_at = calls[0].at
+    by_text = {call.params["text"]: call.at for call in calls[1:]}
+    assert by_text["other chat"] - refused_at < 0.5
+    assert by_text["first"] - refused_at >= 1.0
+    assert by_text["second"] - refused_at >= 1.0
+
+
+@pytest.mark.parametrize(
+    "processes", [Limits(overall=FAST, per_chat=FAST, retry_budget=0.5)], indirect=True
+)
+async def test_a_retry_after_beyond_the_budget_is_raised(
+    processes: list[Process], fake: FakeTelegram
+) -> None:
+    fake.rate_limit("sendMessage", retry_after=1)
+    with pytest.raises(RetryAfter):
+        await processes[0].send("11", "too slow")
+    assert len(fake.sent("sendMessage")) == 1
+
+
+async def test_no_slot_within_max_wait_is_refused_without_reserving(
+    real_redis: redis_asyncio.Redis,
+) -> None:
+    store = Store(real_redis, prefix="usher-test:")
+    pacer = Pacer(store, SCOPE, limits=Limits(overall=FAST, per_chat=Rate(1.0), max_wait=0.3))
+    await pacer.acquire("12")
+    started = time.monotonic()
+    for _ in range(3):
+        with pytest.raises(PacingTimeout):
+            await pacer.acquire("12")
+    assert time.monotonic() - started < 0.2
+    chat_key = f"usher-test:pace:{SCOPE}:chat:12"
+    assert 0 < await real_redis.pttl(chat_key) <= 1001, "an idle chat's bucket expires"
+
+
+async def test_only_rate_limit_errors_are_retried(real_redis: redis_asyncio.Redis) -> None:
+    pacer = Pacer(Store(real_redis, prefix="usher-test:"), SCOPE, retry_after_of=retry_after)
+    calls = 0
+
+    async def broken() -> None:
+        nonlocal calls
+        calls += 1
+        raise ValueError("not a rate limit")
+
+    with pytest.raises(ValueError):
+        await pacer.run("13", broken)
+    assert calls == 1
+    assert retry_after(RetryAfter(3)) == 3.0
+    assert retry_after(ValueError()) is None

@@ -1,0 +1,89 @@
+"""The staff console's pure parts: reading lookups, checking contact edits, masking."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.slack_blocks import as_typed
+from adapters.slack_handoff import plain
+from bot.formatting import mask_name, mask_text
+from bot.staff import StaffError
+from handlers.support import Lookup, parse_lookup
+from handlers.support_contact import Contact, ContactInvalid, changes
+
+
+@pytest.mark.parametrize(
+    ("typed", "lookup"),
+    [
+        ("janedoe@gmail.com", Lookup("email", "janedoe@gmail.com")),
+        ("  JaneDoe@Gmail.COM ", Lookup("email", "janedoe@gmail.com")),
+        ("janedoe@gmail.com 100148401", Lookup("email", "janedoe@gmail.com", "100148401")),
+        ("#100148401 janedoe@gmail.com", Lookup("email", "janedoe@gmail.com", "100148401")),
+        ("+1 (123) 456-7890", Lookup("phone", "+11234567890")),
+        ("1234567890", Lookup("phone", "+11234567890")),
+        ("415.555.0134 #100148401", Lookup("phone", "+14155550134", "100148401")),
+        ("+44 20 7946 0958", Lookup("phone", "+442079460958")),
+        ("30263798", Lookup("id", "30263798")),
+        ("#1234567890", Lookup("id", "1234567890")),  # '#': an id, though digits could dial
+    ],
+)
+def test_lookups_are_read_by_their_shape(typed: str, lookup: Lookup) -> None:
+    assert parse_lookup(typed) == lookup
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "jane", "jane doe", "a@b.co x y", "30263798 1", "#1 #2 1234567890", "@"]
+)
+def test_anything_else_asks_for_a_known_shape(typed: str) -> None:
+    with pytest.raises(StaffError) as raised:
+        parse_lookup(typed)
+    assert raised.value.key == "find_usage"
+
+
+WAS = Contact("Jane", "Doe", "janedoe@gmail.com", "+11234567890")
+
+
+def test_only_changed_contact_fields_are_checked_and_written() -> None:
+    assert changes(WAS, WAS) == {}
+    # The stored sample phone (area code 123) is not valid, but unchanged it is not checked.
+    assert changes(WAS, Contact("Janet", "Doe", "janedoe@gmail.com", "+11234567890")) == {
+        "contact_first_name": "Janet"
+    }
+    assert changes(WAS, Contact("Jane", "Doe", "Jane@Example.COM", "(650) 253-0000")) == {
+        "email": "Jane@example.com",
+        "phone_number": "+16502530000",
+    }
+    assert changes(WAS, Contact("Jane", "", "janedoe@gmail.com", "")) == {
+        "contact_last_name": None,
+        "phone_number": None,
+    }
+
+
+def test_every_bad_field_is_named_at_once() -> None:
+    with pytest.raises(ContactInvalid) as raised:
+        changes(WAS, Contact("J\x00ne", "Doe", "jane@", "+1 123"))
+    assert set(raised.value.errors) == {"first_name", "email", "phone"}
+    with pytest.raises(ContactInvalid) as raised:
+        changes(WAS, Contact("Jane", "Doe", "", "+11234567890"))
+    assert set(raised.value.errors) == {"email"}
+
+
+def test_free_text_is_masked_but_amounts_and_order_numbers_stay() -> None:
+    said = "I'm jane.doe+tix@mail.example.com, +1 (415) 555-0134, order 100148401, paid $255.00"
+    assert mask_text(said) == ("I'm j***x@mail.example.com, ***0134, order 100148401, paid $255.00")
+    assert mask_name("jane", "Doe") == "J. D."
+    assert mask_name(None, " ") == "***"
+
+
+def test_slack_markup_becomes_plain_text_for_the_fan() -> None:
+    assert plain("Hi &lt;3 &amp; see <https://x.example/a?b=1|the page>") == (
+        "Hi <3 & see the page (https://x.example/a?b=1)"
+    )
+    assert plain("<https://x.example> <@U123|maria> <!here> ok") == "https://x.example @maria  ok"
+    assert plain("write <mailto:help@x.example|help@x.example>") == "write help@x.example"
+
+
+def test_command_text_is_read_as_typed() -> None:
+    assert as_typed("find <mailto:a@b.example|a@b.example> &amp; <tel:+1555|+1 555>") == (
+        "find a@b.example & +1 555"
+    )
