@@ -7,7 +7,7 @@ conversation uses ``preferences``, and ``usher worker`` runs the jobs with all o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from adapters.broadcast_store import RedisBroadcastStore
@@ -67,6 +67,8 @@ class Scheduling:
     refresher: RefreshAhead
     notices: FanNotices
     broadcasts: Broadcasts
+    #: Deletes unpaid carts past their time (bound once the shop exists; see bootstrap).
+    cart_sweep: Callable[[], Awaitable[int]] | None = None
 
     async def aclose(self) -> None:
         """Close the queue's connections."""

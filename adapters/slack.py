@@ -59,7 +59,7 @@ log = structlog.get_logger("usher.slack")
 EVENTS_PATH = "/slack/events"
 COMMAND = "/usher"
 SUPPORT_VERBS = frozenset({"find", "event", "audit"})
-MARKETING_VERBS = frozenset({"link", "links", "revoke"})
+MARKETING_VERBS = frozenset({"link", "links", "revoke", "broadcast"})
 ORDER_BUTTONS = re.compile(r"^usher:(details|tickets|resend|edit)$")
 PAGE_BUTTONS = re.compile(r"^usher:(find|event)_page$")
 #: How long an event's claim lasts while it is worked on, and once it is done.
@@ -195,6 +195,8 @@ class SlackChannel:
             await self.marketing.links(ask)
         elif verb == "revoke":
             await self.marketing.revoke(ask, rest)
+        elif verb == "broadcast":
+            await self.marketing.broadcast(ask, rest)
         else:
             usage = [staff("usage_support")] if agent else []
             usage += [staff("usage_marketing")] if marketer else []

@@ -1,4 +1,5 @@
-"""The marketing part of ``/usher``: link, links, revoke (logic in ``handlers.marketing``)."""
+"""The marketing part of ``/usher``: link, links, revoke, broadcast (logic in
+``handlers.marketing``)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,13 @@ class MarketingConsole:
                 return
             await self.marketing.revoke(ask.user, code)
             await ask.say(staff("revoked", code=escape(code)))
+
+    async def broadcast(self, ask: Ask, text: str) -> None:
+        """``/usher broadcast <code>``."""
+        async with answering(ask, "broadcast"):
+            code = text.strip()
+            broadcast_id = await self.marketing.broadcast(ask.user, code)
+            await ask.say(staff("broadcast_started", id=broadcast_id, code=escape(code)))
 
     def _expiry(self, link: PurchaseLink) -> str:
         if link.expires_at is None:

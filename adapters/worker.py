@@ -55,6 +55,8 @@ JOB_TIMEOUT = 60
 BROADCAST_TIMEOUT = int(SLICE_SECONDS) + 60
 RECONCILE_TIMEOUT = 300
 RECONCILE_MINUTES = {0, 15, 30, 45}
+SWEEP_CARTS = "sweep_carts"
+SWEEP_MINUTES = set(range(5, 60, 10))
 #: Several workers start the reconcile at once when they start together; one is enough.
 RECONCILE_GAP = 60.0
 #: arq's own try limit is effectively off: every job bounds its retries by its deadline.
@@ -140,6 +142,14 @@ async def reconcile(ctx: dict[str, Any]) -> None:
     await _guarded(ctx, RECONCILE, work)
 
 
+async def sweep_carts(ctx: dict[str, Any]) -> None:
+    """Delete unpaid carts past their time (the cron; the sweep itself is idempotent)."""
+    sweep = _scheduling(ctx).cart_sweep
+    if sweep is not None:
+        deleted = await sweep()
+        log.info("carts_swept_by_worker", deleted=deleted)
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     """Index orders registered before the index existed; resume unfinished broadcasts."""
     scheduling = _scheduling(ctx)
@@ -187,7 +197,13 @@ def create_worker(
                 minute=RECONCILE_MINUTES,
                 run_at_startup=True,
                 timeout=RECONCILE_TIMEOUT,
-            )
+            ),
+            cron(
+                sweep_carts,
+                name=SWEEP_CARTS,
+                minute=SWEEP_MINUTES,
+                timeout=RECONCILE_TIMEOUT,
+            ),
         ],
         queue_name=queue_name(store),
         redis_pool=arq_pool(store),

@@ -175,6 +175,7 @@ def build(
         public_url=str(settings.public_url),
         clock=clock,
     )
+    scheduling.cart_sweep = shop.carts.sweep
     conversation = Conversation(
         states,
         _routes(
@@ -291,6 +292,7 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
         public_url=str(settings.public_url),
         bot_username=settings.telegram_bot_username,
         tz=tz,
+        broadcaster=usher.scheduling.broadcasts,
     )
     consumer = None
     if settings.slack_handoff_channel:

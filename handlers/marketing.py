@@ -26,8 +26,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.acme_catalog_models import EventInstance
+from bot.broadcasts import JobsUnavailable
 from bot.errors import NotFound
-from bot.purchase_links import MAX_QUANTITY, PurchaseLink, PurchaseLinks
+from bot.purchase_links import MAX_QUANTITY, LinkGone, PurchaseLink, PurchaseLinks
 from bot.staff import AuditLog, StaffError
 
 ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
@@ -79,8 +80,16 @@ class MadeLink:
     web_url: str
 
 
+class Broadcaster(Protocol):
+    """Queues broadcasts (``bot.broadcasts.Broadcasts``)."""
+
+    async def start_broadcast(self, link_code: str, created_by: str) -> str:
+        """The new broadcast's id; LinkGone or JobsUnavailable when it cannot start."""
+        ...
+
+
 class Marketing:
-    """Creates, lists and revokes purchase links, audited."""
+    """Creates, lists, revokes and broadcasts purchase links, audited."""
 
     def __init__(
         self,
@@ -92,7 +101,9 @@ class Marketing:
         bot_username: str | None,
         tz: ZoneInfo,
         clock: Callable[[], float] = time.time,
+        broadcaster: Broadcaster | None = None,
     ) -> None:
+        self.broadcaster = broadcaster
         self.links = links
         self.events = events
         self.audit = audit
@@ -143,6 +154,22 @@ class Marketing:
         if not await self.links.revoke(code.strip()):
             raise StaffError("link_unknown", code=code.strip())
         await self.audit.record(marketer, "revoke", detail=code.strip())
+
+    async def broadcast(self, marketer: str, code: str) -> str:
+        """Queue a broadcast of a link to the fans who opted in; its id. StaffError otherwise."""
+        code = code.strip()
+        if not code:
+            raise StaffError("broadcast_usage")
+        if self.broadcaster is None:
+            raise StaffError("broadcast_unavailable")
+        try:
+            broadcast_id = await self.broadcaster.start_broadcast(code, marketer)
+        except LinkGone:
+            raise StaffError("link_unknown", code=code) from None
+        except JobsUnavailable:
+            raise StaffError("broadcast_unavailable") from None
+        await self.audit.record(marketer, "broadcast", detail=f"{broadcast_id} link {code}")
+        return broadcast_id
 
     def _read(self, request: LinkRequest, word: str, types: dict[str, str]) -> None:
         """One word after the event: ``key=value``, or a bare word placed by its shape."""

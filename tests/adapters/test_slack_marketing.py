@@ -130,3 +130,21 @@ async def test_only_marketers_make_list_or_revoke_links(slack: SlackEnv) -> None
     assert await links(slack).report() == []
     unknown = await slack.ask("revoke nope", MARKETER)
     assert unknown["text"] == "There is no link `nope`."
+
+
+async def test_a_marketer_broadcasts_a_link_to_opted_in_fans(slack: SlackEnv) -> None:
+    """``/usher broadcast`` queues the worker's broadcast; bad codes are refused clearly."""
+    answer = (await slack.ask(f"link {EVENT} adult 1", MARKETER))["text"]
+    found = re.search(r"start=([A-Za-z0-9_-]{1,64})\b", answer)
+    assert found is not None
+    code = found.group(1)
+    started = (await slack.ask(f"broadcast {code}", MARKETER))["text"]
+    match = re.search(r"Broadcast `([A-Za-z0-9_-]+)`", started)
+    assert match is not None, started
+    status = await slack.usher.scheduling.broadcasts.status(match.group(1))
+    assert status is not None
+    assert status.link_code == code
+    assert "no link" in (await slack.ask("broadcast nope", MARKETER))["text"]
+    assert "Which link" in (await slack.ask("broadcast", MARKETER))["text"]
+    assert "broadcast" not in (await slack.ask(f"broadcast {code}", AGENT))["text"].lower()
+    assert (MARKETER, "broadcast") in [(w, a) for w, a, _ in await slack.audit()]

@@ -115,3 +115,13 @@ async def test_a_discarded_cart_that_acme_would_not_delete_is_swept_later(
     clock.now += SWEEP_RETRY
     assert await carts.sweep() == 1
     assert not on_acme(usher, opened)
+
+
+async def test_the_worker_cron_sweeps_through_the_shop(usher: Usher) -> None:
+    """The worker's ``sweep_carts`` job reaches the same sweep the shop uses."""
+    from adapters.worker import sweep_carts
+
+    opened = await usher.shop.carts.open(TOUR, [CartItem.tickets(TOUR, ADULT, 1)], fan=FAN)
+    await RedisCartStore(usher.store).schedule(opened.record.cart_id, 0.0)
+    await sweep_carts({"scheduling": usher.scheduling})
+    assert not on_acme(usher, opened)
