@@ -13,9 +13,27 @@ import stamina
 from adapters.store import Store
 from bot.bootstrap import Usher, build
 from bot.settings import load_settings
+from tests.support import log_scan
 from tests.support.chat import Outbox
 
 TEST_REDIS_URL = os.environ.get("USHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite logs as production does, into a file searched for secrets at the end."""
+    log_scan.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when any log line of it holds a key, a token or a one-time code."""
+    leaks = log_scan.scan(log_scan.log_path(), log_scan.CODES_SENT)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter is not None:
+            reporter.write_line(f"SECRETS IN LOGS ({len(leaks)}): " + "; ".join(leaks[:20]))
+    elif reporter is not None:
+        reporter.write_line(f"log scan: no secret in {log_scan.log_path()}")
 
 
 @pytest.fixture(autouse=True)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
 
 from bot import logs
+from tests.support import log_scan
 
 
 @pytest.fixture
 def configured(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
-    logs.configure("DEBUG")  # after capsys, so the logger writes into the captured stderr
+    logs.configure("DEBUG")
     yield
-    structlog.reset_defaults()
+    log_scan.install()  # back to the session's logging
 
 
 def test_secrets_and_personal_data_never_reach_a_line(
@@ -30,7 +32,8 @@ def test_secrets_and_personal_data_never_reach_a_line(
         one_time_code="123456",
         order_id="30263798",
     )
-    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    err = capsys.readouterr().err
+    line = json.loads(err.strip().splitlines()[-1])
     assert line["event"] == "fan_event"
     assert "janedoe" not in line["email_seen"]
     assert "j***e@gmail.com" in line["email_seen"]
@@ -39,3 +42,39 @@ def test_secrets_and_personal_data_never_reach_a_line(
     assert line["order_id"] == "30263798"
     assert line["timestamp"].startswith("20")
     assert line["request_id"].startswith("us01-")
+
+
+def test_the_session_scan_finds_what_must_never_be_logged(tmp_path: Path) -> None:
+    """The end-of-session check itself: each kind of secret in a log line is found."""
+    lines = [
+        {"event": "ok", "timestamp": "2026-11-27T10:00:00.123456Z", "n": 123456},
+        {"event": "leak", "url": "/x?apikey=GkB8Z037ZfqbLCNtZViAgrEegbsrZ6Ne"},
+        {"event": "leak", "token": "eyJiIjoiMDExODg1NjY5ODg2NTM5NiIsInQiOiJCQVVB"},
+        {"event": "leak", "detail": "code 654321 sent"},
+        {"event": "leak", "auth": "xoxb-1234-5678-abcdef"},
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
+    leaks = log_scan.scan(path, {"654321"})
+    assert leaks == [
+        "line 2: API key",
+        "line 3: base64 JSON token or signed link",
+        "line 4: a one-time code",
+        "line 5: Slack token",
+    ]
+
+
+def test_secret_shapes_are_masked_in_any_line(
+    configured: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A library logging a URL with a signed link or a bot token in its path gets it masked."""
+    import logging
+
+    logging.getLogger("httpx").warning(
+        "HTTP Request: GET http://x/t/eyJyIjoiNTE1NzAyNjU4OWFjZmFl.awnVzA.DtqV9Sjs6Q2bX "
+        "and https://api.telegram.org/bot7000000001:AAFakeTokenForUsherTests-0123456789ab/getMe"
+    )
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert "eyJ" not in line["event"]
+    assert "AAFakeToken" not in line["event"]
+    assert line["event"].count("***") == 2

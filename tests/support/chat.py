@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.bootstrap import Usher
 from bot.messages import Inbound
+from tests.support import log_scan
 
 
 class Outbox:
@@ -18,6 +19,7 @@ class Outbox:
 
     async def send(self, to: str, subject: str, body: str) -> None:
         self.sent.append((to, subject, body))
+        log_scan.CODES_SENT.update(re.findall(r"\b\d{6}\b", body))
 
     def last_code(self, to: str | None = None) -> str:
         for recipient, _, body in reversed(self.sent):

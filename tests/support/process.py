@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tests.support import log_scan
+
 ROOT = Path(__file__).resolve().parents[2]
 USHER = [sys.executable, "-m", "bot.cli"]
 
@@ -71,7 +73,7 @@ class Converse:
         code = self.proc.wait(timeout=20)
         self.proc.stdout.close()
         self._drainer.join(timeout=5)
-        self.stderr()
+        log_scan.record_lines(self.stderr())
         assert self.proc.stderr is not None
         self.proc.stderr.close()
         return code
