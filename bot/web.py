@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,8 +20,12 @@ from adapters.pages.checkout import BrowserCheckout, CheckoutPages
 from adapters.pages.purchase_link import PurchaseLinkPage
 from adapters.pages.ticket import TicketPages
 from adapters.pages.tm_orders_api import TmOrdersApi
+from adapters.queue_depths import queue_depths
 from adapters.sandbox.cors_mount import cors_checkout_route
 from bot.bootstrap import Usher
+from bot.metrics import QUEUE_DEPTH
+
+log = structlog.get_logger("usher.web")
 
 
 class WebChannel(Protocol):
@@ -72,6 +77,11 @@ def create_app(
         return JSONResponse({"ok": redis_ok, "redis": redis_ok}, status)
 
     async def metrics(_: Request) -> Response:
+        try:
+            for queue, depth in (await queue_depths(usher.store)).items():
+                QUEUE_DEPTH.labels(queue).set(depth)
+        except Exception:  # Redis down: the rest of the metrics still matter
+            log.warning("queue_depth_unavailable")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager

@@ -95,3 +95,5 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
     assert metrics.status_code == 200
     assert "usher_turns_total" in metrics.text
     assert "usher_upstream_seconds" in metrics.text
+    assert 'usher_queue_depth{queue="jobs"}' in metrics.text
+    assert 'usher_queue_depth{queue="handoff"}' in metrics.text
