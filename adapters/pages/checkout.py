@@ -44,6 +44,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.acme_cart_models import Cart
+from adapters.pages.common import page_language, secure_headers, short_page
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.cors_mount import SANDBOX_PREFIX
 from bot import copy
@@ -117,11 +118,6 @@ def _json_for_script(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _lang_of(request: Request) -> str:
-    header = request.headers.get("accept-language", "")
-    return copy.pick_language(header.split(",")[0].split(";")[0].strip() or None)
-
-
 class CheckoutPages:
     """Route handlers for the checkout page, bound to the running Usher."""
 
@@ -146,14 +142,16 @@ class CheckoutPages:
     async def page(self, request: Request) -> Response:
         """The cart and the payment form, or a refusal page."""
         token = request.path_params["token"]
-        lang = _lang_of(request)
+        lang = page_language(request)
         try:
             data, record = await self.shop.checkouts.record_for(token)
             lang = data.lang
             if record.order_id is not None:
                 order = await self.shop.checkouts.orders.get_order(record.order_id)
                 number = order.order_number or order.id
-                return short_page(lang, copy.text("page_paid_already", lang, number=number), 200)
+                return checkout_short_page(
+                    lang, copy.text("page_paid_already", lang, number=number), 200
+                )
             cart = await self.shop.carts.api.get_cart(record.cart_id)
             if not any(item.quantity > 0 for item in cart.items):
                 raise CheckoutGone("empty cart")
@@ -162,7 +160,7 @@ class CheckoutPages:
             return self._refused(lang, exc)
         except UpstreamError as exc:
             log.warning("checkout_page_upstream", error=type(exc).__name__)
-            return short_page(lang, copy.text("upstream_down", lang), 503)
+            return checkout_short_page(lang, copy.text("upstream_down", lang), 503)
         heading = " · ".join(
             part for part in (event.name, when(event.start_time, self.tz, lang)) if part
         )
@@ -175,7 +173,7 @@ class CheckoutPages:
     async def done(self, request: Request) -> Response:
         """The page reports its order; Usher confirms it with ACME (see ``bot.checkout``)."""
         no_store = {"Cache-Control": "no-store"}
-        lang = _lang_of(request)
+        lang = page_language(request)
         site = request.headers.get("sec-fetch-site")
         if request.headers.get(PAGE_HEADER) != "1" or site not in (None, "same-origin"):
             return JSONResponse(
@@ -281,18 +279,13 @@ class CheckoutPages:
             f"frame-src {frames}; img-src 'self' data:; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         )
-        return {
-            "Content-Security-Policy": csp,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-        }
+        return secure_headers(csp)
 
     def _refused(self, lang: str, exc: Exception) -> Response:
         if isinstance(exc, CheckoutInvalid):
-            return short_page(lang, copy.text(exc.message_key, lang), 403)
+            return checkout_short_page(lang, copy.text(exc.message_key, lang), 403)
         key = exc.message_key if isinstance(exc, BotError) else "checkout_gone"
-        return short_page(lang, copy.text(key, lang), 410)
+        return checkout_short_page(lang, copy.text(key, lang), 410)
 
 
 def _row(line: LineText) -> str:
@@ -319,12 +312,6 @@ async def _report(request: Request) -> dict[str, str] | None:
     return report or None
 
 
-def short_page(lang: str, text: str, status: int) -> Response:
-    """A one-line page (expired, invalid, gone, already paid)."""
-    title = html.escape(copy.text("page_checkout_title", lang))
-    body = (
-        f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title><p>{html.escape(text)}</p></html>"
-    )
-    return HTMLResponse(body, status, headers={"Cache-Control": "no-store"})
+def checkout_short_page(lang: str, text: str, status: int) -> Response:
+    """A one-line page under the checkout's title."""
+    return short_page(lang, copy.text("page_checkout_title", lang), text, status)

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from adapters.pages.checkout import short_page
+from adapters.pages.checkout import checkout_short_page as short_page
+from adapters.pages.common import page_language
 from bot import copy
 from bot.errors import BadRequest, NotFound, UpstreamError
 from bot.link_carts import open_link_cart
@@ -53,8 +54,7 @@ class PurchaseLinkPage:
 
     async def open(self, request: Request) -> Response:
         """A fresh cart for the link, then its checkout page."""
-        header = request.headers.get("accept-language", "")
-        lang = copy.pick_language(header.split(",")[0].split(";")[0].strip() or None)
+        lang = page_language(request)
         agent = request.headers.get("user-agent", "").lower()
         if any(bot in agent for bot in PREVIEW_AGENTS):
             return short_page(lang, copy.text("page_checkout_title", lang), 200)

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.pages.common import page_language, secure_headers, short_page
 from adapters.store import Store
 from bot import copy
 from bot.errors import BotError
@@ -46,11 +47,6 @@ class PageRefused(Exception):
         super().__init__(key)
         self.key = key
         self.status = status
-
-
-def _lang(request: Request) -> str:
-    header = request.headers.get("accept-language", "")
-    return copy.pick_language(header.split(",")[0].split(";")[0].strip() or None)
 
 
 def _origin(url: str) -> str:
@@ -118,7 +114,7 @@ class TicketPages:
 
     async def page(self, request: Request) -> Response:
         """The HTML shell: no token in it, only the script that fetches them."""
-        lang = _lang(request)
+        lang = page_language(request)
         token = request.path_params["token"]
         try:
             await self._order(token)
@@ -150,7 +146,7 @@ class TicketPages:
 
     async def tokens(self, request: Request) -> Response:
         """Fresh (or last cached) tokens for the page's tickets, for the bound browser only."""
-        lang = _lang(request)
+        lang = page_language(request)
         token = request.path_params["token"]
         no_store = {"Cache-Control": "no-store"}
         site = request.headers.get("sec-fetch-site")
@@ -189,18 +185,8 @@ class TicketPages:
             f"connect-src 'self' {sdk} {TM_CONNECT}; img-src 'self' data: blob:; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         )
-        return {
-            "Content-Security-Policy": csp,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-        }
+        return secure_headers(csp)
 
     def _refusal_page(self, lang: str, refused: PageRefused) -> Response:
-        text = copy.text(refused.key, lang)
-        html = (
-            f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{copy.text('page_title', lang)}</title><p>{text}</p></html>"
-        )
-        return HTMLResponse(html, refused.status, headers={"Cache-Control": "no-store"})
+        title = copy.text("page_title", lang)
+        return short_page(lang, title, copy.text(refused.key, lang), refused.status)

@@ -1,0 +1,40 @@
+"""What every Usher web page shares: the visitor's language, security headers, short pages.
+
+One place, so the ticket page, the checkout page and the purchase-link page cannot drift apart
+on how strictly they are served.
+"""
+
+from __future__ import annotations
+
+import html
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from bot import copy
+
+
+def page_language(request: Request) -> str:
+    """The visitor's first ``Accept-Language`` choice we have copy for (else English)."""
+    header = request.headers.get("accept-language", "")
+    return copy.pick_language(header.split(",")[0].split(";")[0].strip() or None)
+
+
+def secure_headers(csp: str) -> dict[str, str]:
+    """Headers of every page: its CSP, never cached, no referrer, no MIME sniffing."""
+    return {
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def short_page(lang: str, title: str, text: str, status: int) -> Response:
+    """A one-line page (expired, invalid, gone, already paid), every value escaped."""
+    body = (
+        f'<!doctype html><html lang="{html.escape(lang)}"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><p>{html.escape(text)}</p></html>"
+    )
+    return HTMLResponse(body, status, headers={"Cache-Control": "no-store"})
