@@ -3,6 +3,8 @@
 Keys (all under the store prefix):
 
 * ``state:{fan}``      conversation state, JSON, kept 30 days after the last turn
+* ``turn:{fan}:{event}``  the replies of the turn that handled a platform event, JSON, 1 hour
+  (written with the state, so a re-delivered event is answered, not run again)
 * ``otp:{fan}``        the pending one-time code: a hash of email, code hash, expiry, tries
 * ``proof:{fan}``      a hash ``kind:value`` -> expiry timestamp
 * ``rate:{name}``      fixed-window counters (INCR, expiry set on the first hit)
@@ -10,17 +12,25 @@ Keys (all under the store prefix):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from adapters.store import Store, awaited
-from bot.messages import Fan
+from bot.messages import Button, Fan, Image, Link, Reply
 from bot.ports import CodeRecord, Proof
 
 STATE_TTL = 30 * 24 * 3600.0
-TURN_LOCK_TIMEOUT = 60.0
+#: A fan's turn lock is leased briefly and renewed while the turn runs, for at most
+#: TURN_LOCK_LONGEST seconds: a process that dies mid-turn blocks the fan for TURN_LOCK_LEASE
+#: seconds at most, so the process that takes its update over can run the turn.
+TURN_LOCK_LEASE = 10.0
+TURN_LOCK_LONGEST = 60.0
 TURN_LOCK_WAIT = 15.0
+#: A finished turn's replies are kept this long: enough for another process to take over an
+#: update whose answer was not all sent; the state itself is what lasts.
+FINISHED_TTL_MS = 3600 * 1000
 
 
 class RedisStateStore:
@@ -33,7 +43,10 @@ class RedisStateStore:
     async def locked(self, fan: Fan) -> AsyncIterator[None]:
         """One turn at a time per fan, across every process."""
         async with self.store.locked(
-            f"turn:{fan.key}", lease=TURN_LOCK_TIMEOUT, wait=TURN_LOCK_WAIT
+            f"turn:{fan.key}",
+            lease=TURN_LOCK_LEASE,
+            wait=TURN_LOCK_WAIT,
+            renew_for=TURN_LOCK_LONGEST,
         ):
             yield
 
@@ -42,9 +55,51 @@ class RedisStateStore:
         value = await self.store.get_json(self.store.key("state", fan.key))
         return value if isinstance(value, dict) else {}
 
-    async def save(self, fan: Fan, state: dict[str, Any]) -> None:
-        """Save the state, renewing its 30-day life."""
-        await self.store.set_json(self.store.key("state", fan.key), state, ttl=STATE_TTL)
+    async def save(
+        self,
+        fan: Fan,
+        state: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        replies: Sequence[Reply] = (),
+    ) -> None:
+        """Save the state, renewing its 30-day life; with ``event_id``, the turn's replies too,
+        in the same transaction (a turn is finished exactly when its state is saved)."""
+        async with self.store.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.store.key("state", fan.key), _dumps(state), px=int(STATE_TTL * 1000))
+            if event_id is not None:
+                records = [_reply_record(reply) for reply in replies]
+                pipe.set(self._turn_key(fan, event_id), _dumps(records), px=FINISHED_TTL_MS)
+            await pipe.execute()
+
+    async def finished(self, fan: Fan, event_id: str) -> list[Reply] | None:
+        """The replies of the fan's finished turn for ``event_id``, or None."""
+        records = await self.store.get_json(self._turn_key(fan, event_id))
+        if not isinstance(records, list):
+            return None
+        return [_reply_from_record(record) for record in records]
+
+    def _turn_key(self, fan: Fan, event_id: str) -> str:
+        return self.store.key("turn", fan.key, event_id)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _reply_record(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON: the ``usher converse`` shape plus the share-my-phone flag."""
+    return {**reply.to_json(), "request_contact": reply.request_contact}
+
+
+def _reply_from_record(record: dict[str, Any]) -> Reply:
+    return Reply(
+        record["text"],
+        buttons=tuple(Button(b["label"], b["payload"]) for b in record["buttons"]),
+        images=tuple(Image(i["qr"], i["alt"]) for i in record["images"]),
+        links=tuple(Link(link["label"], link["url"]) for link in record["links"]),
+        request_contact=bool(record.get("request_contact")),
+    )
 
 
 class RedisIdentityStore:

@@ -12,7 +12,9 @@ which :func:`connect` reports so the operator is told at start.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager, suppress
 from typing import Any, TypeVar
@@ -23,7 +25,7 @@ from redis.asyncio.lock import Lock
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import Busy
@@ -75,18 +77,33 @@ class Store:
 
     @asynccontextmanager
     async def locked(
-        self, name: str, *, lease: float = 30.0, wait: float = 10.0
+        self,
+        name: str,
+        *,
+        lease: float = 30.0,
+        wait: float = 10.0,
+        renew_for: float | None = None,
     ) -> AsyncIterator[None]:
         """Hold the Redis lock ``name`` across processes; raise Busy after ``wait`` s.
 
-        ``lease`` bounds how long a crashed holder can block others.
+        ``lease`` bounds how long a crashed holder can block others. With ``renew_for`` the
+        lease is renewed every third of it while the body runs, for at most that many seconds
+        in all: a short lease then frees the lock soon after its holder dies (so another
+        process can take the work over) without cutting a slow but live holder short.
         """
         lock: Lock = self.redis.lock(self.key("lock", name), timeout=lease, blocking_timeout=wait)
         if not await lock.acquire():
             raise Busy(f"lock {name} is busy")
+        renewing = (
+            asyncio.create_task(_renew(lock, lease, renew_for)) if renew_for is not None else None
+        )
         try:
             yield
         finally:
+            if renewing is not None:
+                renewing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await renewing
             # LockError: it expired while we worked and someone else may hold it now.
             with suppress(LockError):
                 await lock.release()
@@ -98,6 +115,19 @@ class Store:
     async def close(self) -> None:
         """Close the connection pool."""
         await self.redis.aclose()
+
+
+async def _renew(lock: Lock, lease: float, longest: float) -> None:
+    """Keep ``lock`` for up to ``longest`` seconds, renewing its lease every third of it."""
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        await asyncio.sleep(lease / 3)
+        try:
+            await lock.reacquire()
+        except LockError:  # lapsed and maybe taken: renewing now would steal it
+            return
+        except RedisError:  # Redis blinked: the next renewal may still make it in time
+            continue
 
 
 def connect(url: str | None, *, prefix: str = DEFAULT_PREFIX) -> Store:

@@ -7,19 +7,23 @@ The same :class:`TelegramBot` serves both ways updates arrive:
 * **polling** (``usher telegram --polling``, for a laptop): PTB's own ``getUpdates`` loop.
 
 Either way an update goes through :meth:`TelegramBot.process`: translated to an ``Inbound``
-(``adapters.telegram_inbound``), de-duplicated on ``update_id`` in Redis (so a redelivered
-update is handled once, whichever process gets it), run through the conversation core while
-the fan sees "typing…", and answered through the paced sender (``adapters.telegram_send``).
-If anything fails the de-duplication claim is released again, so Telegram's redelivery of
-that update is processed rather than dropped. No state lives in the process: conversation
-state, button payloads, the de-duplication keys and the rate limiter are all in Redis.
+(``adapters.telegram_inbound``), claimed on ``update_id`` in Redis (``adapters.telegram_claims``:
+a redelivered or duplicated update is handled once, whichever process gets it), run through
+the conversation core while the fan sees "typing…", and answered through the paced sender
+(``adapters.telegram_send``), each delivered message counted. If anything fails the claim is
+given back, and the next attempt (the webhook inbox retries; see ``adapters.telegram_inbox``)
+gets the same replies from the core and sends only what is missing. No state lives in the
+process: conversation state, turn replies, button payloads, claims and the rate limiter are
+all in Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 import structlog
 from telegram import BotCommand, Update
@@ -35,8 +39,9 @@ from adapters.telegram_app import (
     TelegramConfig,
     build_application,
 )
+from adapters.telegram_claims import UpdateClaims
 from adapters.telegram_inbound import ALLOWED_UPDATES, CHANNEL, Incoming, translate, update_kind
-from adapters.telegram_send import CallbackStore, TelegramSender, retry_after
+from adapters.telegram_send import CallbackStore, Delivered, TelegramSender, retry_after
 from bot import copy
 from bot.errors import ConfigError
 from bot.messages import Fan, Inbound, Reply
@@ -47,8 +52,6 @@ __all__ = ["WEBHOOK_PATH", "TelegramBot", "TelegramConfig", "build_application"]
 
 log = structlog.get_logger("usher.telegram")
 
-#: A redelivered update is recognised for this long.
-DEDUP_TTL = 24 * 3600.0
 #: Telegram shows "typing…" for 5 s; renew it while the core is still working.
 TYPING_EVERY = 4.5
 #: The commands shown in Telegram's menu (the core's recogniser reads them as text).
@@ -77,6 +80,7 @@ class TelegramBot:
         self.store = store
         self.scope = f"telegram:{config.bot_id}"
         self.callbacks = CallbackStore(store, self.scope)
+        self.claims = UpdateClaims(store, self.scope, lease=config.takeover)
         pacer = Pacer(store, self.scope, limits=limits, retry_after_of=retry_after)
 
         async def language_of(chat_id: str) -> str:
@@ -155,49 +159,67 @@ class TelegramBot:
         """True for the kinds of update Usher handles."""
         return update.message is not None or update.callback_query is not None
 
-    async def process(self, update: Update) -> None:
-        """Handle ``update`` once across all processes; raise (claim released) on failure."""
+    async def process(self, update: Update, *, holder: str | None = None) -> bool:
+        """Handle ``update`` once across all processes.
+
+        False when another holder is handling it right now (ask again later: it may die);
+        True once it is done, whoever did it. Raises when handling failed: the claim is given
+        back, and what was already delivered stays counted for the next attempt.
+        ``holder`` names the claim's owner (a stream consumer and entry); random by default.
+        """
         incoming = await translate(update, self.callbacks)
         if incoming is None:
             CHANNEL_EVENTS.labels(CHANNEL, "ignored").inc()
             log.info(
                 "telegram_update_ignored", update_id=update.update_id, kind=update_kind(update)
             )
-            return
-        claim = self.store.key(self.scope, "update", update.update_id)
-        if not await self.store.claim(claim, ttl=DEDUP_TTL):
-            CHANNEL_EVENTS.labels(CHANNEL, "duplicate").inc()
-            log.info("telegram_update_duplicate", update_id=update.update_id)
-            return
+            return True
+        update_id = update.update_id
+        holder = holder or f"direct/{secrets.token_hex(6)}"
+        claim = await self.claims.begin(update_id, holder)
+        if not claim.mine:
+            if claim.done:
+                CHANNEL_EVENTS.labels(CHANNEL, "duplicate").inc()
+                log.info("telegram_update_duplicate", update_id=update_id)
+            return claim.done
+        if claim.sent:
+            log.info("telegram_update_resumed", update_id=update_id, sent=claim.sent)
         try:
-            await self._answer(incoming)
+            async with self.claims.held(update_id, holder):
+                await self._answer(
+                    incoming, skip=claim.sent, delivered=partial(self.claims.sent, update_id)
+                )
         except Unreachable as exc:
-            # Blocked by the fan: a redelivery would meet the same refusal, so it is done.
+            # Blocked by the fan: another attempt would meet the same refusal, so it is done.
             CHANNEL_EVENTS.labels(CHANNEL, "unreachable").inc()
-            log.info("telegram_fan_unreachable", update_id=update.update_id, error=str(exc))
-            return
+            log.info("telegram_fan_unreachable", update_id=update_id, error=str(exc))
         except BaseException:
             CHANNEL_EVENTS.labels(CHANNEL, "failed").inc()
             with suppress(Exception):
-                await self.store.release(claim)
+                await self.claims.release(update_id, holder)
             raise
-        CHANNEL_EVENTS.labels(CHANNEL, "handled" if incoming.inbound else "refused").inc()
+        else:
+            CHANNEL_EVENTS.labels(CHANNEL, "handled" if incoming.inbound else "refused").inc()
+        await self.claims.finish(update_id)
+        return True
 
-    async def _answer(self, incoming: Incoming) -> None:
-        if incoming.callback_query_id is not None:
+    async def _answer(self, incoming: Incoming, *, skip: int, delivered: Delivered) -> None:
+        if incoming.callback_query_id is not None and not skip:
             try:
                 await self.application.bot.answer_callback_query(incoming.callback_query_id)
             except TelegramError as exc:  # too old to answer: the press still counts
                 log.info("telegram_callback_not_answered", error=str(exc))
         if incoming.inbound is None:
             refusal = [incoming.refusal] if incoming.refusal is not None else []
-            await self.sender.send(incoming.chat_id, refusal, lang=incoming.lang)
+            await self.sender.send(
+                incoming.chat_id, refusal, lang=incoming.lang, skip=skip, delivered=delivered
+            )
             return
         async with self._typing(incoming.chat_id):
             replies = await self.handle(incoming.inbound)
         # Without a locale the core used the fan's stored language: let the sender look it up.
         lang = incoming.lang if incoming.inbound.locale else None
-        await self.sender.send(incoming.chat_id, replies, lang=lang)
+        await self.sender.send(incoming.chat_id, replies, lang=lang, skip=skip, delivered=delivered)
 
     @asynccontextmanager
     async def _typing(self, chat_id: str) -> AsyncIterator[None]:
@@ -225,7 +247,11 @@ class TelegramBot:
             log.info("telegram_typing_failed", error=str(exc))
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.process(update)
+        # Polling: PTB hands each update over once, so an update someone else is handling
+        # (the webhook of another deployment, say) is theirs to finish.
+        if not await self.process(update):
+            CHANNEL_EVENTS.labels(CHANNEL, "duplicate").inc()
+            log.info("telegram_update_duplicate", update_id=update.update_id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None

@@ -36,6 +36,8 @@ class TelegramConfig:
     api_url: str | None = None
     webhook_secret: str | None = None
     public_url: str = "http://localhost:8000"
+    #: Seconds after which another process takes over an update whose handler stopped.
+    takeover: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramConfig | None:
@@ -56,6 +58,7 @@ class TelegramConfig:
             api_url=str(api_url).rstrip("/") if api_url is not None else None,
             webhook_secret=secret.get_secret_value() if secret is not None else None,
             public_url=str(settings.public_url).rstrip("/"),
+            takeover=settings.telegram_takeover.total_seconds(),
         )
 
     @property

@@ -41,6 +41,7 @@ MAX_CALLBACK_DATA = 64
 PHOTO_NAME = "ticket.png"
 
 LanguageOf = Callable[[str], Awaitable[str]]
+Delivered = Callable[[int], Awaitable[None]]
 
 
 def retry_after(exc: BaseException) -> float | None:
@@ -103,12 +104,20 @@ class TelegramSender:
         self.language_of = language_of
 
     async def send(
-        self, chat_id: str, replies: Sequence[Reply], *, lang: str | None = None
+        self,
+        chat_id: str,
+        replies: Sequence[Reply],
+        *,
+        lang: str | None = None,
+        skip: int = 0,
+        delivered: Delivered | None = None,
     ) -> None:
         """Deliver ``replies`` to ``chat_id``; raise when Telegram refuses one for good.
 
         ``lang`` (known in a turn) labels the share-my-phone button; a proactive send looks
         the fan's language up, since in a private chat the chat id is the fan's user id.
+        ``skip`` leaves out the first messages (an interrupted answer resumed by another
+        process); ``delivered(n)`` is told after each message that the first n are out.
         Unreachable: the fan blocked the bot or deleted their account (Telegram's 403).
         """
         if lang is None:
@@ -116,8 +125,12 @@ class TelegramSender:
         messages = plan(replies, lang)
         await self.callbacks.save(messages.callbacks)
         try:
-            for message in messages.messages:
+            for number, message in enumerate(messages.messages, start=1):
+                if number <= skip:
+                    continue
                 await self.pacer.run(chat_id, partial(self._send_one, chat_id, message))
+                if delivered is not None:
+                    await delivered(number)
         except Forbidden as exc:
             raise Unreachable(f"telegram refused the chat: {exc.message}") from exc
 

@@ -1,10 +1,11 @@
-"""``POST /telegram/webhook``: Telegram's updates into the running bot, inside ``usher serve``.
+"""``POST /telegram/webhook``: Telegram's updates into Redis, inside ``usher serve``.
 
-The route answers at once and handles the update in a background task: Telegram waits for
-our answer before sending that chat's next update and redelivers when the answer is slow, and
-a ticket reply (several QR photos, paced at about one message a second per chat) takes longer
-than it should wait. The tasks are kept and awaited on shutdown, so a deploy finishes the
-turns in flight instead of cutting them off.
+The route answers as soon as the update is safely queued in the Telegram inbox (a Redis
+stream, ``adapters.telegram_inbox``): Telegram waits for our answer before sending that chat's
+next update and redelivers when the answer is slow, and a ticket reply (several QR photos,
+paced at about one message a second per chat) takes longer than it should wait. Every
+``usher serve`` runs a consumer on the inbox, so the update is handled by whichever process is
+free, and taken over by another one if the process handling it dies.
 
 What each request gets:
 
@@ -13,14 +14,15 @@ What each request gets:
 * a body that is not JSON, not an update, or too large: 200 and a log line. Telegram would
   only redeliver the same bad body, so there is nothing to gain from an error status.
 * an update of a kind we did not ask for: 200, a log line, nothing done.
-* a good update: 200; de-duplication on ``update_id`` happens in ``TelegramBot.process``.
+* a good update: 200 once it is in the inbox; 503 when Redis cannot take it, so Telegram
+  keeps it and tries again later (an update is never acknowledged before it is stored).
+  De-duplication on ``update_id`` happens when it is handled (``TelegramBot.process``).
 
-Nothing here answers 500: an unexpected failure is logged and answered 200.
+Nothing here answers 500: an unexpected failure reading a body is logged and answered 200.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 
@@ -32,6 +34,7 @@ from telegram import Update
 
 from adapters.telegram import WEBHOOK_PATH, TelegramBot
 from adapters.telegram_inbound import CHANNEL, update_kind
+from adapters.telegram_inbox import Inbox, InboxConsumer, poll_until
 from bot.metrics import CHANNEL_EVENTS
 
 log = structlog.get_logger("usher.telegram")
@@ -39,6 +42,7 @@ log = structlog.get_logger("usher.telegram")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 #: Far above any real update (a message is at most 4,096 characters plus its metadata).
 MAX_BODY = 256 * 1024
+IDLE_POLL = 0.01
 
 
 class TelegramWebhook:
@@ -49,14 +53,15 @@ class TelegramWebhook:
         self.bot = bot
         self.secret = bot.config.require_secret().encode()
         self.set_webhook = set_webhook
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.inbox = Inbox(bot.store)
+        self.consumer = InboxConsumer(self.inbox, bot, takeover=bot.config.takeover)
 
     def routes(self) -> list[BaseRoute]:
         """The webhook route."""
         return [Route(WEBHOOK_PATH, self.receive, methods=["POST"])]
 
     async def start(self) -> None:
-        """Start PTB (``getMe``), and register the webhook when asked to."""
+        """Start PTB (``getMe``), register the webhook when asked to, and work the inbox."""
         await self.bot.start()
         if self.set_webhook:
             try:
@@ -64,16 +69,19 @@ class TelegramWebhook:
             except Exception:
                 await self.bot.stop()
                 raise
+        await self.consumer.start()
 
     async def stop(self) -> None:
-        """Finish the updates in hand, then stop PTB."""
-        await self.wait_idle()
+        """Finish the updates in hand (others stay queued for other processes), stop PTB."""
+        await self.consumer.stop()
         await self.bot.stop()
 
     async def wait_idle(self) -> None:
-        """Return once every update received so far has been handled."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Return once every update queued so far, by any process, has been handled."""
+        await poll_until(self._idle, IDLE_POLL)
+
+    async def _idle(self) -> bool:
+        return not self.consumer.working and not await self.inbox.size()
 
     async def receive(self, request: Request) -> Response:
         """One webhook call from Telegram."""
@@ -83,14 +91,25 @@ class TelegramWebhook:
             log.warning("telegram_webhook_forbidden", secret_given=given is not None)
             return Response(status_code=403)
         try:
-            update = await self._read(request)
-            if update is not None:
-                self._spawn(update)
+            received = await self._read(request)
         except Exception:
             log.exception("telegram_webhook_failed")
+            return Response(status_code=200)
+        if received is None:
+            return Response(status_code=200)
+        body, update = received
+        sender = update.effective_user
+        try:
+            await self.inbox.add(body, str(sender.id) if sender is not None else "")
+        except Exception as exc:
+            CHANNEL_EVENTS.labels(CHANNEL, "unavailable").inc()
+            log.error(
+                "telegram_intake_unavailable", update_id=update.update_id, error=type(exc).__name__
+            )
+            return Response(status_code=503)
         return Response(status_code=200)
 
-    async def _read(self, request: Request) -> Update | None:
+    async def _read(self, request: Request) -> tuple[bytes, Update] | None:
         body = bytearray()
         async for chunk in request.stream():
             body.extend(chunk)
@@ -116,12 +135,7 @@ class TelegramWebhook:
                 "telegram_update_ignored", update_id=update.update_id, kind=update_kind(update)
             )
             return None
-        return update
-
-    def _spawn(self, update: Update) -> None:
-        task = asyncio.create_task(self.bot.application.process_update(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        return bytes(body), update
 
 
 def _malformed(reason: str, **details: str) -> None:

@@ -4,6 +4,12 @@ Order of recognition (design.md): a shared contact, then a button, then text —
 commands and "cancel"/"help"/"human" first, then whatever the bot is waiting for (a code,
 an email), then the intent of the text. Every failure becomes a friendly message from the
 copy; a failed turn saves nothing, so bad input or an upstream outage changes no state.
+
+An event that carries the platform's id (``Inbound.event_id``) runs at most one turn: its
+replies are saved with the state it produced, in one write, and the same event handled again
+(say, by another process that took the update over from one that died before sending the
+answer) gets those replies back instead of a second turn on the state the first one changed.
+A turn that failed, or never got as far as saving, saved nothing and simply runs again.
 """
 
 from __future__ import annotations
@@ -112,6 +118,11 @@ class Conversation:
                 outcome = "rejected"
                 return [Reply(copy.text("stale_button", lang))]
             async with self.states.locked(inbound.fan):
+                if inbound.event_id is not None:
+                    finished = await self.states.finished(inbound.fan, inbound.event_id)
+                    if finished is not None:
+                        outcome = "replayed"
+                        return finished
                 state = await self.states.load(inbound.fan)
                 if inbound.locale is None and isinstance(state.get(LANG), str):
                     lang = copy.pick_language(state[LANG])
@@ -119,7 +130,9 @@ class Conversation:
                 state[CHAT_ID] = inbound.chat_id
                 turn = Turn(inbound=inbound, state=state, lang=lang)
                 replies = await self._dispatch(turn)
-                await self.states.save(inbound.fan, turn.state)
+                await self.states.save(
+                    inbound.fan, turn.state, event_id=inbound.event_id, replies=replies
+                )
                 return replies
         except BotError as exc:
             outcome = "refused"

@@ -37,7 +37,8 @@ QUEUE_DEPTH = Gauge("usher_queue_depth", "Jobs waiting in a queue.", ["queue"])
 CHANNEL_EVENTS = Counter(
     "usher_channel_events_total",
     "Platform events a channel adapter received, by outcome "
-    "(handled, refused, duplicate, ignored, malformed, forbidden, unreachable, failed).",
+    "(handled, refused, duplicate, ignored, malformed, forbidden, unreachable, failed; "
+    "Telegram's inbox: unavailable, taken_over, dropped).",
     ["channel", "outcome"],
 )
 SEND_RETRIES = Counter(

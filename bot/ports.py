@@ -7,11 +7,12 @@ sandbox, or to fakes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.messages import Fan
+from bot.messages import Fan, Reply
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,20 @@ class StateStore(Protocol):
         """The fan's state (an empty dict for a new fan)."""
         ...
 
-    async def save(self, fan: Fan, state: dict[str, Any]) -> None:
-        """Persist the fan's state."""
+    async def save(
+        self,
+        fan: Fan,
+        state: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        replies: Sequence[Reply] = (),
+    ) -> None:
+        """Persist the fan's state; with ``event_id``, record the turn's replies in the same
+        write, so the turn counts as finished exactly when its state is saved."""
+        ...
+
+    async def finished(self, fan: Fan, event_id: str) -> list[Reply] | None:
+        """The replies of the fan's turn for ``event_id`` if that turn finished, else None."""
         ...
 
 

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: AnyHttpUrl | None = None
     telegram_bot_username: str | None = None
+    #: When a ``usher serve`` dies (or hangs) while handling a webhook update, another process
+    #: takes the update over after this long: the lease a handler renews while it works.
+    telegram_takeover: timedelta = timedelta(seconds=30)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -119,7 +122,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as America/New_York") from None
         return value
 
-    @field_validator("reminder_before", mode="before")
+    @field_validator("reminder_before", "telegram_takeover", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         if not isinstance(value, str):
@@ -134,6 +137,14 @@ class Settings(BaseSettings):
     def _sensible_lead(cls, value: timedelta) -> timedelta:
         if not timedelta(0) < value <= timedelta(days=7):
             raise ValueError("must be more than 0 and at most 7 days")
+        return value
+
+    @field_validator("telegram_takeover")
+    @classmethod
+    def _sensible_takeover(cls, value: timedelta) -> timedelta:
+        # Below a second, a busy but healthy process would lose its updates to another one.
+        if not timedelta(seconds=1) <= value <= timedelta(minutes=10):
+            raise ValueError("must be at least 1 second and at most 10 minutes")
         return value
 
     def zone(self) -> ZoneInfo:

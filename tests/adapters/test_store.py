@@ -69,6 +69,18 @@ async def test_lock_busy_after_wait(store: Store) -> None:
                 pass
 
 
+async def test_a_renewed_lock_outlives_its_lease_while_held_and_no_longer(store: Store) -> None:
+    async with store.locked("fan:u3", lease=0.3, wait=1, renew_for=5):
+        await asyncio.sleep(0.8)  # beyond the lease: still held
+        with pytest.raises(Busy):
+            async with store.locked("fan:u3", lease=0.3, wait=0.1):
+                pass
+    async with store.locked("fan:u4", lease=0.3, wait=1, renew_for=0.2):
+        await asyncio.sleep(0.8)  # renewed once, then left to lapse
+        async with store.locked("fan:u4", lease=0.3, wait=0.1):
+            pass
+
+
 async def test_embedded_store_needs_no_server() -> None:
     store = connect(None)
     try:

@@ -6,7 +6,7 @@ upload, ``sendChatAction``, ``answerCallbackQuery``, ``setWebhook``, ``deleteWeb
 (``{"ok": true, "result": ...}``) and records every call with its arrival time. Any other
 method, or a wrong token, gets the error the real API gives, and is recorded too, so a test can
 assert that nothing unexpected was asked. Failures are injected per method: a 429 with
-``parameters.retry_after`` (flood control) or any other error code.
+``parameters.retry_after`` (flood control) or any other error code; so are slow answers.
 
 PTB sends parameters as a form (URL-encoded, or multipart when a file is attached); every
 non-string value is JSON-encoded inside the form. :meth:`Call.json` decodes one.
@@ -85,6 +85,7 @@ class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     webhook: dict[str, str] | None = None
     _failures: dict[str, deque[Failure]] = field(default_factory=dict)
+    _delays: dict[str, deque[float]] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _arrived: asyncio.Condition | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -105,6 +106,10 @@ class FakeTelegram:
         """Answer the next ``times`` calls of ``method`` with an error."""
         failure = Failure(error_code, description)
         self._failures.setdefault(method, deque()).extend([failure] * times)
+
+    def slow(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` only after ``seconds``."""
+        self._delays.setdefault(method, deque()).extend([seconds] * times)
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Queue an update for ``getUpdates`` (wakes a waiting long poll)."""
@@ -150,6 +155,9 @@ class FakeTelegram:
             return _error(Failure(401, "Unauthorized"))
         if method not in METHODS:
             return _error(Failure(404, "Not Found: method not found"))
+        delays = self._delays.get(method)
+        if delays:
+            await asyncio.sleep(delays.popleft())
         pending = self._failures.get(method)
         if pending:
             return _error(pending.popleft())

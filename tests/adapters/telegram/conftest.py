@@ -7,7 +7,7 @@ import copy
 import io
 import json
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,17 +69,26 @@ def decode_qr(png: bytes) -> str:
     return str(found[0].text)
 
 
-def telegram_config(fake: FakeTelegram) -> TelegramConfig:
+def telegram_config(fake: FakeTelegram, *, takeover: float = 30.0) -> TelegramConfig:
     return TelegramConfig(
-        token=TOKEN, api_url=fake.url, webhook_secret=SECRET, public_url=PUBLIC_URL
+        token=TOKEN,
+        api_url=fake.url,
+        webhook_secret=SECRET,
+        public_url=PUBLIC_URL,
+        takeover=takeover,
     )
 
 
 def telegram_bot(
-    usher: Usher, fake: FakeTelegram, *, limits: Limits = UNPACED, polling: bool = False
+    usher: Usher,
+    fake: FakeTelegram,
+    *,
+    limits: Limits = UNPACED,
+    polling: bool = False,
+    takeover: float = 30.0,
 ) -> TelegramBot:
     """A Telegram bot for ``usher``, built as ``usher serve`` builds it, on the fake API."""
-    config = telegram_config(fake)
+    config = telegram_config(fake, takeover=takeover)
     return TelegramBot(
         build_application(config, polling=polling),
         config,
@@ -116,6 +125,15 @@ class Served:
         response = await self.post(body)
         await self.channel.wait_idle()
         return response
+
+
+@asynccontextmanager
+async def serving(usher: Usher, fake: FakeTelegram, bot: TelegramBot) -> AsyncIterator[Served]:
+    """Another ``usher serve`` in this process: ``bot``'s webhook and inbox consumer."""
+    channel = TelegramWebhook(bot)
+    app = create_app(usher, channels=[channel], close_on_shutdown=False)
+    async with serve_in_loop(app) as url, httpx.AsyncClient(timeout=10) as http:
+        yield Served(url, channel, fake, http)
 
 
 @pytest.fixture

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import subprocess
-import time
-from asyncio.subprocess import Process
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -18,50 +13,10 @@ import pytest
 from adapters.telegram_webhook import SECRET_HEADER
 from bot.cli import _parser
 from tests.adapters.telegram.conftest import PUBLIC_URL, SECRET, text_update
+from tests.adapters.telegram.processes import launched, output_of, telegram_env, until
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.process import ROOT, USHER, clean_env
 from tests.support.servers import free_port
-
-
-@asynccontextmanager
-async def launched(log: Path, *args: str, env: dict[str, str]) -> AsyncIterator[Process]:
-    """``usher ARGS`` in the background, its output in ``log``; stopped at the end.
-
-    Waits without blocking the loop: the fake Bot API serves from this very loop.
-    """
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            *USHER, *args, cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-        try:
-            yield proc
-        finally:
-            if proc.returncode is None:
-                proc.terminate()
-            await asyncio.wait_for(proc.wait(), timeout=20)
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            if await check():
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{what} never happened:\n{output_of(log)}")
-
-
-def output_of(log: Path) -> str:
-    return log.read_bytes().decode()
-
-
-def telegram_env(fake: FakeTelegram, **extra: str) -> dict[str, str]:
-    return clean_env(
-        USHER_TELEGRAM_TOKEN=TOKEN,
-        USHER_TELEGRAM_API_URL=fake.url,
-        USHER_PUBLIC_URL=PUBLIC_URL,
-        **extra,
-    )
 
 
 async def test_serve_sets_the_webhook_and_answers_updates_posted_to_it(
