@@ -24,7 +24,7 @@ def links(slack: SlackEnv) -> PurchaseLinks:
 
 async def test_a_marketers_link_opens_for_fans_until_it_is_revoked(slack: SlackEnv) -> None:
     answer = (await slack.ask(f"link {EVENT} adult 2 aaa5 7d", MARKETER))["text"]
-    found = re.search(r"start=([A-Za-z0-9_-]{1,64})\b", answer)
+    found = re.search(r"start=([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])", answer)
     assert found is not None
     code = found.group(1)
     assert f"https://t.me/usher_test_bot?start={code}" in answer
@@ -135,7 +135,7 @@ async def test_only_marketers_make_list_or_revoke_links(slack: SlackEnv) -> None
 async def test_a_marketer_broadcasts_a_link_to_opted_in_fans(slack: SlackEnv) -> None:
     """``/usher broadcast`` queues the worker's broadcast; bad codes are refused clearly."""
     answer = (await slack.ask(f"link {EVENT} adult 1", MARKETER))["text"]
-    found = re.search(r"start=([A-Za-z0-9_-]{1,64})\b", answer)
+    found = re.search(r"start=([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])", answer)
     assert found is not None
     code = found.group(1)
     started = (await slack.ask(f"broadcast {code}", MARKETER))["text"]
