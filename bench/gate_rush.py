@@ -12,6 +12,13 @@ Usher's own Prometheus counter), the share of views served a fresh token and fro
 and failed views. Targets (issue 8): no failed view, p95 at most 1.2 s, at most 1.1 secure
 render calls per view.
 
+The load generator is aiohttp with no cookie jar (each fan's browser cookie is kept by hand)
+and a pool large enough that no view waits for a connection. It used to be httpx, whose
+connection pool bookkeeping is quadratic in the number of connections: with a few hundred
+views in flight the client took most of a CPU core and its own queueing became most of the
+"time to ticket" (p50 about a minute). ``client_cpu_s`` and ``serve_cpu_s`` show where the CPU
+went; the client should be a small share of it.
+
     python -m bench.gate_rush [--fans 2000] [--views 5000] [--window 60]
 """
 
@@ -27,11 +34,12 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 from adapters.pages.tm_orders_api import api_token, order_ref
 from adapters.sandbox.config import DEFAULT_TM_API_KEY
 from adapters.sandbox.tm_seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
+from bench._harness import cpu_seconds
 from bot.links import TicketLinks
 from bot.messages import Fan
 
@@ -41,6 +49,10 @@ REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 RENDER_COUNT = re.compile(
     r'usher_upstream_seconds_count\{endpoint="secure_render",service="ticketmaster"\} (\S+)'
 )
+COOKIE = "usher_page"
+#: Connections the load generator may open: more than views ever in flight at once.
+CONNECTIONS = 400
+TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 def _free_port() -> int:
@@ -61,18 +73,28 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-async def _wait_up(client: httpx.AsyncClient, url: str) -> None:
+def _session() -> aiohttp.ClientSession:
+    """No cookie jar: every fan's browser cookie is passed by hand, as its own browser would."""
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS, limit_per_host=CONNECTIONS)
+    return aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=TIMEOUT
+    )
+
+
+async def _wait_up(client: aiohttp.ClientSession, url: str) -> None:
     for _ in range(200):
         try:
-            await client.get(url)
+            async with client.get(url) as response:
+                await response.read()
             return
-        except httpx.TransportError:
+        except aiohttp.ClientError:
             await asyncio.sleep(0.05)
     raise RuntimeError(f"{url} did not come up")
 
 
-async def _render_calls(client: httpx.AsyncClient, base: str) -> float:
-    text = (await client.get(f"{base}/metrics")).text
+async def _render_calls(client: aiohttp.ClientSession, base: str) -> float:
+    async with client.get(f"{base}/metrics") as response:
+        text = await response.text()
     match = RENDER_COUNT.search(text)
     return float(match.group(1)) if match else 0.0
 
@@ -96,8 +118,7 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
         "USHER_SECRET_KEY": SECRET,
         "USHER_PUBLIC_URL": base,
     }
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with _session() as client:
         try:
             await _wait_up(client, f"{sandbox}/__sandbox__/faults")
             import redis.asyncio as redis_asyncio
@@ -107,15 +128,17 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
             await flush.aclose()
             procs.append(_start(["serve", "--port", str(serve_port)], serve_env))
             await _wait_up(client, f"{base}/healthz")
-            await client.post(
-                f"{sandbox}/__sandbox__/faults",
-                json=[
-                    {"path_prefix": "/marketplace", "latency": 0.3},
-                    {"path_prefix": "/marketplace", "status": 503, "percent": 10},
-                ],
-            )
+            faults = [
+                {"path_prefix": "/marketplace", "latency": 0.3},
+                {"path_prefix": "/marketplace", "status": 503, "percent": 10},
+            ]
+            async with client.post(f"{sandbox}/__sandbox__/faults", json=faults) as response:
+                response.raise_for_status()
             links = await _register(client, base, fans)
+            client_cpu, serve_cpu = cpu_seconds(), cpu_seconds(procs[1].pid)
             result = await _rush(client, base, links, views, window)
+            result["client_cpu_s"] = round(cpu_seconds() - client_cpu, 1)
+            result["serve_cpu_s"] = round(cpu_seconds(procs[1].pid) - serve_cpu, 1)
         finally:
             for proc in procs:
                 proc.terminate()
@@ -123,7 +146,7 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
     return {"benchmark": "gate_rush", "fans": fans, "views": views, "window_s": window, **result}
 
 
-async def _register(client: httpx.AsyncClient, base: str, fans: int) -> list[str]:
+async def _register(client: aiohttp.ClientSession, base: str, fans: int) -> list[str]:
     headers = {"Authorization": f"Bearer {api_token(SECRET.encode())}"}
     signer = TicketLinks(SECRET.encode(), base)
     links: list[str] = []
@@ -137,9 +160,12 @@ async def _register(client: httpx.AsyncClient, base: str, fans: int) -> list[str
             "order_token": SAFETIX_ORDER_TOKEN,
             "third_party_account_id": DEMO_ACCOUNT_ID,
         }
-        async with gate:
-            response = await client.post(f"{base}/api/tm/orders", json=body, headers=headers)
-        response.raise_for_status()
+        async with (
+            gate,
+            client.post(f"{base}/api/tm/orders", json=body, headers=headers) as response,
+        ):
+            response.raise_for_status()
+            await response.read()
 
     await asyncio.gather(*(one(i) for i in range(fans)))
     for index in range(fans):
@@ -149,7 +175,7 @@ async def _register(client: httpx.AsyncClient, base: str, fans: int) -> list[str
 
 
 async def _rush(
-    client: httpx.AsyncClient, base: str, links: list[str], views: int, window: float
+    client: aiohttp.ClientSession, base: str, links: list[str], views: int, window: float
 ) -> dict[str, object]:
     cookies: dict[str, str] = {}
     times: list[float] = []
@@ -159,28 +185,32 @@ async def _rush(
 
     async def view(index: int) -> None:
         nonlocal fresh, cached, failed
-        await asyncio.sleep(index * window / views)
+        await asyncio.sleep(started + index * window / views - time.perf_counter())
         link = links[index % len(links)]
         t0 = time.perf_counter()
         try:
-            jar = {"usher_page": cookies[link]} if link in cookies else {}
-            page = await client.get(link, cookies=jar)
-            if "usher_page" in page.cookies:
-                cookies[link] = page.cookies["usher_page"]
-            token = await client.post(
+            jar = {COOKIE: cookies[link]} if link in cookies else {}
+            async with client.get(link, cookies=jar) as page:
+                await page.read()
+                if COOKIE in page.cookies:
+                    cookies[link] = page.cookies[COOKIE].value
+                page_status = page.status
+            async with client.post(
                 f"{link}/token",
                 headers={"X-Usher-Page": "1"},
-                cookies={"usher_page": cookies.get(link, "")},
-            )
-            if page.status_code != 200 or token.status_code != 200:
+                cookies={COOKIE: cookies.get(link, "")},
+            ) as token:
+                body = await token.read()
+                token_status = token.status
+            if page_status != 200 or token_status != 200:
                 failed += 1
                 return
-            tickets = token.json()["tickets"]
+            tickets = json.loads(body)["tickets"]
             if all(t["fresh"] for t in tickets):
                 fresh += 1
             else:
                 cached += 1
-        except httpx.HTTPError:
+        except (aiohttp.ClientError, TimeoutError):
             failed += 1
             return
         times.append(time.perf_counter() - t0)
