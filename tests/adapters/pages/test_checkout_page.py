@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis.asyncio as redis_asyncio
 from itsdangerous import TimestampSigner
-from playwright.async_api import Browser, Page, Request, Route, async_playwright
+from playwright.async_api import Browser, Page, Request, Route
 
 from adapters.sandbox.acme_state import AcmeSandboxState
 from adapters.sandbox.app import Sandbox
@@ -25,7 +25,6 @@ from bot.messages import Fan
 from bot.settings import load_settings
 from bot.web import create_app
 from tests.conftest import TEST_REDIS_URL
-from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.chat import Chat, Outbox
 from tests.support.servers import free_port, serve_in_loop
 from tests.support.shop import ADULT, TOUR, RecordingSender, chat_with_link
@@ -83,17 +82,6 @@ async def site(
     usher = build(load_settings(), mailer=Outbox(), store=store)
     async with serve_in_loop(create_app(usher), port=port) as base:
         yield Site(usher, base)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    path = chromium_path()
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 @pytest.fixture

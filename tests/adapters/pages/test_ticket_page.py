@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,7 +26,7 @@ from bot.messages import Fan
 from bot.settings import load_settings
 from bot.web import create_app
 from tests.conftest import TEST_REDIS_URL
-from tests.support.browser import CHROMIUM_ARGS, STAND_IN_SDK, chromium_path
+from tests.support.browser import STAND_IN_SDK
 from tests.support.chat import Chat, Outbox
 from tests.support.servers import free_port, serve_asgi, serve_in_loop
 
@@ -56,17 +56,6 @@ async def site(
     usher = build(load_settings(), mailer=Outbox(), store=store)
     async with serve_in_loop(create_app(usher), port=port) as base:
         yield usher, base
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    path = chromium_path()
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 async def register(usher: Usher, base: str, user: str) -> None:
