@@ -204,7 +204,7 @@ class Upstream:
         policy = self.policy
         response: httpx.Response | None = None
         attempt = 0
-        for attempt_ctx in stamina.retry_context(
+        async for attempt_ctx in stamina.retry_context(
             on=self._backoff_hook(retry),
             attempts=policy.attempts if retry is not Retry.NEVER else 1,
             timeout=policy.budget_seconds,

@@ -17,8 +17,9 @@ own envelope. This module puts a thin ASGI layer in front of it that
   ``GET /__bench__/stats`` (``?arrivals=1`` adds the arrival times);
 * keeps nothing else: the wrapped fake's call log is cleared after every call, so a long run's
   photos do not pile up in memory;
-* can answer every Bot API call after a delay, like a distant Telegram: ``POST
-  /__bench__/latency?seconds=0.05`` (0 by default; the loopback round trip is about 1 ms).
+* can stand as far away as a Telegram data centre: ``POST /__bench__/latency?seconds=0.05``
+  sets the round trip of every call, half of it before the call counts as arrived and half
+  before the answer (0 by default; the loopback round trip is about 1 ms).
 
 Run it as a process of its own (Telegram is another machine; its CPU should not be the bot's):
 
@@ -33,6 +34,7 @@ import json
 import re
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -96,12 +98,18 @@ class Tally:
         return body
 
 
+#: Called with the chat id and the arrival time (``time.monotonic``) of every accepted message.
+OnAccept = Callable[[str, float], None]
+
+
 class LimitedBotApi:
     """ASGI app: flood control and counters in front of ``FakeTelegram``."""
 
-    def __init__(self, limits: SendLimits) -> None:
-        """A fresh fake Bot API for ``tests.support.fake_telegram.TOKEN``."""
+    def __init__(self, limits: SendLimits, on_accept: OnAccept | None = None) -> None:
+        """A fresh fake Bot API for ``tests.support.fake_telegram.TOKEN``; ``on_accept`` lets
+        a benchmark serving it in its own event loop see each message as it arrives."""
         self.limits = limits
+        self.on_accept = on_accept
         self.fake = FakeTelegram()
         self.tally = Tally()
         self.latency = 0.0
@@ -123,14 +131,16 @@ class LimitedBotApi:
             await _json(send, 200, {"latency": self.latency})
             return
         body = await _body(receive)
+        if self.latency:  # on its way here
+            await asyncio.sleep(self.latency / 2)
         match = _METHOD.match(scope["path"])
         method = match.group(1) if match else ""
         self.tally.methods[method] += 1
         refusal = None
         if method in SENDS:
             refusal = self._admit(_chat_id(scope, body), time.monotonic())
-        if self.latency:  # decided on arrival, answered after the round trip
-            await asyncio.sleep(self.latency)
+        if self.latency:  # the answer on its way back
+            await asyncio.sleep(self.latency / 2)
         if refusal is not None:
             self.tally.refused[refusal] += 1
             await _json(send, 429, _flood_control())
@@ -157,6 +167,8 @@ class LimitedBotApi:
         self.tally.accepted += 1
         self.tally.arrivals.append(now)
         self.tally.per_chat[chat_id] += 1
+        if self.on_accept is not None:
+            self.on_accept(chat_id, now)
         if self.tally.accepted % CLEAN_EVERY == 0:
             # A chat quiet for a whole window has no history that matters any more.
             recent_by_chat = self._recent_by_chat

@@ -14,15 +14,22 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A 32+ character key, as ``USHER_SECRET_KEY`` must be outside the sandbox.
 SECRET_KEY = "usher-benchmark-secret-key-0123456789abcdef"
+
+
+def timed(main: Coroutine[Any, Any, dict[str, object]]) -> dict[str, object]:
+    """Run a benchmark's coroutine; its figures plus ``run_s``, the whole run's seconds."""
+    started = time.perf_counter()
+    figures = asyncio.run(main)
+    return {**figures, "run_s": round(time.perf_counter() - started, 1)}
 
 
 def free_port() -> int:

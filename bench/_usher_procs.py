@@ -2,8 +2,9 @@
 
 The real commands build the Telegram bot with the default limits of ``adapters.pacing``
 (30 messages/s per bot, 1/s per chat with a burst of 3), and no setting changes them. A
-benchmark that needs a different overall rate (10,000 broadcast recipients in under three
-minutes; thousands of fans' turns for the memory figure) runs these entry points instead.
+benchmark that needs other limits (10,000 broadcast recipients in under three minutes,
+10,000 fans' turns for the memory figure, turns timed without Telegram's waiting) runs these
+entry points instead.
 Each one is the corresponding branch of ``bot/cli.py`` / ``bot/jobs_cli.py`` line for line (same
 ``build``, same ``TelegramBot`` and ``build_application``, same web app, arq worker and
 uvicorn server, same INFO logging), except that ``Limits`` is passed to ``TelegramBot``:

@@ -17,8 +17,8 @@ Why a configured overall limit of 100/s, not Telegram's 30/s: 10,000 messages at
 333 s, beyond the three minutes a benchmark may take. The pacer's overall rate is a
 constructor parameter (``Limits(overall=Rate(100))``), so the worker runs as
 ``bench._usher_procs worker`` (``usher worker`` line for line, with that one parameter), and the
-fake Bot API enforces the same 100/s, so the margin to a 429 is exactly what it would be at
-30/s. A higher rate is the harder test for the pacer: its fixed costs (a Redis round trip per
+fake Bot API enforces the same 100/s: any send over the limit is answered 429, as at 30/s.
+A higher rate is the harder test for the pacer: its fixed costs (a Redis round trip per
 slot, the wait's rounding and jitter) are a larger share of a 10 ms interval than of a 33 ms one.
 ``--real-worker`` runs the unmodified ``usher worker`` instead, at Telegram's 30/s, with 2,000
 recipients by default (67 s of sending).
@@ -48,7 +48,7 @@ import httpx
 
 from adapters.sandbox.acme_catalog_data import ADULT, DOCUMENTED_TOUR_INSTANCE
 from bench._bot_api import STATS_PATH, SendLimits
-from bench._harness import clean_env, free_port, start, stop, usher, wait_up
+from bench._harness import clean_env, free_port, start, stop, timed, usher, wait_up
 from bot import logs
 from bot.bootstrap import Usher, build
 from bot.messages import Inbound
@@ -159,7 +159,16 @@ async def run(
         await app.store.redis.flushdb()
         await app.aclose()
     return _figures(
-        stats, status.counts, recipients, rate, limits, real, killed_at, at_kill, setup_s
+        stats,
+        status.counts,
+        recipients,
+        rate,
+        overall_burst,
+        limits,
+        real,
+        killed_at,
+        at_kill,
+        setup_s,
     )
 
 
@@ -168,6 +177,7 @@ def _figures(
     counts: dict[str, int],
     recipients: int,
     rate: float,
+    overall_burst: int,
     limits: SendLimits,
     real: bool,
     killed_at: float,
@@ -189,7 +199,12 @@ def _figures(
         "recipients": recipients,
         "worker": "usher worker" if real else "bench._usher_procs worker (usher worker + Limits)",
         "limits": {
-            "pacer": {"overall_per_s": rate, "per_chat_per_s": PER_CHAT, "per_chat_burst": BURST},
+            "pacer": {
+                "overall_per_s": rate,
+                "overall_burst": overall_burst,
+                "per_chat_per_s": PER_CHAT,
+                "per_chat_burst": BURST,
+            },
             "fake_bot_api_enforces": limits.describe(),
         },
         "opt_in_turns_s": round(setup_s, 1),
@@ -235,7 +250,7 @@ def main() -> None:
     rate = TELEGRAM_RATE if real else options.rate
     recipients = options.recipients or (2000 if real else 10_000)
     logs.configure("WARNING")
-    result = asyncio.run(run(recipients, rate, options.kill_at, real, options.overall_burst))
+    result = timed(run(recipients, rate, options.kill_at, real, options.overall_burst))
     print(json.dumps(result, indent=2))
 
 

@@ -53,6 +53,9 @@ COOKIE = "usher_page"
 #: Connections the load generator may open: more than views ever in flight at once.
 CONNECTIONS = 400
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+#: Idle connections are dropped before uvicorn's 5 s keep-alive closes them (a request written
+#: to a connection the server is closing would fail for no fault of Usher's).
+CLIENT_KEEP_ALIVE = 2.0
 
 
 def _free_port() -> int:
@@ -75,7 +78,9 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def _session() -> aiohttp.ClientSession:
     """No cookie jar: every fan's browser cookie is passed by hand, as its own browser would."""
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS, limit_per_host=CONNECTIONS)
+    connector = aiohttp.TCPConnector(
+        limit=CONNECTIONS, limit_per_host=CONNECTIONS, keepalive_timeout=CLIENT_KEEP_ALIVE
+    )
     return aiohttp.ClientSession(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=TIMEOUT
     )

@@ -3,10 +3,10 @@
 What runs, as deployed: real Redis; ``usher sandbox`` (the ACME simulator, remote in
 production, so its memory is not counted); a fake Telegram Bot API (``bench._bot_api``), and
 the process measured: ``usher serve`` with the Telegram webhook, started as
-``bench._usher_procs serve`` (``usher serve`` line for line, but with a pacer limit of
-1,000 messages/s so that 10,000 fans' turns fit in the benchmark's three minutes; at
-Telegram's 30/s they would take 333 s. The limit changes how long sends wait, not what a fan
-costs the process).
+``bench._usher_procs serve`` (``usher serve`` line for line, but with pacer limits of
+1,000 messages/s overall and per chat, so that 10,000 fans' turns fit in the benchmark's three
+minutes; at Telegram's 30/s they would take 333 s. The limits change how long sends wait, not
+what a fan costs the process).
 
 1. One fan asks for their orders and shares their contact through the webhook (real turns);
    their conversation state becomes the template.
@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import subprocess
 import time
 from pathlib import Path
@@ -42,9 +41,7 @@ from typing import Any
 import httpx
 
 from adapters.identity_store import RedisStateStore
-from adapters.telegram_webhook import SECRET_HEADER
 from bench._bot_api import STATS_PATH
-from bench._echo_bot import UpdateIds
 from bench._harness import (
     clean_env,
     cpu_seconds,
@@ -52,11 +49,12 @@ from bench._harness import (
     rss_mib,
     start,
     stop,
+    timed,
     usher,
     wait_up,
 )
-from bench.turns import IDENTITIES
-from bench.turns import _settings_env as settings_env
+from bench._webhook import Driver, channel_events
+from bench.turns import IDENTITIES, WEBHOOK_SECRET, usher_env
 from bot import logs
 from bot.bootstrap import Usher, build
 from bot.messages import Fan
@@ -65,16 +63,10 @@ from bot.turn import CHAT_ID
 
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 FIRST_USER = 840_000_000
-WEBHOOK_SECRET = "bench-webhook-secret"
-#: Updates posted and not yet handled, at most.
-WINDOW = 64
-#: How often the process's /metrics is read (each read costs it a little CPU).
-POLL = 0.1
 TICKETS_EVERY = 25
 #: 150 MB (issue 8) in the MiB that /proc reports.
 TARGET_MIB = round(150e6 / 2**20, 1)
 SEND_RATE = 1000.0
-EVENT = re.compile(r"^usher_channel_events_total\{([^}]*)\} (\S+)$", re.MULTILINE)
 
 
 def peak_mib(pid: int) -> float:
@@ -85,58 +77,11 @@ def peak_mib(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for process {pid}")
 
 
-async def channel_events(http: httpx.AsyncClient, base: str) -> dict[str, float]:
-    """Telegram updates by outcome, from the process's own ``/metrics``."""
-    text = (await http.get(f"{base}/metrics")).text
-    counts: dict[str, float] = {}
-    for labels, value in EVENT.findall(text):
-        if 'channel="telegram"' in labels:
-            outcome = re.search(r'outcome="([^"]+)"', labels)
-            if outcome is not None:
-                counts[outcome.group(1)] = float(value)
-    return counts
-
-
-class Driver:
-    """Posts updates to the webhook as Telegram does, at most ``WINDOW`` unanswered at a time."""
-
-    def __init__(self, http: httpx.AsyncClient, base: str) -> None:
-        self.http = http
-        self.base = base
-        self.ids = UpdateIds()
-        self.posted = 0
-
-    async def _handled(self) -> float:
-        return sum((await channel_events(self.http, self.base)).values())
-
-    async def feed(self, updates: list[dict[str, Any]]) -> None:
-        """POST the updates, keeping the process busy but never far behind; return once the
-        process has handled every one of them."""
-        headers = {SECRET_HEADER: WEBHOOK_SECRET, "Content-Type": "application/json"}
-        url = f"{self.base}/telegram/webhook"
-        index = 0
-        while True:
-            handled = await self._handled()
-            while index < len(updates) and self.posted - handled < WINDOW:
-                answer = await self.http.post(
-                    url, content=json.dumps(updates[index]), headers=headers
-                )
-                if answer.status_code != 200:
-                    raise RuntimeError(f"the webhook answered {answer.status_code}")
-                index += 1
-                self.posted += 1
-            if index == len(updates) and handled >= self.posted:
-                return
-            await asyncio.sleep(POLL)
-
-
 async def run(fans: int) -> dict[str, object]:
     """The whole benchmark; its JSON figures."""
     ports = {name: free_port() for name in ("api", "sandbox", "serve")}
     api, sandbox, base = (f"http://127.0.0.1:{ports[n]}" for n in ("api", "sandbox", "serve"))
-    env = {**settings_env(api, sandbox), "USHER_REDIS_URL": REDIS_URL}
-    env["USHER_PUBLIC_URL"] = "https://usher.example.com"
-    env["USHER_TELEGRAM_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    env = {**usher_env(api, sandbox), "USHER_REDIS_URL": REDIS_URL}
     procs: dict[str, subprocess.Popen[bytes]] = {
         "api": start("bench._bot_api", ["--port", str(ports["api"])], clean_env()),
         "sandbox": usher(["sandbox", "--port", str(ports["sandbox"])], clean_env()),
@@ -160,7 +105,7 @@ async def run(fans: int) -> dict[str, object]:
         await asyncio.sleep(1.0)
         figures: dict[str, object] = {"rss_mib_at_start": rss_mib(pid)}
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=8)) as http:
-            driver = Driver(http, base)
+            driver = Driver(http, base, WEBHOOK_SECRET)
             users = [FIRST_USER + i for i in range(fans)]
             template = await _template(driver, RedisStateStore(app.store), users[0])
             written = time.perf_counter()
@@ -258,7 +203,7 @@ def main() -> None:
     parser.add_argument("--fans", type=int, default=10_000)
     options = parser.parse_args()
     logs.configure("WARNING")
-    print(json.dumps(asyncio.run(run(options.fans)), indent=2))
+    print(json.dumps(timed(run(options.fans)), indent=2))
 
 
 if __name__ == "__main__":

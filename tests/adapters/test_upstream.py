@@ -155,3 +155,28 @@ def test_redact_url_hides_keys_and_keeps_the_rest() -> None:
     assert "abc" not in redacted
     assert "x=1" in redacted
     assert redact_url("https://a.test/p") == "https://a.test/p"
+
+
+async def test_waiting_between_retries_does_not_block_other_tasks() -> None:
+    """Backoff must be an asyncio sleep: a retrying call may not freeze the whole process."""
+    import asyncio
+
+    import stamina
+
+    with stamina.set_testing(False):
+        upstream, _ = make(
+            [httpx.Response(503), httpx.Response(200, json={"name": "ok"})],
+            RetryPolicy(attempts=2, wait_initial=0.3, wait_max=0.3, wait_jitter=0.0),
+        )
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await upstream.send("GET", "/x", endpoint="x", retry=Retry.IDEMPOTENT)
+        task.cancel()
+    assert ticks >= 10, "the event loop was blocked during the backoff"
