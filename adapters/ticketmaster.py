@@ -209,11 +209,14 @@ class TicketmasterClient:
         device_os: str,
         tickets: Sequence[RenderTicketRequest],
         user_agent: str | None = None,
+        retry: bool = True,
     ) -> SecureRenderResponse:
         """Fresh SafeTix tokens. ``user_id`` must be the order's ``third_party_account_id``.
 
         Tickets that failed carry ``error`` in the answer (see ``.rendered`` / ``.failed``);
         only a failure of the whole call (auth, 5xx, a 400 without per-ticket errors) raises.
+        ``retry=False`` makes one attempt: a fan at the gate with a cached token is better
+        served by that token now (the document says it stays valid) than by a retry later.
         """
         body = SecureRenderRequest(
             device_id=device_id,
@@ -226,7 +229,7 @@ class TicketmasterClient:
             "POST",
             self._render_url,
             "secure_render",
-            Retry.IDEMPOTENT,
+            Retry.IDEMPOTENT if retry else Retry.NEVER,
             json_body=body.model_dump(mode="json", exclude_none=True),
             headers={"x-user-id": user_id},
             accept=frozenset({400}),

@@ -101,8 +101,9 @@ class TicketmasterApi(Protocol):
         device_os: str,
         tickets: Sequence[RenderTicketRequest],
         user_agent: str | None = None,
+        retry: bool = True,
     ) -> SecureRenderResponse:
-        """Fresh tokens."""
+        """Fresh tokens; ``retry=False``: one attempt only."""
         ...
 
     async def availability(self, event_id: str) -> Availability:
@@ -269,6 +270,12 @@ class SafeTix:
         hide = await self._hide_seats(safetix[0].event_id)
         fresh: dict[str, str] = {}
         device = await self.store.device_id(order.fan)
+        cached = await self.store.tokens(order.ref)
+        # With a cached token for every ticket one attempt is enough: on failure the fan gets
+        # the cached token at once, which the document says stays valid ("the SDK would
+        # attempt to use the token refreshed 20 hours prior"). Retrying would only make the
+        # fan at the gate wait and add secure-render calls in a rush.
+        retry = any(t.barcode_id not in cached for t in safetix)
         try:
             rendered = await asyncio.wait_for(
                 self.api.secure_render(
@@ -277,6 +284,7 @@ class SafeTix:
                     device_type=DEVICE_TYPE,
                     device_os=DEVICE_OS,
                     tickets=[RenderTicketRequest.from_order_ticket(t) for t in safetix],
+                    retry=retry,
                 ),
                 timeout=budget,
             )
@@ -288,7 +296,6 @@ class SafeTix:
             await self.store.save_tokens(
                 order.ref, [CachedToken(b, tok, now) for b, tok in fresh.items()], TOKEN_TTL
             )
-        cached = await self.store.tokens(order.ref)
         tickets: list[PageTicket] = []
         for ticket in safetix:
             seat = seat_of(ticket, hide)

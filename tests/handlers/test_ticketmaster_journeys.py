@@ -90,3 +90,30 @@ async def test_the_device_id_is_sticky_per_fan(usher: Usher) -> None:
     one = await usher.tm_orders.device_id(Fan("console", "d1"))
     assert one == await usher.tm_orders.device_id(Fan("console", "d1"))
     assert one != await usher.tm_orders.device_id(Fan("console", "d2"))
+
+
+async def test_a_view_with_cached_tokens_makes_one_render_attempt_then_shows_them(
+    usher: Usher,
+) -> None:
+    ref = await give(usher, "r1", SAFETIX_ORDER_TOKEN, "Skyline Live")
+    order = await usher.safetix.owned(Fan("console", "r1"), ref)
+    await usher.safetix.load(order)
+    cached = {b: t.token for b, t in (await usher.tm_orders.tokens(ref)).items()}
+    assert usher.sandbox is not None
+    failing = usher.sandbox.faults.add(Fault("/marketplace", status=503, times=2))
+    tickets = await usher.safetix.refresh(order)
+    assert failing.hits == 1, "no retry at view time when every ticket has a cached token"
+    assert {t.barcode: t.token for t in tickets} == cached
+    assert not any(t.fresh for t in tickets)
+
+
+async def test_a_view_without_a_cached_token_retries_the_render(usher: Usher) -> None:
+    ref = await give(usher, "r2", SAFETIX_ORDER_TOKEN, "Skyline Live")
+    order = await usher.safetix.owned(Fan("console", "r2"), ref)
+    await usher.safetix.load(order)
+    await usher.store.redis.delete(usher.store.key("tm", "tokens", ref))
+    assert usher.sandbox is not None
+    failing = usher.sandbox.faults.add(Fault("/marketplace", status=503, times=1))
+    tickets = await usher.safetix.refresh(order)
+    assert failing.hits == 1
+    assert tickets and all(t.fresh for t in tickets), "the retry got fresh tokens"
