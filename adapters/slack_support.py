@@ -7,15 +7,14 @@ check happens before any of this is called (``adapters.slack``), for buttons as 
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import segno
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.qr import qr_png
 from adapters.slack_blocks import (
     contact_form,
     escape,
@@ -40,7 +39,6 @@ from handlers.support_contact import (
 
 #: Files in one upload; an order with more tickets is unusual and gets the first ones.
 MAX_TICKET_FILES = 50
-QR_SCALE = 8
 
 
 class SupportConsole:
@@ -138,7 +136,7 @@ class SupportConsole:
                 )
                 uploads.append(
                     {
-                        "file": _qr_png(ticket.uuid),
+                        "file": qr_png(ticket.uuid),
                         "filename": f"ticket-{number}-{index}.png",
                         "title": title,
                         "alt_txt": title,
@@ -206,10 +204,3 @@ class SupportConsole:
 
 def _form_fields(update: dict[str, str | None]) -> list[str]:
     return [name for name, field in ORDER_FIELDS.items() if field in update]
-
-
-def _qr_png(value: str) -> bytes:
-    """A ticket's barcode value as a QR code (model 2, as the gate scanners read it)."""
-    buffer = io.BytesIO()
-    segno.make_qr(value, error="m").save(buffer, kind="png", scale=QR_SCALE, border=4)
-    return buffer.getvalue()

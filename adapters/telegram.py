@@ -9,8 +9,8 @@ The same :class:`TelegramBot` serves both ways updates arrive:
 Either way an update goes through :meth:`TelegramBot.process`: translated to an ``Inbound``
 (``adapters.telegram_inbound``), claimed on ``update_id`` in Redis (``adapters.telegram_claims``:
 a redelivered or duplicated update is handled once, whichever process gets it), run through
-the conversation core while the fan sees "typing…", and answered through the paced sender
-(``adapters.telegram_send``), each delivered message counted. If anything fails the claim is
+the conversation core ("typing…" shown when that takes a while), answered through the paced
+sender (``adapters.telegram_send``), each delivered message counted. If anything fails the claim is
 given back, and the next attempt (the webhook inbox retries; see ``adapters.telegram_inbox``)
 gets the same replies from the core and sends only what is missing. No state lives in the
 process: conversation state, turn replies, button payloads, claims and the rate limiter are
@@ -52,6 +52,10 @@ __all__ = ["WEBHOOK_PATH", "TelegramBot", "TelegramConfig", "build_application"]
 
 log = structlog.get_logger("usher.telegram")
 
+#: "typing…" is shown only for a turn still running after this long. The Bot API recommends
+#: the chat action only "when a response from the bot will take a noticeable amount of time";
+#: for a quick turn the extra call cost more time than the whole answer (bench.turns).
+TYPING_AFTER = 0.4
 #: Telegram shows "typing…" for 5 s; renew it while the core is still working.
 TYPING_EVERY = 4.5
 #: The commands shown in Telegram's menu (the core's recogniser reads them as text).
@@ -223,22 +227,25 @@ class TelegramBot:
 
     @asynccontextmanager
     async def _typing(self, chat_id: str) -> AsyncIterator[None]:
-        """Show "typing…" while the body runs (best effort, not paced: it is no message)."""
-        first = asyncio.create_task(self._typing_once(chat_id))
+        """Show "typing…" while the body runs, once it has run :data:`TYPING_AFTER` seconds
+        (best effort, not paced: it is no message)."""
+        done = asyncio.Event()
 
-        async def renew() -> None:
+        async def keep_typing() -> None:
+            delay = TYPING_AFTER
             while True:
-                await asyncio.sleep(TYPING_EVERY)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), delay)
+                    return
                 await self._typing_once(chat_id)
+                delay = TYPING_EVERY
 
-        renewing = asyncio.create_task(renew())
+        typing = asyncio.create_task(keep_typing())
         try:
             yield
         finally:
-            renewing.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewing
-            await first  # so "typing" never lands after the answer
+            done.set()
+            await typing  # a call under way completes first, so "typing" never lands after
 
     async def _typing_once(self, chat_id: str) -> None:
         try:

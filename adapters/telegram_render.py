@@ -6,9 +6,8 @@ Kept free of I/O so every rule below is tested without a network:
   shown as written and can never turn into markup or links Telegram would render.
 * Telegram caps a message at 4,096 characters (UTF-16 code units) and a caption at 1,024, so
   long text is split on line breaks and captions are cut.
-* A reply's text comes first, then one photo per QR code (PNG made in memory with segno, large
-  enough to scan after Telegram recompresses it), and the keyboard rides on the *last* message
-  so the buttons sit under the codes they concern.
+* A reply's text comes first, then one photo per QR code (``adapters.qr``), and the keyboard
+  rides on the *last* message so the buttons sit under the codes they concern.
 * Buttons become an inline keyboard whose ``callback_data`` is a short key (Telegram allows
   64 bytes; our payloads may be longer): the key is a digest of the payload, and the payload is
   kept in Redis under it (``adapters.telegram_send``). The same payload always gets the same
@@ -25,11 +24,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import segno
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -37,15 +34,12 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 
+from adapters.qr import qr_png
 from bot import copy
 from bot.messages import Image, Reply
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-#: A QR code is drawn at about this many pixels a side (whole modules, never smaller than 8 px).
-QR_PIXELS = 480
-QR_MIN_SCALE = 8
-QR_BORDER = 4
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
@@ -71,15 +65,6 @@ def callback_key(payload: str) -> str:
     """The ``callback_data`` for a button payload: 22 URL-safe characters."""
     digest = hashlib.sha256(b"usher-button\x00" + payload.encode()).digest()[:16]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def qr_png(value: str) -> bytes:
-    """The QR code (model 2, error correction M, quiet zone of 4) of ``value`` as a PNG."""
-    code = segno.make_qr(value, error="m")
-    width, _ = code.symbol_size(scale=1, border=QR_BORDER)
-    out = io.BytesIO()
-    code.save(out, kind="png", scale=max(QR_MIN_SCALE, QR_PIXELS // width), border=QR_BORDER)
-    return out.getvalue()
 
 
 def utf16_len(text: str) -> int:

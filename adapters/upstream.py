@@ -45,7 +45,8 @@ from bot.errors import (
 from bot.metrics import UPSTREAM_ERRORS, UPSTREAM_LATENCY, UPSTREAM_RETRIES
 
 T = TypeVar("T")
-log = structlog.get_logger("usher.upstream")
+LOGGER_NAME = "usher.upstream"
+log = structlog.get_logger(LOGGER_NAME)
 
 SECRET_QUERY_PARAMS = frozenset({"apikey", "api_key", "key", "token", "order_token"})
 REDACTED = "***"
@@ -316,15 +317,16 @@ class Upstream:
             ) from exc
         elapsed = time.perf_counter() - started
         UPSTREAM_LATENCY.labels(self.service, endpoint).observe(elapsed)
-        log.debug(
-            "upstream_call",
-            service=self.service,
-            endpoint=endpoint,
-            method=method,
-            url=redact_url(request.url),
-            status=response.status_code,
-            ms=round(elapsed * 1000, 1),
-        )
+        if logging.getLogger(LOGGER_NAME).isEnabledFor(logging.DEBUG):  # redacting costs CPU
+            log.debug(
+                "upstream_call",
+                service=self.service,
+                endpoint=endpoint,
+                method=method,
+                url=redact_url(request.url),
+                status=response.status_code,
+                ms=round(elapsed * 1000, 1),
+            )
         if response.is_success or response.status_code in accept:
             return response
         error = error_for_status(response, service=self.service, endpoint=endpoint)

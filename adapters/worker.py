@@ -179,12 +179,19 @@ def functions() -> list[Function]:
     ]
 
 
+#: Jobs one worker runs at once. arq takes at most this many due jobs per poll (every 0.5 s):
+#: its default of 10 held a worker to 20 jobs a second, and planning 2,000 newly registered
+#: orders took 100 s (bench.gate_rush). The jobs wait on Ticketmaster and the Telegram API,
+#: which are paced across all workers in Redis anyway.
+MAX_JOBS = 50
+
+
 def create_worker(
     scheduling: Scheduling,
     *,
     handle_signals: bool = True,
     poll_delay: float = 0.5,
-    max_jobs: int = 10,
+    max_jobs: int = MAX_JOBS,
 ) -> Worker:
     """An arq worker for the scheduling's store (tests make several, without signals)."""
     store = scheduling.store

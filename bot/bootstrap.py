@@ -67,7 +67,10 @@ log = structlog.get_logger("usher.bootstrap")
 
 SANDBOX_ORIGIN = "http://sandbox.usher.invalid"
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+#: Every connection may be kept alive: in a rush dozens of upstream calls are in flight at
+#: once, and with httpx's default of 20 kept-alive connections each call past the 20th opened
+#: a new one (a TLS handshake against the real APIs) and closed it again (bench.gate_rush).
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 @dataclass

@@ -110,6 +110,12 @@ def configure(level: str = "INFO", *, extra: logging.Handler | None = None) -> N
     for each in handlers:
         root.addHandler(each)
     root.setLevel(level)
+    # httpx logs every request at INFO; Usher's own ``upstream_call`` line (DEBUG) says the
+    # same with the endpoint's name and the time taken, so at INFO httpx's copy is only cost
+    # (formatting and masking a line per upstream call). At DEBUG both are written.
+    logging.getLogger("httpx").setLevel(
+        logging.NOTSET if root.getEffectiveLevel() <= logging.DEBUG else logging.WARNING
+    )
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from adapters.qr import qr_png
 from adapters.sandbox.acme_records import OrderRecord
-from adapters.slack_support import _qr_png
 from tests.support.fake_slack import buttons, texts
 from tests.support.slack_env import AGENT, MARKETER, STRANGER, SlackEnv
 
@@ -150,7 +150,7 @@ async def test_tickets_are_uploaded_as_qr_codes_into_the_agents_dm(slack: SlackE
     assert len(slack.fake.of("files.getUploadURLExternal")) == len(uuids)
     [complete] = slack.fake.of("files.completeUploadExternal")
     assert complete["channel_id"] == f"D{AGENT}"
-    assert sorted(slack.fake.uploads.values()) == sorted(_qr_png(u) for u in uuids)
+    assert sorted(slack.fake.uploads.values()) == sorted(qr_png(u) for u in uuids)
     assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in slack.fake.uploads.values())
     assert f"{len(uuids)} ticket(s)" in slack.fake.responses[-1]["text"]
     assert (AGENT, "tickets", order["id"]) in await slack.audit(order["id"])
@@ -173,7 +173,7 @@ async def test_voided_tickets_are_not_sent(slack: SlackEnv) -> None:
         for t in item.get("ticketVos") or []
         if t.get("ticketStatus") not in ("Void", "Refund")
     ]
-    assert sorted(slack.fake.uploads.values()) == sorted(_qr_png(u) for u in valid)
+    assert sorted(slack.fake.uploads.values()) == sorted(qr_png(u) for u in valid)
 
 
 async def test_resend_has_acme_mail_the_confirmation_again(slack: SlackEnv) -> None:

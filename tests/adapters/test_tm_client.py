@@ -643,6 +643,7 @@ async def test_api_key_and_order_token_never_reach_a_log(
     caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")
     job = f"{BASE}/partners/v1/polling/p?apikey={KEY}&cart_id=c"
     r = rig(
         Expect("POST", "/partners/v1/orders", polling(job, wait=0)),

@@ -25,6 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from adapters.store import Store
 from bot.bootstrap import Usher, build
+from bot.broadcasts import IN_FLIGHT
 from bot.messages import Fan
 from bot.schedule import Failure, ScheduledJob
 from bot.settings import load_settings
@@ -220,8 +221,12 @@ async def test_a_killed_worker_resumes_the_broadcast_and_nobody_hears_twice(
         assert await asyncio.to_thread(second.wait, 30) == 0, workers.log(1)
 
     per_chat = Counter(call.params["chat_id"] for call in fake.sent("sendMessage"))
-    expected = {user: 1 for user in FANS if user != late_quitter}
-    assert dict(per_chat) == expected
+    wanted = {user for user in FANS if user != late_quitter}
+    assert set(per_chat) <= wanted
+    assert set(per_chat.values()) == {1}, "nobody heard twice"
+    # Sends still under way at the kill were claimed and may never have left: at most the
+    # other ones in flight (the killed one itself reached the fake).
+    assert len(wanted - set(per_chat)) <= IN_FLIGHT - 1
     offer = fake.sent("sendMessage")[0].json("reply_markup")
     labels = [button["text"] for row in offer["inline_keyboard"] for button in row]
     assert labels == ["Get tickets", "Stop offers"]

@@ -116,4 +116,5 @@ async def test_a_view_without_a_cached_token_retries_the_render(usher: Usher) ->
     failing = usher.sandbox.faults.add(Fault("/marketplace", status=503, times=1))
     tickets = await usher.safetix.refresh(order)
     assert failing.hits == 1
-    assert tickets and all(t.fresh for t in tickets), "the retry got fresh tokens"
+    assert tickets
+    assert all(t.fresh for t in tickets), "the retry got fresh tokens"

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
 
 from adapters.broadcast_store import RedisBroadcastStore
 from adapters.job_queue import NoWorkerQueue
-from bot.broadcasts import BATCH, MAX_PASSES, Broadcast, Broadcasts, JobsUnavailable
+from bot.broadcasts import (
+    BATCH,
+    IN_FLIGHT,
+    MAX_PASSES,
+    Broadcast,
+    Broadcasts,
+    JobsUnavailable,
+)
 from bot.messages import Fan, Reply
 from bot.purchase_links import LinkGone
 from bot.schedule import JobBook
@@ -176,3 +184,62 @@ async def test_starting_needs_a_usable_link_and_a_worker(world: World) -> None:
     )
     with pytest.raises(JobsUnavailable):
         await embedded.start_broadcast(await link_code(world), "U1")
+
+
+async def test_a_few_sends_are_in_flight_at_once_and_each_fan_is_messaged_once(
+    world: World,
+) -> None:
+    users = await opted_in(world, 12)
+    in_flight = 0
+    most = 0
+
+    class Slow(Recorder):
+        async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            await asyncio.sleep(0.02)
+            in_flight -= 1
+            await super().send(chat_id, replies)
+
+    sender = Slow()
+    world.usher.messenger.add("console", sender)
+    await world.usher.scheduling.broadcasts.start_broadcast(await link_code(world), "U1")
+    await world.drain()
+    assert most == IN_FLIGHT
+    assert sorted(s.chat_id for s in sender.sent) == users
+
+
+async def test_after_the_lease_is_lost_no_new_send_starts_and_started_ones_finish(
+    world: World,
+) -> None:
+    users = await opted_in(world, 12)
+    broadcasts = world.usher.scheduling.broadcasts
+    started: list[str] = []
+    finished: list[str] = []
+    broadcast_id = ""
+
+    class LosesTheLease(Recorder):
+        async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+            started.append(chat_id)
+            if len(started) == 2:  # another run took over (this one stalled past its lease)
+                lease = world.usher.store.key("bcast", broadcast_id, "lease")
+                await world.usher.store.redis.delete(lease)
+            await asyncio.sleep(0.02)
+            await super().send(chat_id, replies)
+            finished.append(chat_id)
+
+    sender = LosesTheLease()
+    world.usher.messenger.add("console", sender)
+    broadcast_id = await broadcasts.start_broadcast(await link_code(world), "U1")
+    assert await broadcasts.run(broadcast_id) == "lease lost to another run"
+    assert len(started) <= IN_FLIGHT, "nothing started once the lease was gone"
+    assert sorted(finished) == sorted(started), "what had started was delivered"
+    claimed = [
+        user
+        for user in users
+        if await world.usher.store.redis.exists(
+            world.usher.store.key("bcast", broadcast_id, "to", Fan("console", user).key)
+        )
+    ]
+    assert sorted(claimed) == sorted(started), "no fan is left claimed but unsent"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
+from adapters.qr import qr_png
 from adapters.telegram_render import (
     MAX_CAPTION,
     MAX_TEXT,
     callback_key,
     caption,
     plan,
-    qr_png,
     split_text,
     utf16_len,
 )

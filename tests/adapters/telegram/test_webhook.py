@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from adapters.store import Store
 from adapters.telegram_webhook import SECRET_HEADER, TelegramWebhook
 from bot.bootstrap import Usher, build
-from bot.messages import Fan, Reply
+from bot.messages import Fan, Inbound, Reply
 from bot.outbound import Unreachable
 from bot.settings import load_settings
 from bot.web import create_app
@@ -48,10 +48,7 @@ async def test_a_fan_verifies_by_contact_and_gets_tickets_as_scannable_photos(
     share = asked[1].json("reply_markup")
     assert share["keyboard"][0][0] == {"text": "Share my phone number", "request_contact": True}
     assert share["one_time_keyboard"] is True
-    typing = fake.sent("sendChatAction")
-    assert typing
-    assert typing[0].params["action"] == "typing"
-    assert typing[0].at < asked[0].at
+    assert fake.sent("sendChatAction") == [], "a quick answer needs no typing"
 
     await served.deliver(load_update("contact_own", 2))
     assert "+14155550134" in (await usher.identity.verified(FAN)).phones
@@ -99,8 +96,30 @@ async def test_a_replayed_update_is_handled_once(served: Served) -> None:
     for _ in range(3):
         assert (await served.deliver(update)).status_code == 200
     assert len(served.fake.messages()) == 1
-    assert len(served.fake.sent("sendChatAction")) == 1
     assert events("duplicate") == duplicates + 2
+
+
+async def test_a_slow_turn_shows_typing_before_its_answer_and_never_after(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("adapters.telegram.TYPING_AFTER", 0.05)
+    monkeypatch.setattr("adapters.telegram.TYPING_EVERY", 0.1)
+    bot = served.channel.bot
+    quick = bot.handle
+
+    async def slow(inbound: Inbound) -> list[Reply]:
+        await asyncio.sleep(0.28)
+        return await quick(inbound)
+
+    bot.handle = slow
+    await served.deliver(text_update(8, "help"))
+    [answer] = served.fake.messages()
+    typing = served.fake.sent("sendChatAction")
+    assert [call.params["action"] for call in typing] == ["typing"] * len(typing)
+    assert 2 <= len(typing) <= 3, "shown after 0.05 s, renewed every 0.1 s"
+    assert all(call.at < answer.at for call in typing)
+    await asyncio.sleep(0.2)
+    assert len(served.fake.sent("sendChatAction")) == len(typing), "renewal stopped"
 
 
 async def test_a_replayed_update_is_handled_once_across_two_processes(
@@ -284,6 +303,7 @@ async def test_the_bot_token_never_reaches_a_log_line(
     served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # httpx's request lines are DEBUG-only
     await served.deliver(text_update(20, "help"))
     assert "/sendMessage" in caplog.text
     assert TOKEN.split(":")[1] not in caplog.text
