@@ -24,6 +24,7 @@ nor is lost when the object is sent back (``PUT`` of an order or cart).
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -33,6 +34,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 DEFAULT_PHONE_REGION = "US"
+#: Distinct phone spellings remembered in E.164 form (a few hundred bytes each).
+PHONE_CACHE_SIZE = 65536
 _NULLS = frozenset({"null", "NULL", "Null", ""})
 _CENT = Decimal("0.01")
 
@@ -140,12 +143,15 @@ OptCode = Annotated[str | None, BeforeValidator(_null_to_none)]
 OptMembershipId = Annotated[int | None, BeforeValidator(_null_to_none)]
 
 
+@functools.lru_cache(maxsize=PHONE_CACHE_SIZE)
 def to_e164(raw: str | None, region: str = DEFAULT_PHONE_REGION) -> str | None:
     """The E.164 form of a phone number as ACME stored it, or None when it is not a number.
 
     ``"1234567890"``, ``"(123) 456-7890"`` and ``"+11234567890"`` all give ``"+11234567890"``.
     "Possible" rather than "valid" on purpose: ACME's own example (area code 123) is not a
     valid North American number, and what matters here is comparing two spellings.
+    Memoised: ownership checks compare every order's phones on every turn, and parsing one
+    takes about 40 us (two per order, 25 orders: 2 ms of a 9 ms turn in bench.turns).
     """
     if raw is None or not raw.strip():
         return None

@@ -6,6 +6,8 @@ for their tickets three times at the gate should cost ACME one search, not three
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from adapters.store import Store
 
 
@@ -20,6 +22,13 @@ class RedisCache:
         """The cached value, or None."""
         raw = await self.store.redis.get(self.store.key("cache", self.namespace, key))
         return None if raw is None else raw.decode()
+
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """The cached values of ``keys`` (None where missing), with one MGET."""
+        if not keys:
+            return []
+        names = [self.store.key("cache", self.namespace, key) for key in keys]
+        return [None if raw is None else raw.decode() for raw in await self.store.redis.mget(names)]
 
     async def put(self, key: str, value: str, ttl: float) -> None:
         """Cache ``value`` for ``ttl`` seconds."""

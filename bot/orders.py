@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -39,6 +39,10 @@ class TextCache(Protocol):
 
     async def get(self, key: str) -> str | None:
         """The value, or None."""
+        ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """The values of ``keys`` in one round trip (None where missing)."""
         ...
 
     async def put(self, key: str, value: str, ttl: float) -> None:
@@ -155,18 +159,40 @@ class OrderBook:
         raise NotAllowed("no visible order with that number")
 
     async def details(self, order_ids: Iterable[str], verified: Verified) -> list[Order]:
-        """Full orders (with items) for ids the fan owns; others are silently left out."""
+        """Full orders (with items) for ids the fan owns; others are silently left out.
+
+        The cached ones are read in one round trip (a fan with 25 orders: one MGET instead
+        of 25 GETs); only the rest are fetched from ACME, a few at a time.
+        """
+        wanted = list(order_ids)
+        cached = await self._cached_orders(wanted)
         limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
         async def fetch(order_id: str) -> Order | None:
+            hit = cached.get(order_id)
+            if hit is not None:
+                return hit if owns(hit, verified) else None
             async with limit:
                 try:
                     return await self.owned_order(order_id, verified)
                 except NotAllowed:
                     return None
 
-        results = await asyncio.gather(*(fetch(oid) for oid in order_ids))
+        results = await asyncio.gather(*(fetch(oid) for oid in wanted))
         return [order for order in results if order is not None]
+
+    async def _cached_orders(self, order_ids: list[str]) -> dict[str, Order]:
+        """The orders of ``order_ids`` found in the cache, by id."""
+        valid = [oid for oid in order_ids if oid.isascii() and oid.isalnum() and len(oid) <= 40]
+        if self.cache is None or not valid:
+            return {}
+        values = await self.cache.get_many(["order:" + oid for oid in valid])
+        found = {
+            oid: Order.model_validate_json(v) for oid, v in zip(valid, values, strict=True) if v
+        }
+        if found:
+            CACHE.labels("acme_order", "hit").inc(len(found))
+        return found
 
     async def prove(self, order_number: str, email: str) -> Order:
         """The order with this number (or id) whose email is ``email``, else NotAllowed."""
