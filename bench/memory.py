@@ -14,7 +14,7 @@ what a fan costs the process).
    (``Identity.prove`` for the verified phone, ``RedisStateStore.save`` for the conversation
    state), the four sandbox fans' phones in turn.
 3. Every fan then sends "my orders" through ``POST /telegram/webhook`` (a verified turn: ACME
-   search through the cache, the order list, a button key per order), and every 25th fan also
+   search through the cache, the order list, a button key per order), and every 100th fan also
    "show my tickets" (QR photos): each fan's turn runs in the process once, so any per-fan
    cache or table would fill. At most 64 updates are unanswered at any time, so what is
    measured is the process's state, not a backlog of queued updates.
@@ -63,7 +63,7 @@ from bot.turn import CHAT_ID
 
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 FIRST_USER = 840_000_000
-TICKETS_EVERY = 25
+TICKETS_EVERY = 100
 #: 150 MB (issue 8) in the MiB that /proc reports.
 TARGET_MIB = round(150e6 / 2**20, 1)
 SEND_RATE = 1000.0

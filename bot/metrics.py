@@ -46,3 +46,8 @@ SEND_RETRIES = Counter(
     "Sends the platform answered with 'too many requests' and that were retried later.",
     ["scope"],
 )
+LATE_SLOTS = Counter(
+    "usher_send_slots_missed_total",
+    "Reserved send slots given up because the sender woke too late to use them.",
+    ["scope"],
+)

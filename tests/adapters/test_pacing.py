@@ -14,6 +14,7 @@ from functools import partial
 
 import pytest
 import redis.asyncio as redis_asyncio
+from prometheus_client import REGISTRY
 from telegram import Bot
 from telegram.error import RetryAfter
 
@@ -253,3 +254,35 @@ async def test_waiters_that_lose_a_chats_slot_spread_out_with_jitter(
     monkeypatch.setattr("adapters.pacing.random.uniform", uniform)
     await asyncio.gather(*(pacer.acquire("1") for _ in range(4)))
     assert jitters, "three waiters woke for the chat's one slot: the losers added jitter"
+
+
+async def test_a_sender_that_wakes_too_late_for_its_slot_takes_another(
+    real_redis: redis_asyncio.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent late, a message would squeeze against the next slot's: one 429 at 30/s."""
+    limits = Limits(Rate(20.0), per_chat=FAST)
+    pacer = Pacer(Store(real_redis, prefix="usher-test:"), SCOPE, limits=limits)
+    real_sleep = asyncio.sleep
+    sleeps: list[float] = []
+
+    async def oversleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        await real_sleep(seconds + (0.1 if len(sleeps) == 1 else 0.0))  # the first wake is late
+
+    takes = 0
+    take = pacer._take
+
+    async def counted(**kwargs: object) -> object:
+        nonlocal takes
+        takes += 1
+        return await take(**kwargs)
+
+    monkeypatch.setattr(pacer, "_take", counted)
+    await pacer.acquire("1")
+    monkeypatch.setattr("adapters.pacing.asyncio.sleep", oversleep)
+    missed = REGISTRY.get_sample_value("usher_send_slots_missed_total", {"scope": SCOPE}) or 0
+    await pacer.acquire("2")
+    assert takes == 3, "the late slot was given up and another taken"
+    assert REGISTRY.get_sample_value("usher_send_slots_missed_total", {"scope": SCOPE}) == (
+        missed + 1
+    )
