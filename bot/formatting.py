@@ -21,7 +21,9 @@ MONTHS = {
 }
 #: An email or phone number anywhere in free text (what a fan typed, a log value).
 EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE_IN_TEXT = re.compile(r"\+?\d[\d ().-]{8,}\d")
+#: Not inside a longer run of letters and digits: a job id or a hex digest is no phone number
+#: (masking part of one left log lines such as ``plan:090e***0469a8b2`` unreadable).
+PHONE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d ().-]{8,}\d(?![A-Za-z0-9])")
 #: Fewer digits than this is an amount, a date or an order number, not a phone number.
 MIN_PHONE_DIGITS = 10
 

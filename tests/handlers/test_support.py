@@ -75,6 +75,14 @@ def test_free_text_is_masked_but_amounts_and_order_numbers_stay() -> None:
     assert mask_name(None, " ") == "***"
 
 
+def test_ids_made_of_letters_and_digits_are_not_taken_for_phone_numbers() -> None:
+    line = "plan:090e54121350469a8b2388844:tm_plan try=2 fan=telegram:14155550134 call 4155550134."
+    assert (
+        mask_text(line)
+        == "plan:090e54121350469a8b2388844:tm_plan try=2 fan=telegram:***0134 call ***0134."
+    )
+
+
 def test_slack_markup_becomes_plain_text_for_the_fan() -> None:
     assert plain("Hi &lt;3 &amp; see <https://x.example/a?b=1|the page>") == (
         "Hi <3 & see the page (https://x.example/a?b=1)"
