@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy bot adapters handlers
+	$(BIN)/mypy bot adapters handlers tests bench
 
 unit: install
 	$(BIN)/pytest -q

@@ -45,7 +45,7 @@ def _fast_retries() -> None:
 @pytest.fixture
 async def real_redis() -> AsyncIterator[redis_asyncio.Redis]:
     """The real Redis server (database 15, flushed). In CI a missing server fails the test."""
-    client: redis_asyncio.Redis = redis_asyncio.from_url(TEST_REDIS_URL)
+    client = redis_asyncio.Redis.from_url(TEST_REDIS_URL)
     try:
         await client.ping()
     except (redis_exceptions.ConnectionError, OSError) as exc:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from collections.abc import AsyncIterator
 from functools import partial
+from typing import Any
 
 import pytest
 import redis.asyncio as redis_asyncio
@@ -245,7 +247,7 @@ async def test_waiters_that_lose_a_chats_slot_spread_out_with_jitter(
     store = Store(real_redis, prefix="usher-test:")
     pacer = Pacer(store, SCOPE, limits=Limits(FAST, per_chat=Rate(20.0)))
     jitters: list[float] = []
-    real_uniform = __import__("random").uniform
+    real_uniform = random.uniform
 
     def uniform(low: float, high: float) -> float:
         jitters.append(high)
@@ -272,10 +274,10 @@ async def test_a_sender_that_wakes_too_late_for_its_slot_takes_another(
     takes = 0
     take = pacer._take
 
-    async def counted(**kwargs: object) -> object:
+    async def counted(*, keys: list[str], args: list[float]) -> Any:
         nonlocal takes
         takes += 1
-        return await take(**kwargs)
+        return await take(keys=keys, args=args)
 
     monkeypatch.setattr(pacer, "_take", counted)
     await pacer.acquire("1")

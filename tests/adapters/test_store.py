@@ -40,7 +40,7 @@ async def test_claim_is_first_come_and_can_be_released(store: Store) -> None:
 
 async def test_claim_is_atomic_across_connections(real_redis: redis_asyncio.Redis) -> None:
     """Eight 'processes' (separate connection pools) racing for one event: exactly one wins."""
-    pools = [Store(redis_asyncio.from_url(TEST_REDIS_URL)) for _ in range(8)]
+    pools = [Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL)) for _ in range(8)]
     try:
         results = await asyncio.gather(*(s.claim(s.key("dedup", "race"), ttl=5) for s in pools))
     finally:

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import pytest
@@ -47,7 +47,17 @@ from bot import errors
 from tests.support.servers import serve_asgi
 
 DATA = Path(__file__).parents[1] / "data" / "tm"
-DEVICE = {"device_id": "usher-device-1", "device_type": "web", "device_os": "other"}
+
+
+class Device(TypedDict):
+    """The device fields of order management and secure render."""
+
+    device_id: str
+    device_type: str
+    device_os: str
+
+
+DEVICE = Device(device_id="usher-device-1", device_type="web", device_os="other")
 
 
 class Clock:

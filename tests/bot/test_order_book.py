@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from adapters.cache import RedisCache
@@ -28,7 +30,7 @@ class CountingCache(RedisCache):
         self.gets += 1
         return await super().get(key)
 
-    async def get_many(self, keys: list[str]) -> list[str | None]:  # type: ignore[override]
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
         self.get_manys += 1
         return await super().get_many(keys)
 

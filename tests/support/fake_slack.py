@@ -17,13 +17,15 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+T = TypeVar("T")
 
 BOT_TOKEN = "xoxb-usher-test"
 BOT_USER = "UBOT"
@@ -183,7 +185,7 @@ async def _arguments(request: Request) -> dict[str, Any]:
     return args
 
 
-async def _poll(find: Callable[[], Any], within: float) -> Any:
+async def _poll(find: Callable[[], T | None], within: float) -> T:
     deadline = time.monotonic() + within
     while (found := find()) is None:
         if time.monotonic() > deadline:

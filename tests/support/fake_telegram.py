@@ -21,7 +21,7 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from email.message import Message
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -225,7 +225,8 @@ async def _read_params(request: Request) -> tuple[dict[str, str], dict[str, byte
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         head = f"Content-Type: {content_type}\r\n\r\n".encode()
-        parsed: Message = BytesParser(policy=HTTP).parsebytes(head + body)
+        parsed = BytesParser(policy=HTTP).parsebytes(head + body)
+        assert isinstance(parsed, EmailMessage)  # what the HTTP policy makes
         params: dict[str, str] = {}
         files: dict[str, bytes] = {}
         for part in parsed.iter_parts():

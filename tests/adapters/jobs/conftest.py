@@ -10,7 +10,7 @@ import httpx
 import pytest
 import redis.asyncio as redis_asyncio
 
-from adapters.job_queue import QueuedJob, queued_jobs
+from adapters.job_queue import ArqJobQueue, QueuedJob, queued_jobs
 from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
@@ -72,7 +72,9 @@ class World:
         await drain(self.usher, self.clock, workers=workers)
 
     async def queued(self, function: str | None = None) -> list[QueuedJob]:
-        jobs = await queued_jobs(self.usher.store, self.usher.scheduling.queue.pool, self.clock())
+        queue = self.usher.scheduling.queue
+        assert isinstance(queue, ArqJobQueue), "the jobs tests run on the real Redis"
+        jobs = await queued_jobs(self.usher.store, queue.pool, self.clock())
         return [job for job in jobs if function is None or job.function == function]
 
     async def device_of(self, user: str) -> str:
