@@ -54,7 +54,7 @@ RENDER_COUNT = re.compile(
 )
 COOKIE = "usher_page"
 #: Longest wait for the worker to load every registered order before the rush.
-LOAD_LIMIT = 150.0
+LOAD_LIMIT = 90.0
 #: Connections the load generator may open: more than views ever in flight at once.
 CONNECTIONS = 400
 TIMEOUT = aiohttp.ClientTimeout(total=30)
