@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from adapters.job_queue import queue_name
 from adapters.store import Store, awaited
+from adapters.telegram_inbox import STREAM as TELEGRAM_INBOX
 
 #: Streams whose length is work waiting (or kept for replay), by gauge label.
-STREAMS = {"handoff": ("handoff",), "telegram_inbox": ("telegram", "inbox")}
+STREAMS = {"handoff": ("handoff",), "telegram_inbox": TELEGRAM_INBOX}
 
 
 async def queue_depths(store: Store) -> dict[str, int]:

@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.slack_blocks import as_typed
+from adapters.slack_blocks import CONTACT_FORM, as_typed
 from adapters.slack_console import Ask, answering
 from adapters.slack_handoff import HandoffDesk
 from adapters.slack_handoff_consumer import HandoffConsumer
@@ -108,7 +108,7 @@ class SlackChannel:
         self.app.action(PAGE_BUTTONS)(self._page_button)
         self.app.action("usher:take")(self._take)
         self.app.action("usher:close")(self._close)
-        self.app.view("usher:contact")(self._contact)
+        self.app.view(CONTACT_FORM)(self._contact)
         self.app.event("message")(self._message)
         self._http = AsyncSlackRequestHandler(self.app)
 

@@ -76,6 +76,18 @@ class RetryPolicy:
     max_retry_after: float = 5.0
 
 
+#: One TypeAdapter per response model: building one compiles a validator (pydantic asks for
+#: them to be reused), and ``Upstream.parse`` runs on every upstream answer.
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter_for(model: type[T]) -> TypeAdapter[T]:
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(model)
+    return adapter
+
+
 def redact_url(url: httpx.URL | str) -> str:
     """The URL with secret query parameters (Ticketmaster's ``apikey``...) replaced by ***."""
     parsed = httpx.URL(str(url))
@@ -257,7 +269,7 @@ class Upstream:
         self, response: httpx.Response, model: type[T] | TypeAdapter[T], *, endpoint: str
     ) -> T:
         """Validate a response body; any surprise becomes ``MalformedResponse``."""
-        adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
+        adapter = model if isinstance(model, TypeAdapter) else _adapter_for(model)
         try:
             return adapter.validate_json(response.content)
         except ValidationError as exc:

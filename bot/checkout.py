@@ -36,6 +36,7 @@ from bot.carts import CartRecord, CartRecordStore
 from bot.errors import BotError, NotFound
 from bot.links import fan_digest
 from bot.messages import Button, Fan, Reply
+from bot.orders import is_order_id
 
 log = structlog.get_logger("usher.checkout")
 
@@ -233,7 +234,7 @@ class Checkouts:
 
     async def _find(self, record: CartRecord, order_id: str | None, email: str | None) -> Order:
         if order_id is not None:
-            if not order_id.isascii() or not order_id.isalnum() or len(order_id) > 40:
+            if not is_order_id(order_id):
                 raise NotConfirmed("not an order id")
             try:
                 order = await self.orders.get_order(order_id)

@@ -74,6 +74,21 @@ def phone_search_forms(e164: str) -> list[str]:
     return forms
 
 
+#: Ticket statuses that no longer get anyone in (the ticket was voided or refunded).
+VOID_STATUSES = frozenset({"void", "refund", "refunded", "cancelled"})
+
+
+def is_order_id(order_id: str) -> bool:
+    """True for what can be an ACME order id: a short run of ASCII letters and digits
+    (anything else, from a button or a page, is refused before it reaches a URL)."""
+    return order_id.isascii() and order_id.isalnum() and len(order_id) <= 40
+
+
+def ticket_live(status: str | None) -> bool:
+    """True unless the ticket's status says it was voided or refunded."""
+    return (status or "").lower() not in VOID_STATUSES
+
+
 def owns(order: Order, verified: Verified) -> bool:
     """The ownership rule from design.md."""
     if order.id in verified.orders:
@@ -140,7 +155,7 @@ class OrderBook:
 
     async def owned_order(self, order_id: str, verified: Verified) -> Order:
         """One order with its items, or NotAllowed when it is missing or not the fan's."""
-        if not order_id.isascii() or not order_id.isalnum() or len(order_id) > 40:
+        if not is_order_id(order_id):
             raise NotAllowed("not an order id")
         try:
             order = await self._get(order_id)
@@ -183,7 +198,7 @@ class OrderBook:
 
     async def _cached_orders(self, order_ids: list[str]) -> dict[str, Order]:
         """The orders of ``order_ids`` found in the cache, by id."""
-        valid = [oid for oid in order_ids if oid.isascii() and oid.isalnum() and len(oid) <= 40]
+        valid = [oid for oid in order_ids if is_order_id(oid)]
         if self.cache is None or not valid:
             return {}
         values = await self.cache.get_many(["order:" + oid for oid in valid])

@@ -202,11 +202,6 @@ class Settings(BaseSettings):
         """True when Ticketmaster is the built-in simulator."""
         return self.tm_base_url is None
 
-    @property
-    def slack_enabled(self) -> bool:
-        """True when a Slack bot token is configured."""
-        return self.slack_bot_token is not None
-
     def signing_key(self) -> bytes:
         """The key that signs links and page sessions (random per start in the sandbox)."""
         if self.secret_key is not None:

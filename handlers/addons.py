@@ -26,7 +26,7 @@ from bot.carts import CART, OpenCart
 from bot.formatting import money, when
 from bot.identity import Identity
 from bot.messages import Button, Reply
-from bot.orders import OrderBook
+from bot.orders import OrderBook, ticket_live
 from bot.turn import Turn
 from handlers.cart import CartDesk, moving_on
 from handlers.verify import Verify
@@ -39,7 +39,6 @@ ADDON_PENDING = "addon_pending"
 STARTED_AGO = timedelta(hours=2)
 QUANTITY_CHOICES = (0, 1, 2, 3, 4)
 NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
-VOID_STATUSES = frozenset({"void", "refund", "refunded", "cancelled"})
 MAX_EVENT_BUTTONS = 8
 
 
@@ -49,10 +48,7 @@ def held_events(orders: list[Order], now: datetime) -> dict[str, tuple[str, date
     for order in orders:
         for item in order.order_items:
             start = item.event_start_time
-            live = any(
-                (ticket.ticket_status or "").lower() not in VOID_STATUSES
-                for ticket in item.ticket_vos
-            )
+            live = any(ticket_live(ticket.ticket_status) for ticket in item.ticket_vos)
             if item.is_event and item.event_id and live and (start is None or start > now):
                 found.setdefault(item.event_id, (item.event_name or "", start))
     far = datetime.max.replace(tzinfo=UTC)

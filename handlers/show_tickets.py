@@ -20,7 +20,7 @@ from bot.formatting import when
 from bot.identity import Identity
 from bot.links import TicketLinks
 from bot.messages import Image, Link, Reply
-from bot.orders import OrderBook
+from bot.orders import OrderBook, ticket_live
 from bot.safetix import SafeTix, TmOrderRef, delay_date, event_time, ticket_label
 from bot.turn import Turn
 from handlers.verify import Verify
@@ -29,7 +29,6 @@ from handlers.verify import Verify
 PAST_AFTER = timedelta(hours=6)
 #: At most this many events' tickets in one answer; beyond it the fan picks an order.
 MAX_EVENTS = 5
-VOID_STATUSES = frozenset({"void", "refund", "refunded", "cancelled"})
 TM_PREFIX = "tm-"
 
 EventKey = tuple[str, datetime | None]
@@ -109,11 +108,7 @@ class ShowTickets:
         had_past = False
         for order in orders:
             for item in order.order_items:
-                tickets = [
-                    t
-                    for t in item.ticket_vos
-                    if (t.ticket_status or "").lower() not in VOID_STATUSES and t.uuid
-                ]
+                tickets = [t for t in item.ticket_vos if ticket_live(t.ticket_status) and t.uuid]
                 if not tickets:
                     continue
                 start = item.event_start_time

@@ -23,8 +23,8 @@ from typing import Literal, Protocol
 from adapters.acme_models import Order, OrderItem, OrderPage, TicketVo
 from adapters.acme_types import to_e164
 from bot.errors import NotFound
-from bot.formatting import mask_text
-from bot.orders import newest_first, phone_search_forms
+from bot.formatting import MIN_PHONE_DIGITS, mask_text
+from bot.orders import is_order_id, newest_first, phone_search_forms
 from bot.staff import AuditLog, StaffError
 
 #: Orders per page of ``find`` and ``event`` answers (each becomes a few Block Kit blocks).
@@ -37,7 +37,6 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ORDER_REF = re.compile(r"^#?\d{1,20}$")
 #: An event instance id (24 hex digits in ACME, but no need to be stricter than URL-safe).
 EVENT_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
-MIN_PHONE_DIGITS = 10
 
 Kind = Literal["email", "phone", "id"]
 #: An event line of an order and one of its tickets.
@@ -212,7 +211,7 @@ class SupportDesk:
         return list(await asyncio.gather(*(full(order) for order in orders)))
 
     async def _maybe_order(self, order_id: str) -> Order | None:
-        if not order_id.isascii() or not order_id.isalnum() or len(order_id) > 40:
+        if not is_order_id(order_id):
             return None
         try:
             return await self.acme.get_order(order_id)

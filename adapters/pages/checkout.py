@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -44,7 +43,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.acme_cart_models import Cart
-from adapters.pages.common import page_language, secure_headers, short_page
+from adapters.pages.common import origin, page_language, secure_headers, short_page
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.cors_mount import SANDBOX_PREFIX
 from bot import copy
@@ -88,8 +87,7 @@ class BrowserCheckout:
     @property
     def origin(self) -> str:
         """The one origin CSP lets the page connect to besides Usher."""
-        parts = urlsplit(self.acme_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return origin(self.acme_url)
 
     @classmethod
     def from_settings(cls, settings: Settings, keys: SandboxKeys | None) -> BrowserCheckout:

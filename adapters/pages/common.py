@@ -7,6 +7,7 @@ on how strictly they are served.
 from __future__ import annotations
 
 import html
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -18,6 +19,12 @@ def page_language(request: Request) -> str:
     """The visitor's first ``Accept-Language`` choice we have copy for (else English)."""
     header = request.headers.get("accept-language", "")
     return copy.pick_language(header.split(",")[0].split(";")[0].strip() or None)
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what a CSP source list names."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def secure_headers(csp: str) -> dict[str, str]:

@@ -21,13 +21,12 @@ import hmac
 import secrets
 from pathlib import Path
 from string import Template
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.pages.common import page_language, secure_headers, short_page
+from adapters.pages.common import origin, page_language, secure_headers, short_page
 from adapters.store import Store
 from bot import copy
 from bot.errors import BotError
@@ -47,11 +46,6 @@ class PageRefused(Exception):
         super().__init__(key)
         self.key = key
         self.status = status
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _label(ticket: PageTicket, lang: str, index: int) -> str:
@@ -179,7 +173,7 @@ class TicketPages:
         return JSONResponse(body, headers=no_store)
 
     def _headers(self, nonce: str) -> dict[str, str]:
-        sdk = _origin(self.sdk_url)
+        sdk = origin(self.sdk_url)
         csp = (
             f"default-src 'none'; script-src 'nonce-{nonce}' {sdk}; style-src 'nonce-{nonce}'; "
             f"connect-src 'self' {sdk} {TM_CONNECT}; img-src 'self' data: blob:; "
