@@ -4,7 +4,7 @@
 ``smtps://host:port`` (TLS from the start), optionally with ``user:password@``. Without it the
 sandbox prints each mail to the console (standard error, never the log), so a developer can
 try the code flow with nothing installed; outside the sandbox start-up refuses to run without
-SMTP (see ``bot.settings``).
+SMTP (see ``bot.app.settings``).
 """
 
 from __future__ import annotations

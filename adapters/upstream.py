@@ -28,6 +28,7 @@ import stamina
 import structlog
 from pydantic import TypeAdapter, ValidationError
 
+from bot.app.metrics import UPSTREAM_ERRORS, UPSTREAM_LATENCY, UPSTREAM_RETRIES
 from bot.errors import (
     AuthError,
     BadRequest,
@@ -42,7 +43,6 @@ from bot.errors import (
     UpstreamRefused,
     UpstreamTimeout,
 )
-from bot.metrics import UPSTREAM_ERRORS, UPSTREAM_LATENCY, UPSTREAM_RETRIES
 
 T = TypeVar("T")
 LOGGER_NAME = "usher.upstream"

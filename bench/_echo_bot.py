@@ -23,10 +23,10 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from adapters.telegram_app import WEBHOOK_PATH, PtbApplication
+from adapters.telegram.app import WEBHOOK_PATH, PtbApplication
 from tests.support.fake_telegram import TOKEN
 
-#: Updates handled at once (``adapters.telegram_inbox.MAX_IN_FLIGHT`` for Usher).
+#: Updates handled at once (``adapters.telegram.inbox.MAX_IN_FLIGHT`` for Usher).
 CONCURRENT_UPDATES = 32
 
 

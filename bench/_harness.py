@@ -60,8 +60,8 @@ def start(
 
 
 def usher(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """The real ``usher`` command (``python -m bot.cli``) in a process of its own."""
-    return start("bot.cli", args, env)
+    """The real ``usher`` command (``python -m bot.app.cli``) in a process of its own."""
+    return start("bot.app.cli", args, env)
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:

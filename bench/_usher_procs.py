@@ -1,13 +1,13 @@
 """``usher serve`` and ``usher worker`` for the benchmarks, with the pacer's limits configurable.
 
-The real commands build the Telegram bot with the default limits of ``adapters.pacing``
+The real commands build the Telegram bot with the default limits of ``adapters.store.pacing``
 (30 messages/s per bot, 1/s per chat with a burst of 3), and no setting changes them. A
 benchmark that needs other limits (10,000 broadcast recipients in under three minutes,
 10,000 fans' turns for the memory figure, turns timed without Telegram's waiting) runs these
 entry points instead.
-Each one is the corresponding branch of ``bot/cli.py`` / ``bot/jobs_cli.py`` line for line (same
-``build``, same ``TelegramBot`` and ``build_application``, same web app, arq worker and
-uvicorn server, same INFO logging), except that ``Limits`` is passed to ``TelegramBot``:
+Each one is the corresponding branch of ``bot/app/cli.py`` / ``bot/app/jobs_command.py`` line
+for line (same ``build``, same ``TelegramBot`` and ``build_application``, same web app, arq worker
+and uvicorn server, same INFO logging), except that ``Limits`` is passed to ``TelegramBot``:
 
     python -m bench._usher_procs serve --port 8000 --overall 500 [--per-chat 1 --burst 3]
     [--overall-burst 1]
@@ -23,14 +23,14 @@ import asyncio
 
 import uvicorn
 
-from adapters.pacing import Limits, Rate
-from adapters.telegram import TelegramBot, TelegramConfig, build_application
-from adapters.telegram_webhook import TelegramWebhook
-from adapters.worker import run_worker
-from bot import logs
-from bot.bootstrap import Usher, build
-from bot.settings import load_settings
-from bot.web import create_app
+from adapters.jobs.worker import run_worker
+from adapters.store.pacing import Limits, Rate
+from adapters.telegram.bot import TelegramBot, TelegramConfig, build_application
+from adapters.telegram.webhook import TelegramWebhook
+from bot.app import logs
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
+from bot.app.web import create_app
 
 
 def limits_from(overall: float, per_chat: float, burst: int, overall_burst: int = 1) -> Limits:
@@ -39,7 +39,7 @@ def limits_from(overall: float, per_chat: float, burst: int, overall_burst: int 
 
 
 def telegram_bot(usher: Usher, limits: Limits) -> TelegramBot:
-    """``bot.bootstrap.telegram_bot`` with ``limits`` passed on."""
+    """``bot.app.bootstrap.telegram_bot`` with ``limits`` passed on."""
     config = TelegramConfig.from_settings(usher.settings)
     if config is None:
         raise SystemExit("USHER_TELEGRAM_TOKEN is needed")
@@ -54,7 +54,7 @@ def telegram_bot(usher: Usher, limits: Limits) -> TelegramBot:
 
 
 def serve(host: str, port: int, limits: Limits) -> None:
-    """The ``usher serve`` branch of ``bot.cli.main`` (Telegram webhook on)."""
+    """The ``usher serve`` branch of ``bot.app.cli.main`` (Telegram webhook on)."""
     logs.configure("INFO")
     usher = build(load_settings())
     channel = TelegramWebhook(telegram_bot(usher, limits))
@@ -63,7 +63,7 @@ def serve(host: str, port: int, limits: Limits) -> None:
 
 
 async def _work(limits: Limits) -> None:
-    """``bot.jobs_cli._work``."""
+    """``bot.app.jobs_command._work``."""
     usher = build(load_settings())
     try:
         telegram = telegram_bot(usher, limits)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from adapters.telegram_webhook import SECRET_HEADER
+from adapters.telegram.webhook import SECRET_HEADER
 from bench._updates import UpdateIds
 
 EVENT = re.compile(r"^usher_channel_events_total\{([^}]*)\} (\S+)$", re.MULTILINE)

@@ -3,7 +3,7 @@
 What runs, as deployed: real Redis; a fake Telegram Bot API in a process of its own that
 *enforces* the send limits and answers 429 past them (``bench._bot_api``); and the worker in a
 process of its own, delivering the real ``broadcast`` job (``bot.broadcasts``) through the real
-Telegram sender and the real shared Redis pacer (``adapters.pacing``) over loopback HTTP.
+Telegram sender and the real shared Redis pacer (``adapters.store.pacing``) over loopback HTTP.
 
 1. ``recipients`` fans say "send me offers" in a real turn through the conversation core (so
    each has the state and opt-in a real fan has), and a purchase link is made.
@@ -46,13 +46,13 @@ from typing import Any
 
 import httpx
 
-from adapters.sandbox.acme_catalog_data import ADULT, DOCUMENTED_TOUR_INSTANCE
+from adapters.sandbox.acme.catalog_data import ADULT, DOCUMENTED_TOUR_INSTANCE
 from bench._bot_api import STATS_PATH, SendLimits
 from bench._harness import clean_env, free_port, start, stop, timed, usher, wait_up
-from bot import logs
-from bot.bootstrap import Usher, build
+from bot.app import logs
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
 from bot.messages import Inbound
-from bot.settings import load_settings
 from tests.support.fake_telegram import TOKEN
 
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")

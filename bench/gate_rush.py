@@ -41,7 +41,7 @@ import redis.asyncio as redis_asyncio
 
 from adapters.pages.tm_orders_api import api_token, order_ref
 from adapters.sandbox.config import DEFAULT_TM_API_KEY
-from adapters.sandbox.tm_seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
+from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
 from bench._harness import cpu_seconds
 from bot.links import TicketLinks
 from bot.messages import Fan
@@ -73,7 +73,7 @@ def _free_port() -> int:
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.app.cli", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -22,8 +22,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.intent_text import correct
-from bot.intents import recognise
+from bot.intents.recognise import recognise
+from bot.intents.text import correct
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "intents"
 REPEATS = 50

@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from adapters.identity_store import RedisStateStore
+from adapters.store.identity import RedisStateStore
 from bench._bot_api import STATS_PATH
 from bench._harness import (
     clean_env,
@@ -57,10 +57,10 @@ from bench._harness import (
 )
 from bench._webhook import Driver, channel_events
 from bench.turns import IDENTITIES, WEBHOOK_SECRET, usher_env
-from bot import logs
-from bot.bootstrap import Usher, build
+from bot.app import logs
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
 from bot.messages import Fan
-from bot.settings import load_settings
 from bot.turn import CHAT_ID
 
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")

@@ -21,11 +21,11 @@ import time
 import redis.asyncio as redis_asyncio
 import redis.exceptions
 
-from adapters.store import Store, connect
-from bot import logs
-from bot.bootstrap import build
+from adapters.store.store import Store, connect
+from bot.app import logs
+from bot.app.bootstrap import build
+from bot.app.settings import load_settings
 from bot.messages import Inbound
-from bot.settings import load_settings
 
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 

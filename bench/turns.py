@@ -63,7 +63,7 @@ import redis.asyncio as redis_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.sandbox.config import DEFAULT_ACME_API_KEY, DEFAULT_ACME_TENANT_ID, DEFAULT_TM_API_KEY
-from adapters.telegram_webhook import SECRET_HEADER
+from adapters.telegram.webhook import SECRET_HEADER
 from bench._bot_api import LimitedBotApi, SendLimits
 from bench._harness import (
     SECRET_KEY,
@@ -79,7 +79,7 @@ from bench._harness import (
 )
 from bench._updates import UpdateIds
 from bench._webhook import Driver
-from bot import logs
+from bot.app import logs
 from tests.support.fake_telegram import TOKEN
 from tests.support.servers import serve_in_loop
 

@@ -22,7 +22,7 @@ How it stays correct when things go wrong:
   job timeouts stay short. Every worker re-queues unfinished broadcasts when it starts
   (:meth:`Broadcasts.resume_all`).
 * **Paced by the channel.** Sends go through ``Messenger``, whose channel senders apply the
-  channel's limits (Telegram: the shared limiter in ``adapters/pacing.py``). A few of them
+  channel's limits (Telegram: the shared limiter in ``adapters/store/pacing.py``). A few of them
   (:data:`IN_FLIGHT`) are under way at once: one at a time, a recipient's bookkeeping and
   send (claim, opt-out check, slot, HTTP round trip) sometimes took longer than a slot, and a
   100/s limit was 87 % used; two at a time, 97 % (bench.broadcast). Every one is claimed
@@ -44,11 +44,11 @@ from typing import Protocol
 import structlog
 
 from bot import copy
+from bot.buying.purchase_links import LinkGone, LinkStore
 from bot.errors import UsherError
 from bot.messages import Button, Fan, Reply
 from bot.outbound import Messenger, Unreachable
 from bot.preferences import Preferences
-from bot.purchase_links import LinkGone, LinkStore
 from bot.schedule import BROADCAST, HOUR, JobBook, RetryLater, ScheduledJob, backoff
 
 log = structlog.get_logger("usher.broadcasts")

@@ -24,11 +24,11 @@ from typing import Protocol
 import structlog
 
 from bot import copy
+from bot.app.metrics import INTENTS, TURN_LATENCY, TURNS
+from bot.app.tracing import start_request
 from bot.errors import BotError, RateLimited, UpstreamError
 from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
-from bot.metrics import INTENTS, TURN_LATENCY, TURNS
 from bot.ports import StateStore
-from bot.tracing import start_request
 from bot.turn import CHAT_ID, HISTORY, LANG, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
@@ -46,7 +46,7 @@ StepHandler = Callable[[Turn], Awaitable[list[Reply] | None]]
 
 
 class Recognition(Protocol):
-    """What the recogniser returns (structural: ``bot.intents.Recognition`` fits)."""
+    """What the recogniser returns (structural: ``bot.intents.recognise.Recognition`` fits)."""
 
     @property
     def intent(self) -> str:
@@ -64,7 +64,7 @@ Recogniser = Callable[[str], Recognition]
 
 @dataclass
 class Routes:
-    """Where each kind of event goes; bound once in ``bot.bootstrap``."""
+    """Where each kind of event goes; bound once in ``bot.app.bootstrap``."""
 
     intents: dict[str, Handler]
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)

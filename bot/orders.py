@@ -19,11 +19,11 @@ from typing import Protocol
 
 from pydantic import TypeAdapter
 
-from adapters.acme_models import Order
-from adapters.acme_types import to_e164
+from bot.acme.models import Order
+from bot.acme.types import to_e164
+from bot.app.metrics import CACHE
 from bot.errors import NotAllowed, NotFound
 from bot.identity import Verified
-from bot.metrics import CACHE
 
 #: Orders fetched in parallel when their items are needed.
 DETAIL_CONCURRENCY = 8

@@ -1,7 +1,7 @@
 """The interfaces the core and the handlers depend on; adapters implement them.
 
 Handlers never see Redis, httpx or an SDK: they get these Protocols, bound once at start-up in
-``bot.bootstrap``. Tests bind the same handlers to the real adapters on real Redis and the
+``bot.app.bootstrap``. Tests bind the same handlers to the real adapters on real Redis and the
 sandbox, or to fakes.
 """
 

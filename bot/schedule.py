@@ -1,6 +1,6 @@
 """Scheduled work: what runs when, and the bookkeeping that makes it run once.
 
-The worker (``adapters/worker.py``, arq on Redis) runs jobs that this module names and dates;
+The worker (``adapters/jobs/worker.py``, arq on Redis) runs jobs that this module names and dates;
 nothing here imports arq or redis, so the rules can be read and tested on their own.
 
 Why the bookkeeping looks like this:

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from adapters.acme_catalog_models import AddOn, EventInstance
-from adapters.acme_models import Order
-from bot.cart_edits import MAX_QUANTITY, with_add_on
-from bot.carts import CART, OpenCart
+from bot.acme.catalog_models import AddOn, EventInstance
+from bot.acme.models import Order
+from bot.buying.cart_edits import MAX_QUANTITY, with_add_on
+from bot.buying.carts import CART, OpenCart
 from bot.formatting import money, when
 from bot.identity import Identity
 from bot.messages import Button, Reply

@@ -1,4 +1,4 @@
-"""The buying journeys' routes, so ``bot.bootstrap`` wires them in a few lines.
+"""The buying journeys' routes, so ``bot.app.bootstrap`` wires them in a few lines.
 
 Intents ``apply_membership``, ``apply_coupon``, ``buy_addon``; buttons ``cart`` (show, pay,
 change quantity, split, drop), ``qty``, ``coupon``, ``addons``, ``addon``, ``ptype``; the
@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.buying.shop import Shop
 from bot.conversation import ButtonHandler, StepHandler
 from bot.identity import Identity
 from bot.orders import OrderBook
 from bot.ports import RateCounter
-from bot.shop import Shop
 from bot.turn import Handler
 from handlers.addons import BuyAddOn
 from handlers.cart import CartDesk

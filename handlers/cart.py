@@ -2,7 +2,7 @@
 
 The cart lives at ACME and is read again on every visit, so the fan always sees what ACME
 will charge: member prices next to full prices, coupon prices, add-ons, the total. The fan's
-state holds only the cart's id (``bot.carts.CART``); buttons never carry it, so a forged
+state holds only the cart's id (``bot.buying.carts.CART``); buttons never carry it, so a forged
 payload cannot reach someone else's cart, and the record's owner is checked on every read.
 
 Paying hands out a signed link to the hosted checkout page. Before that, a cart with a
@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from adapters.acme_cart_models import Cart, EntitlementsResult
-from adapters.acme_catalog_models import EventInstance
-from bot.cart_edits import (
+from bot.acme.cart_models import Cart, EntitlementsResult
+from bot.acme.catalog_models import EventInstance
+from bot.buying.cart_edits import (
     MAX_QUANTITY,
     member_counted,
     over_limit,
@@ -31,9 +31,9 @@ from bot.cart_edits import (
     ticket_count,
     with_ticket_quantity,
 )
-from bot.cart_text import cart_text
-from bot.carts import CART, MEMBERSHIP, Carts, OpenCart
-from bot.checkout import CheckoutLinks
+from bot.buying.cart_text import cart_text
+from bot.buying.carts import CART, MEMBERSHIP, Carts, OpenCart
+from bot.buying.checkout import CheckoutLinks
 from bot.formatting import money, when
 from bot.messages import Button, Link, Reply
 from bot.turn import Turn

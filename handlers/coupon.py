@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 
-from adapters.acme_cart_models import CartItem
-from bot.cart_edits import (
+from bot.acme.cart_models import CartItem
+from bot.buying.cart_edits import (
     one_ticket_source,
     request_cart,
     ticket_count,
@@ -31,7 +31,7 @@ from bot.cart_edits import (
     with_cart_coupon,
     with_coupon_on_one_ticket,
 )
-from bot.carts import COUPON_PROBLEMS, OpenCart
+from bot.buying.carts import COUPON_PROBLEMS, OpenCart
 from bot.errors import BadRequest
 from bot.messages import Reply
 from bot.turn import Turn

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.buying.purchase_links import LinkGone, PurchaseLink, PurchaseLinks
 from bot.messages import Reply
-from bot.purchase_links import LinkGone, PurchaseLink, PurchaseLinks
 from bot.turn import Turn
 from handlers.help import menu, not_yet
 

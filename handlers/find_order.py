@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from adapters.acme_models import Order, OrderItem
+from bot.acme.models import Order, OrderItem
 from bot.formatting import money, when
 from bot.identity import Identity
 from bot.messages import Button, Reply

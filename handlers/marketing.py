@@ -25,10 +25,10 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from adapters.acme_catalog_models import EventInstance
+from bot.acme.catalog_models import EventInstance
 from bot.broadcasts import JobsUnavailable
+from bot.buying.purchase_links import MAX_QUANTITY, LinkGone, PurchaseLink, PurchaseLinks
 from bot.errors import NotFound
-from bot.purchase_links import MAX_QUANTITY, LinkGone, PurchaseLink, PurchaseLinks
 from bot.staff import AuditLog, StaffError
 
 ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
@@ -44,7 +44,7 @@ REPORT_SIZE = 20
 
 
 class EventSource(Protocol):
-    """The ACME call that checks an event (``adapters.acme.AcmeClient`` fits)."""
+    """The ACME call that checks an event (``adapters.acme.client.AcmeClient`` fits)."""
 
     async def get_event(self, instance_id: str, membership_id: int | None = None) -> EventInstance:
         """The event instance with its prices."""

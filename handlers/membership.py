@@ -7,8 +7,8 @@ every time costs the fan one message. Attempts are limited per fan like order-nu
 A refusal reads the same whether the number or the name was wrong.
 
 What is kept: only ACME's *internal* ``membershipId`` from the member record (what carts take,
-acme-notes.md), in the fan's state under ``bot.carts.MEMBERSHIP``. The card number waits in the
-state only until the last name arrives. Nothing else from the member record (name, email,
+acme-notes.md), in the fan's state under ``bot.buying.carts.MEMBERSHIP``. The card number waits in
+the state only until the last name arrives. Nothing else from the member record (name, email,
 phone, address, level) is stored or ever shown to the fan: the chat may be read by others.
 
 With a cart open, the membership goes onto it at once and the fan sees member prices next to
@@ -23,9 +23,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from adapters.acme_cart_models import MemberListEntry, MembershipValidation
-from bot.cart_edits import with_membership
-from bot.carts import MEMBERSHIP, MEMBERSHIP_PROBLEMS
+from bot.acme.cart_models import MemberListEntry, MembershipValidation
+from bot.buying.cart_edits import with_membership
+from bot.buying.carts import MEMBERSHIP, MEMBERSHIP_PROBLEMS
 from bot.errors import BadRequest
 from bot.messages import Reply
 from bot.ports import RateCounter

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from bot.intent_text import fold
+from bot.intents.text import fold
 from bot.messages import Reply
 from bot.preferences import Preferences
 from bot.turn import Turn

@@ -2,7 +2,7 @@
 
 ``handlers.deep_link`` has already checked the link (unknown, expired and revoked links get one
 answer there) and counted the click. Here the link's event, ticket type, quantity and coupon go
-into a *new* cart (``bot.link_carts``), replacing any cart the fan had open, with the fan's
+into a *new* cart (``bot.buying.link_carts``), replacing any cart the fan had open, with the fan's
 membership when they proved one. A link that names no ticket type first asks which one, with
 the prices (member prices too, for a member); the pending link waits in the state, so the
 answer button carries only the ticket type id, checked against the event's price list.
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.carts import CART, MEMBERSHIP
+from bot.buying.carts import CART, MEMBERSHIP
+from bot.buying.link_carts import CartCounter, open_link_cart
+from bot.buying.purchase_links import PurchaseLink
 from bot.errors import BadRequest, NotFound
 from bot.formatting import money
-from bot.link_carts import CartCounter, open_link_cart
 from bot.messages import Button, Reply
-from bot.purchase_links import PurchaseLink
 from bot.turn import Turn
 from handlers.cart import CartDesk
 from handlers.help import menu

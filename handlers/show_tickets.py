@@ -14,14 +14,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from adapters.acme_models import Order
+from bot.acme.models import Order
 from bot.errors import NotAllowed, UpstreamError
 from bot.formatting import when
 from bot.identity import Identity
 from bot.links import TicketLinks
 from bot.messages import Image, Link, Reply
 from bot.orders import OrderBook, ticket_live
-from bot.safetix import SafeTix, TmOrderRef, delay_date, event_time, ticket_label
+from bot.ticketmaster.safetix import SafeTix, TmOrderRef, delay_date, event_time, ticket_label
 from bot.turn import Turn
 from handlers.verify import Verify
 

@@ -1,6 +1,6 @@
 """Support agents' console: look any order up, read it, show its tickets, resend its mail.
 
-Channel-free: the Slack adapter (``adapters.slack_support``) checks the agent's role, renders
+Channel-free: the Slack adapter (``adapters.slack.support``) checks the agent's role, renders
 the answers and masks personal data where others can see it; this module finds orders and
 writes every action to the audit log (``bot.staff``).
 
@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from adapters.acme_models import Order, OrderItem, OrderPage, TicketVo
-from adapters.acme_types import to_e164
+from bot.acme.models import Order, OrderItem, OrderPage, TicketVo
+from bot.acme.types import to_e164
 from bot.errors import NotFound
 from bot.formatting import MIN_PHONE_DIGITS, mask_text
 from bot.orders import is_order_id, newest_first, phone_search_forms
@@ -44,7 +44,7 @@ Ticket = tuple[OrderItem, TicketVo]
 
 
 class OrderDirectory(Protocol):
-    """The ACME calls the console makes (``adapters.acme.AcmeClient`` fits)."""
+    """The ACME calls the console makes (``adapters.acme.client.AcmeClient`` fits)."""
 
     def iter_orders(
         self, *, email: str | None = None, phone: str | None = None

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, fields
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from adapters.acme_models import Order
-from adapters.acme_types import DEFAULT_PHONE_REGION
+from bot.acme.models import Order
+from bot.acme.types import DEFAULT_PHONE_REGION
 from bot.errors import NotFound
 from bot.staff import AuditLog, StaffError
 from handlers.support import OrderDirectory

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from adapters.acme_types import to_e164
+from bot.acme.types import to_e164
 from bot.errors import NotAllowed
 from bot.identity import CodeCheck, Identity, SendResult
 from bot.messages import Reply

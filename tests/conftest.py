@@ -10,9 +10,9 @@ import redis.asyncio as redis_asyncio
 import redis.exceptions as redis_exceptions
 import stamina
 
-from adapters.store import Store
-from bot.bootstrap import Usher, build
-from bot.settings import load_settings
+from adapters.store.store import Store
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
 from tests.support import log_scan
 from tests.support.chat import Outbox
 

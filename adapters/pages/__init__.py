@@ -1,0 +1,1 @@
+"""Usher's own web pages: the secure ticket page, the checkout, purchase links, the TM API."""

@@ -21,8 +21,8 @@ card, neither of which belongs in a chat (acme-notes.md). Why this shape:
 * **The captcha token:** with ``USHER_RECAPTCHA_SITE_KEY`` the page loads reCAPTCHA v3 and
   sends a fresh token; without it, a fixed sandbox token (only the simulator accepts that).
 * **Afterwards** the script reports the order (``POST .../done``: the order id, or on a 409 the
-  email) and Usher confirms it with ACME before believing it (``bot.checkout``), then the page
-  shows the order number. An anonymous buyer (web purchase link) has no chat to message, so the
+  email) and Usher confirms it with ACME before believing it (``bot.buying.checkout``), then the
+  page shows the order number. An anonymous buyer (web purchase link) has no chat to message, so the
   page is where they learn the number; ACME mails the confirmation.
 """
 
@@ -42,23 +42,23 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.acme_cart_models import Cart
 from adapters.pages.common import origin, page_language, secure_headers, short_page
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.cors_mount import SANDBOX_PREFIX
 from bot import copy
-from bot.cart_text import LineText, cart_text
-from bot.checkout import (
+from bot.acme.cart_models import Cart
+from bot.app.settings import Settings
+from bot.buying.cart_text import LineText, cart_text
+from bot.buying.checkout import (
     CheckoutExpired,
     CheckoutGone,
     CheckoutInvalid,
     NotConfirmed,
     order_note,
 )
+from bot.buying.shop import Shop
 from bot.errors import BotError, NotFound, UpstreamError
 from bot.formatting import money, when
-from bot.settings import Settings
-from bot.shop import Shop
 
 log = structlog.get_logger("usher.pages.checkout")
 
@@ -169,7 +169,7 @@ class CheckoutPages:
         )
 
     async def done(self, request: Request) -> Response:
-        """The page reports its order; Usher confirms it with ACME (see ``bot.checkout``)."""
+        """The page reports its order; Usher confirms it with ACME (see ``bot.buying.checkout``)."""
         no_store = {"Cache-Control": "no-store"}
         lang = page_language(request)
         site = request.headers.get("sec-fetch-site")

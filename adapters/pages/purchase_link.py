@@ -1,6 +1,6 @@
 """``GET /l/{code}``: a purchase link opened in a browser, the web twin of ``/start <code>``.
 
-The link's event, ticket type, quantity and coupon go into a fresh cart (``bot.link_carts``,
+The link's event, ticket type, quantity and coupon go into a fresh cart (``bot.buying.link_carts``,
 counted as one of the link's carts), and the browser is sent on (303) to that cart's checkout
 page. The buyer here is anonymous: there is no chat to message afterwards, so the checkout page
 itself shows the order number (ACME mails the confirmation). A link that names no ticket type
@@ -22,10 +22,10 @@ from starlette.routing import Route
 from adapters.pages.checkout import checkout_short_page as short_page
 from adapters.pages.common import page_language
 from bot import copy
+from bot.buying.link_carts import open_link_cart
+from bot.buying.purchase_links import LinkGone
+from bot.buying.shop import Shop
 from bot.errors import BadRequest, NotFound, UpstreamError
-from bot.link_carts import open_link_cart
-from bot.purchase_links import LinkGone
-from bot.shop import Shop
 
 log = structlog.get_logger("usher.pages.purchase_link")
 

@@ -27,11 +27,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.pages.common import origin, page_language, secure_headers, short_page
-from adapters.store import Store
+from adapters.store.store import Store
 from bot import copy
 from bot.errors import BotError
 from bot.links import TicketLinks, fan_digest
-from bot.safetix import PageTicket, SafeTix, TmOrderRef
+from bot.ticketmaster.safetix import PageTicket, SafeTix, TmOrderRef
 
 COOKIE = "usher_page"
 PAGE_HEADER = "x-usher-page"

@@ -11,7 +11,7 @@ both, so a retried call answers the same ``ref``.
 
 A registered order gets its scheduled jobs (SafeTix refresh 20 hours before the event, the
 ready notice of a delayed order, the event reminder): the endpoint hands the ref to the
-scheduler, which queues a job that loads the order and plans them (``bot.tm_planner``).
+scheduler, which queues a job that loads the order and plans them (``bot.ticketmaster.planner``).
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.messages import Fan
-from bot.safetix import TmOrderRef, TmOrderStore
+from bot.ticketmaster.safetix import TmOrderRef, TmOrderStore
 
 MAX_BODY = 16 * 1024
 CHANNELS = ("telegram", "slack", "console")
 
 
 class OrderScheduler(Protocol):
-    """Plans a newly registered order's jobs (``bot.tm_planner.TicketPlanner``)."""
+    """Plans a newly registered order's jobs (``bot.ticketmaster.planner.TicketPlanner``)."""
 
     async def order_registered(self, ref: str) -> None:
         """Schedule what the order needs."""

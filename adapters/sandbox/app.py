@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.sandbox.acme import create_acme_sandbox
+from adapters.sandbox.acme.app import create_acme_sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.faults import Faults
-from adapters.sandbox.tm import create_tm_sandbox
+from adapters.sandbox.ticketmaster.app import create_tm_sandbox
 
 TM_PREFIXES = ("/partners", "/marketplace", "/__sandbox__/tm")
 

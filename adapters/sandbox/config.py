@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.settings import Settings
+from bot.app.settings import Settings
 
 DEFAULT_ACME_API_KEY = "a4c5cfd3-0783-4890-a6e1-e09eb9e11b4d"
 DEFAULT_ACME_PUB_API_KEY = "596ba147-beeb-4d28-aa0a-ba3bc574aadb"

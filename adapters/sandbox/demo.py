@@ -9,16 +9,16 @@ would in Slack, so the buying journey can be tried with ``/start <code>``.
 from __future__ import annotations
 
 from adapters.pages.tm_orders_api import order_ref
-from adapters.sandbox.acme_catalog_data import ADULT, DOCUMENTED_TOUR_INSTANCE
-from adapters.sandbox.tm_seed import (
+from adapters.sandbox.acme.catalog_data import ADULT, DOCUMENTED_TOUR_INSTANCE
+from adapters.sandbox.ticketmaster.seed import (
     BARCODE_ORDER_TOKEN,
     DELAYED_ORDER_TOKEN,
     DEMO_ACCOUNT_ID,
     SAFETIX_ORDER_TOKEN,
 )
+from bot.buying.purchase_links import PurchaseLink, PurchaseLinks
 from bot.messages import Fan
-from bot.purchase_links import PurchaseLink, PurchaseLinks
-from bot.safetix import TmOrderRef, TmOrderStore
+from bot.ticketmaster.safetix import TmOrderRef, TmOrderStore
 
 DEMO_TM_ORDERS = (
     (SAFETIX_ORDER_TOKEN, "Skyline Live (SafeTix)"),

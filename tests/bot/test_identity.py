@@ -7,8 +7,8 @@ import re
 import pytest
 import redis.asyncio as redis_asyncio
 
-from adapters.identity_store import RedisIdentityStore, RedisRateCounter
-from adapters.store import Store
+from adapters.store.identity import RedisIdentityStore, RedisRateCounter
+from adapters.store.store import Store
 from bot.identity import CodeCheck, Identity, SendResult
 from bot.messages import Fan
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from adapters.cache import RedisCache
 from adapters.sandbox.faults import Fault
-from bot.bootstrap import Usher
+from adapters.store.cache import RedisCache
+from bot.app.bootstrap import Usher
 from bot.identity import Verified
 from bot.orders import OrderBook
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app.settings import load_settings
 from bot.errors import ConfigError
 from bot.schedule import (
     BACKOFF_CAP,
@@ -18,7 +19,6 @@ from bot.schedule import (
     refresh_job,
     remind_job,
 )
-from bot.settings import load_settings
 
 
 def test_backoff_doubles_from_a_minute_and_stops_at_an_hour() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from bot.bootstrap import Usher
+from bot.app.bootstrap import Usher
 from bot.messages import Inbound
 from tests.support.chat import Outbox
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bootstrap import Usher
+from bot.app.bootstrap import Usher
 from bot.messages import Fan
 from tests.support.chat import Chat, Outbox
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.store import connect
-from bot.bootstrap import build
-from bot.settings import load_settings
+from adapters.store.store import connect
+from bot.app.bootstrap import build
+from bot.app.settings import load_settings
 from tests.support.chat import Chat, Outbox
 from tests.support.redis_server import PrivateRedis
 

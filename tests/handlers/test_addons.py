@@ -3,8 +3,8 @@ for the event in their cart; the sandbox's documented add-ons Audio Guide 8.00, 
 
 from __future__ import annotations
 
-from adapters.sandbox.acme_catalog_data import GA_PREFIX, JAZZ_PREFIX, offset_id
-from bot.bootstrap import Usher
+from adapters.sandbox.acme.catalog_data import GA_PREFIX, JAZZ_PREFIX, offset_id
+from bot.app.bootstrap import Usher
 from tests.support.chat import Chat, Outbox
 from tests.support.shop import cart_of, chat_with_link
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bootstrap import Usher
-from bot.carts import CART, MEMBERSHIP
+from bot.app.bootstrap import Usher
+from bot.buying.carts import CART, MEMBERSHIP
 from tests.support.chat import Chat
 from tests.support.shop import (
     ADULT,

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from adapters.sandbox.faults import Fault
-from bot.bootstrap import Usher, build
+from bot.app.bootstrap import Usher, build
 from bot.messages import Fan, Inbound
 from tests.support.chat import Chat, Outbox
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bootstrap import Usher
-from bot.intents import recognise
+from bot.app.bootstrap import Usher
+from bot.intents.recognise import recognise
 from bot.messages import Fan
 from handlers.preferences import switch_of
 from tests.support.chat import Chat

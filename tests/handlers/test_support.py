@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack_blocks import as_typed
-from adapters.slack_handoff import plain
+from adapters.slack.blocks import as_typed
+from adapters.slack.handoff import plain
 from bot.formatting import mask_name, mask_text
 from bot.staff import StaffError
 from handlers.support import Lookup, parse_lookup

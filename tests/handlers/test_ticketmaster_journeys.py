@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from adapters.pages.tm_orders_api import order_ref
 from adapters.sandbox.faults import Fault
-from adapters.sandbox.tm_seed import (
+from adapters.sandbox.ticketmaster.seed import (
     BARCODE_ORDER_TOKEN,
     DELAYED_ORDER_TOKEN,
     DEMO_ACCOUNT_ID,
     SAFETIX_ORDER_TOKEN,
 )
-from bot.bootstrap import Usher
+from bot.app.bootstrap import Usher
 from bot.messages import Fan
-from bot.safetix import TmOrderRef
+from bot.ticketmaster.safetix import TmOrderRef
 from tests.support.chat import Chat
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.sandbox.acme import create_acme_sandbox
-from adapters.sandbox.acme_state import AcmeSandboxState
+from adapters.sandbox.acme.app import create_acme_sandbox
+from adapters.sandbox.acme.state import AcmeSandboxState
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.faults import Faults
 

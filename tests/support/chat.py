@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.bootstrap import Usher
+from bot.app.bootstrap import Usher
 from bot.messages import Inbound
 from tests.support import log_scan
 

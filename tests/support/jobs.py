@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.job_queue import queue_name
-from adapters.worker import close_worker, create_worker
-from bot.bootstrap import Usher
+from adapters.jobs.worker import close_worker, create_worker
+from adapters.store.job_queue import queue_name
+from bot.app.bootstrap import Usher
 from bot.messages import Reply
 
 DRAIN_LIMIT = 30.0

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from adapters.sandbox.config import DEFAULT_ACME_API_KEY, DEFAULT_TM_API_KEY
-from bot import logs
+from bot.app import logs
 
 LOG_ENV = "USHER_TEST_LOG_FILE"
 #: One-time codes mailed during the session (filled by the test mailers).

@@ -14,7 +14,7 @@ from typing import Any
 from tests.support import log_scan
 
 ROOT = Path(__file__).resolve().parents[2]
-USHER = [sys.executable, "-m", "bot.cli"]
+USHER = [sys.executable, "-m", "bot.app.cli"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

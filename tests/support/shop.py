@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.acme_cart_models import Cart
-from bot.bootstrap import Usher
-from bot.carts import CART
+from bot.acme.cart_models import Cart
+from bot.app.bootstrap import Usher
+from bot.buying.carts import CART
 from bot.messages import Reply
 from tests.support.chat import Chat
 

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import redis.asyncio as redis_asyncio
 
-from adapters.audit_log import RedisAuditLog
-from adapters.sandbox.acme_state import AcmeSandboxState
-from adapters.slack import SlackChannel
-from adapters.store import Store
-from bot.bootstrap import Usher, build, slack_channel
+from adapters.sandbox.acme.state import AcmeSandboxState
+from adapters.slack.app import SlackChannel
+from adapters.store.audit_log import RedisAuditLog
+from adapters.store.store import Store
+from bot.app.bootstrap import Usher, build, slack_channel
+from bot.app.settings import load_settings
+from bot.app.web import create_app
 from bot.messages import Reply
-from bot.settings import load_settings
-from bot.web import create_app
 from tests.support.chat import Outbox
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 from tests.support.servers import serve_in_loop

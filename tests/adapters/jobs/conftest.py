@@ -10,16 +10,16 @@ import httpx
 import pytest
 import redis.asyncio as redis_asyncio
 
-from adapters.job_queue import ArqJobQueue, QueuedJob, queued_jobs
 from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
-from adapters.sandbox.tm_seed import DEMO_ACCOUNT_ID
-from adapters.store import Store
-from bot.bootstrap import Usher, build
+from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID
+from adapters.store.job_queue import ArqJobQueue, QueuedJob, queued_jobs
+from adapters.store.store import Store
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
+from bot.app.web import create_app
 from bot.messages import Fan
-from bot.settings import load_settings
-from bot.web import create_app
 from tests.conftest import TEST_REDIS_URL
 from tests.support.chat import Chat, Outbox
 from tests.support.jobs import Calls, FakeClock, Recorder, drain, freeze_arq

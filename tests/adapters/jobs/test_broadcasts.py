@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from adapters.broadcast_store import RedisBroadcastStore
-from adapters.job_queue import NoWorkerQueue
+from adapters.store.broadcasts import RedisBroadcastStore
+from adapters.store.job_queue import NoWorkerQueue
 from bot.broadcasts import (
     BATCH,
     IN_FLIGHT,
@@ -17,8 +17,8 @@ from bot.broadcasts import (
     Broadcasts,
     JobsUnavailable,
 )
+from bot.buying.purchase_links import LinkGone
 from bot.messages import Fan, Reply
-from bot.purchase_links import LinkGone
 from bot.schedule import JobBook
 from tests.adapters.jobs.conftest import World
 from tests.support.jobs import Recorder, Sent

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.sandbox.faults import Fault
-from adapters.sandbox.tm_seed import (
+from adapters.sandbox.ticketmaster.seed import (
     DELAY_DAYS,
     DELAYED_EVENT_ID,
     DELAYED_ORDER_TOKEN,

@@ -5,18 +5,18 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from adapters.jobs_report import collect
+from adapters.jobs.report import collect
 from adapters.pages.tm_orders_api import order_ref
 from adapters.sandbox.faults import Fault
-from adapters.sandbox.tm_fulfil import decode_token
-from adapters.sandbox.tm_seed import (
+from adapters.sandbox.ticketmaster.fulfil import decode_token
+from adapters.sandbox.ticketmaster.seed import (
     DEMO_ACCOUNT_ID,
     SAFETIX_EVENT_ID,
     SAFETIX_ORDER_TOKEN,
 )
 from bot.messages import Fan
-from bot.safetix import TmOrderRef
 from bot.schedule import AFTER_EVENT, REFRESH_LEAD, refresh_job
+from bot.ticketmaster.safetix import TmOrderRef
 from tests.adapters.jobs.conftest import MakeWorld, World
 
 BARCODES = ["7001000100010001", "7001000100010002"]

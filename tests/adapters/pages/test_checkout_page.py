@@ -15,15 +15,15 @@ import redis.asyncio as redis_asyncio
 from itsdangerous import TimestampSigner
 from playwright.async_api import Browser, Page, Request, Route
 
-from adapters.sandbox.acme_state import AcmeSandboxState
+from adapters.sandbox.acme.state import AcmeSandboxState
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
-from adapters.store import Store
-from bot.bootstrap import Usher, build
-from bot.checkout import CHECKOUT_LINK_MAX_AGE
+from adapters.store.store import Store
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
+from bot.app.web import create_app
+from bot.buying.checkout import CHECKOUT_LINK_MAX_AGE
 from bot.messages import Fan
-from bot.settings import load_settings
-from bot.web import create_app
 from tests.conftest import TEST_REDIS_URL
 from tests.support.chat import Chat, Outbox
 from tests.support.servers import free_port, serve_in_loop

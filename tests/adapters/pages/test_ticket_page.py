@@ -17,14 +17,14 @@ from starlette.routing import Route
 
 from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.faults import Fault
-from adapters.sandbox.tm_fulfil import decode_token
-from adapters.sandbox.tm_seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
-from adapters.store import Store
-from bot.bootstrap import Usher, build
+from adapters.sandbox.ticketmaster.fulfil import decode_token
+from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
+from adapters.store.store import Store
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
+from bot.app.web import create_app
 from bot.links import TicketLinks
 from bot.messages import Fan
-from bot.settings import load_settings
-from bot.web import create_app
 from tests.conftest import TEST_REDIS_URL
 from tests.support.browser import STAND_IN_SDK
 from tests.support.chat import Chat, Outbox

@@ -17,11 +17,11 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from adapters.pacing import Limits, Rate
-from adapters.telegram import TelegramBot, TelegramConfig, build_application
-from adapters.telegram_webhook import SECRET_HEADER, TelegramWebhook
-from bot.bootstrap import Usher
-from bot.web import create_app
+from adapters.store.pacing import Limits, Rate
+from adapters.telegram.bot import TelegramBot, TelegramConfig, build_application
+from adapters.telegram.webhook import SECRET_HEADER, TelegramWebhook
+from bot.app.bootstrap import Usher
+from bot.app.web import create_app
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.servers import serve_in_loop
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.telegram_webhook import SECRET_HEADER
-from bot.cli import _parser
+from adapters.telegram.webhook import SECRET_HEADER
+from bot.app.cli import _parser
 from tests.adapters.telegram.conftest import PUBLIC_URL, SECRET, text_update
 from tests.adapters.telegram.processes import launched, output_of, telegram_env, until
 from tests.support.fake_telegram import TOKEN, FakeTelegram

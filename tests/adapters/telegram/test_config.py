@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram import TelegramBot, TelegramConfig, build_application
-from bot.bootstrap import Usher
+from adapters.telegram.bot import TelegramBot, TelegramConfig, build_application
+from bot.app.bootstrap import Usher
+from bot.app.settings import load_settings
 from bot.errors import ConfigError
-from bot.settings import load_settings
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 

@@ -11,11 +11,11 @@ import structlog
 from prometheus_client import REGISTRY
 from telegram import Update
 
-from adapters.queue_depths import queue_depths
-from adapters.telegram_inbound import translate
-from adapters.telegram_inbox import GROUP, Inbox
-from adapters.telegram_render import plan
-from bot.bootstrap import Usher
+from adapters.store.queue_depths import queue_depths
+from adapters.telegram.inbound import translate
+from adapters.telegram.inbox import GROUP, Inbox
+from adapters.telegram.render import plan
+from bot.app.bootstrap import Usher
 from tests.adapters.telegram.conftest import (
     FAN_ID,
     Served,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.bootstrap import Usher
+from bot.app.bootstrap import Usher
 from tests.adapters.telegram.conftest import Served, telegram_bot, text_update
 from tests.support.fake_telegram import FakeTelegram
 

@@ -6,7 +6,7 @@ import pytest
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from adapters.qr import qr_png
-from adapters.telegram_render import (
+from adapters.telegram.render import (
     MAX_CAPTION,
     MAX_TEXT,
     callback_key,

@@ -24,8 +24,8 @@ import redis.asyncio as redis_asyncio
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import DEFAULT_ACME_API_KEY, DEFAULT_ACME_TENANT_ID, DEFAULT_TM_API_KEY
 from adapters.sandbox.faults import Fault
-from adapters.telegram_inbox import GROUP
-from adapters.telegram_webhook import SECRET_HEADER
+from adapters.telegram.inbox import GROUP
+from adapters.telegram.webhook import SECRET_HEADER
 from tests.adapters.telegram.conftest import (
     FAN_ID,
     SECRET,

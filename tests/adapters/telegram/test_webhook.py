@@ -10,13 +10,13 @@ import structlog
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
-from adapters.store import Store
-from adapters.telegram_webhook import SECRET_HEADER, TelegramWebhook
-from bot.bootstrap import Usher, build
+from adapters.store.store import Store
+from adapters.telegram.webhook import SECRET_HEADER, TelegramWebhook
+from bot.app.bootstrap import Usher, build
+from bot.app.settings import load_settings
+from bot.app.web import create_app
 from bot.messages import Fan, Inbound, Reply
 from bot.outbound import Unreachable
-from bot.settings import load_settings
-from bot.web import create_app
 from tests.adapters.telegram.conftest import (
     FAN_ID,
     SECRET,
@@ -102,8 +102,8 @@ async def test_a_replayed_update_is_handled_once(served: Served) -> None:
 async def test_a_slow_turn_shows_typing_before_its_answer_and_never_after(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("adapters.telegram.TYPING_AFTER", 0.05)
-    monkeypatch.setattr("adapters.telegram.TYPING_EVERY", 0.1)
+    monkeypatch.setattr("adapters.telegram.bot.TYPING_AFTER", 0.05)
+    monkeypatch.setattr("adapters.telegram.bot.TYPING_EVERY", 0.1)
     bot = served.channel.bot
     quick = bot.handle
 

@@ -1,0 +1,198 @@
+"""ACME calls about orders: search, page through, read, change, resend, and checkout.
+
+Checkout lives here because its answer is an order and its one hard rule is about orders: never
+two for one payment. A checkout is repeated only with the *same* ``x-acme-request-uuid``; ACME
+answers a uuid that already completed with 409, surfaced as
+:class:`~bot.errors.DuplicateRequest`, and the caller then looks the order up (search by email)
+instead of reporting a failure or paying again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
+
+import structlog
+
+from adapters.acme.transport import (
+    DEFAULT_PAGE_SIZE,
+    AcmeTransport,
+    SortDirection,
+    check_page_size,
+    paging,
+    segment,
+)
+from adapters.upstream import Retry
+from bot.acme.cart_models import CheckoutRequest
+from bot.acme.models import Order, OrderPage
+
+log = structlog.get_logger("usher.acme")
+
+#: A safety stop for the ``iter_*`` methods against a server that never ends a list.
+MAX_PAGES = 1000
+
+
+class AcmeOrdersApi(AcmeTransport):
+    """Orders and checkout (mixed into :class:`adapters.acme.client.AcmeClient`)."""
+
+    async def search_orders(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort_field: str | None = None,
+        sort_direction: SortDirection | None = None,
+    ) -> OrderPage:
+        """One page of the orders with this email and/or phone (orders come without items).
+
+        ACME answers an empty list when neither is given, which would read as "this fan has no
+        orders"; that is a caller bug, so it raises instead. ``page_size=-1`` asks for all.
+        The phone is sent as given; compare results with ``Order.has_phone`` (E.164).
+        """
+        if not email and not phone:
+            raise ValueError("search_orders needs an email or a phone")
+        check_page_size(page_size, allow_all=True)
+        return await self._get(
+            OrderPage,
+            "/v2/b2c/orders/search",
+            endpoint="orders.search",
+            params={
+                "email": email,
+                "phoneNumber": phone,
+                **paging(page, page_size, sort_field, sort_direction),
+            },
+        )
+
+    async def iter_orders(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort_field: str | None = None,
+        sort_direction: SortDirection | None = None,
+    ) -> AsyncGenerator[Order, None]:
+        """Every order of :meth:`search_orders`, fetching the next page only when needed."""
+        check_page_size(page_size, allow_all=False)
+
+        def fetch(page: int) -> Awaitable[OrderPage]:
+            return self.search_orders(
+                email=email,
+                phone=phone,
+                page=page,
+                page_size=page_size,
+                sort_field=sort_field,
+                sort_direction=sort_direction,
+            )
+
+        async for order in _all_pages(fetch, page_size):
+            yield order
+
+    async def orders_for_event(
+        self,
+        event_id: str,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort_field: str | None = None,
+        sort_direction: SortDirection | None = None,
+    ) -> OrderPage:
+        """One page of the orders for an event instance (support and marketing use)."""
+        check_page_size(page_size, allow_all=True)
+        return await self._get(
+            OrderPage,
+            f"/v2/b2c/orders/event/{segment(event_id)}",
+            endpoint="orders.event",
+            params=paging(page, page_size, sort_field, sort_direction),
+        )
+
+    async def iter_event_orders(
+        self, event_id: str, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> AsyncGenerator[Order, None]:
+        """Every order of :meth:`orders_for_event`, page after page."""
+        check_page_size(page_size, allow_all=False)
+
+        def fetch(page: int) -> Awaitable[OrderPage]:
+            return self.orders_for_event(event_id, page=page, page_size=page_size)
+
+        async for order in _all_pages(fetch, page_size):
+            yield order
+
+    async def get_order(self, order_id: str) -> Order:
+        """One order with its items and tickets (``ticketVos[].uuid`` are the barcodes)."""
+        return await self._get(Order, f"/v2/b2c/orders/{segment(order_id)}", endpoint="orders.get")
+
+    async def update_order(self, order_id: str, order: Order) -> Order:
+        """Replace an order's editable fields; unknown fields it was read with go back too."""
+        return await self._json(
+            Order,
+            "PUT",
+            f"/v2/b2c/orders/{segment(order_id)}",
+            endpoint="orders.update",
+            retry=Retry.IDEMPOTENT,
+            json_body=order.to_json_body(),
+        )
+
+    async def delete_order(self, order_id: str) -> bool:
+        """Delete an order; False when it did not exist."""
+        return await self._delete(f"/v2/b2c/orders/{segment(order_id)}", endpoint="orders.delete")
+
+    async def resend_confirmation(
+        self, order_number: str, email: str, *, send_email: bool = True
+    ) -> None:
+        """Have ACME mail the order confirmation again (takes the order *number*)."""
+        await self._send(
+            "POST",
+            f"/v2/b2b/orders/{segment(order_number)}/email",
+            endpoint="orders.email",
+            # A second mail is a nuisance rather than harm; still, repeat only if surely unsent.
+            retry=Retry.IF_NOT_PROCESSED,
+            json_body={"email": email, "sendEmail": send_email},
+        )
+
+    async def checkout(
+        self,
+        request: CheckoutRequest,
+        *,
+        request_uuid: str,
+        browser_ip: str,
+        captcha_token: str | None = None,
+    ) -> Order:
+        """Buy the cart and return the new order.
+
+        ``request_uuid`` names this payment attempt: make it once, store it, and pass the same
+        one on every later try (this method's own retries reuse it). A 409 means a request with
+        this uuid already went through: :class:`~bot.errors.DuplicateRequest` is raised so the
+        caller finds that order instead of charging again.
+        """
+        uuid.UUID(request_uuid)  # ValueError for anything that is not a UUID
+        if not browser_ip:
+            raise ValueError("checkout needs the buyer's IP (x-acme-browser-ip)")
+        headers = {"x-acme-request-uuid": request_uuid}
+        if captcha_token:
+            headers["x-acme-captcha-token"] = captcha_token
+        return await self._json(
+            Order,
+            "POST",
+            "/v2/b2c/checkout",
+            endpoint="checkout",
+            retry=Retry.IDEMPOTENT,
+            json_body=request.to_json_body(),
+            browser_ip=browser_ip,
+            extra_headers=headers,
+        )
+
+
+async def _all_pages(
+    fetch: Callable[[int], Awaitable[OrderPage]], page_size: int
+) -> AsyncGenerator[Order, None]:
+    """Yield page after page until ``hasMore`` is false or a page comes back short."""
+    for page in range(1, MAX_PAGES + 1):
+        result = await fetch(page)
+        for order in result.orders:
+            yield order
+        if len(result.orders) < page_size or result.pagination.has_more is False:
+            return
+    log.warning("acme_paging_stopped", pages=MAX_PAGES, page_size=page_size)

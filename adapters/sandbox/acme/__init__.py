@@ -1,0 +1,1 @@
+"""The ACME Ticketing simulator: orders, carts, pricing, members, catalog, checkout."""

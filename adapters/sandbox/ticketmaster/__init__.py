@@ -1,0 +1,1 @@
+"""The Ticketmaster Partner API simulator: purchase, order management, SafeTix render."""

@@ -1,0 +1,312 @@
+"""The Slack app (slack-bolt ``AsyncApp``): the staff console and the human handoff.
+
+How Slack reaches us, decided by settings (no separate command to run):
+
+* HTTP: ``POST /slack/events`` in the web app ``usher serve`` runs (slash command, buttons,
+  modal submissions and the Events API all use this one URL). Bolt checks every request's
+  signature with ``USHER_SLACK_SIGNING_SECRET`` and refuses it, 401, when the signature is
+  wrong or missing or the timestamp is more than 5 minutes off: nothing runs.
+* Socket Mode: when ``USHER_SLACK_APP_TOKEN`` is set, ``usher serve`` also opens Slack's
+  websocket at start-up, for deployments without a public URL. Both can run at once.
+
+Every listener calls ``await ack()`` first and then does its work in the same listener, with
+``process_before_response=False``: Bolt answers Slack as soon as ``ack()`` is called while the
+work continues in the server's event loop, so Slack's 3-second limit never depends on ACME or
+Slack's own API. (Lazy listeners exist for FaaS platforms, where work after the response dies.)
+In-flight work is tracked so that :meth:`SlackChannel.stop` lets it finish.
+
+Slack retries an event it did not see acknowledged (``X-Slack-Retry-Num``), possibly to
+another process. Events are claimed on their ``event_id`` in Redis before any work (SET NX);
+a claim is released when the work fails, so the retry of a failed first delivery still runs.
+The claim is short while work runs (a process that dies mid-way does not block retries for
+long) and is kept for a day once the work is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.slack.blocks import CONTACT_FORM, as_typed
+from adapters.slack.console import Ask, answering
+from adapters.slack.handoff import HandoffDesk
+from adapters.slack.handoff_consumer import HandoffConsumer
+from adapters.slack.marketing import MarketingConsole
+from adapters.slack.support import SupportConsole
+from adapters.store.store import Store
+from bot.copy import staff
+from bot.staff import Roles
+
+log = structlog.get_logger("usher.slack")
+
+EVENTS_PATH = "/slack/events"
+COMMAND = "/usher"
+SUPPORT_VERBS = frozenset({"find", "event", "audit"})
+MARKETING_VERBS = frozenset({"link", "links", "revoke", "broadcast"})
+ORDER_BUTTONS = re.compile(r"^usher:(details|tickets|resend|edit)$")
+PAGE_BUTTONS = re.compile(r"^usher:(find|event)_page$")
+#: How long an event's claim lasts while it is worked on, and once it is done.
+CLAIM_WORKING = 60.0
+CLAIM_DONE = 24 * 3600.0
+#: How long stop() waits for in-flight work.
+DRAIN_SECONDS = 10.0
+
+
+class SlackChannel:
+    """A ``bot.app.web.WebChannel``: the Bolt app, its HTTP route, Socket Mode and the consumer."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        roles: Roles,
+        support: SupportConsole,
+        marketing: MarketingConsole,
+        handoff: HandoffDesk,
+        *,
+        signing_secret: str | None,
+        app_token: str | None = None,
+        consumer: HandoffConsumer | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.roles = roles
+        self.support = support
+        self.marketing = marketing
+        self.handoff = handoff
+        self.signing_secret = signing_secret
+        self.app_token = app_token
+        self.consumer = consumer
+        self._busy: set[asyncio.Task[Any]] = set()
+        self._socket: AsyncSocketModeHandler | None = None
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "",
+            process_before_response=False,
+            logger=logging.getLogger("usher.slack.bolt"),
+            request_verification_enabled=True,
+        )
+        self.app.command(COMMAND)(self._command)
+        self.app.action(ORDER_BUTTONS)(self._order_button)
+        self.app.action(PAGE_BUTTONS)(self._page_button)
+        self.app.action("usher:take")(self._take)
+        self.app.action("usher:close")(self._close)
+        self.app.view(CONTACT_FORM)(self._contact)
+        self.app.event("message")(self._message)
+        self._http = AsyncSlackRequestHandler(self.app)
+
+    # --- WebChannel -----------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        """``POST /slack/events``, when HTTP mode is configured (a signing secret)."""
+        if not self.signing_secret:
+            return []
+        return [Route(EVENTS_PATH, self._endpoint, methods=["POST"])]
+
+    async def start(self) -> None:
+        """Start the handoff consumer and, with an app token, Socket Mode."""
+        if self.consumer is not None:
+            await self.consumer.start()
+        if self.app_token:
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack_socket_mode_connected")
+
+    async def stop(self) -> None:
+        """Stop taking work, let in-flight work finish (bounded), stop the consumer."""
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        for task in await self.drain(DRAIN_SECONDS):
+            task.cancel()
+        if self.consumer is not None:
+            await self.consumer.stop()
+
+    async def drain(self, within: float) -> set[asyncio.Task[Any]]:
+        """Wait for the work in flight (up to ``within`` s); return what is still running."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self._busy:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return set(self._busy)
+            await asyncio.wait(set(self._busy), timeout=remaining)
+        return set()
+
+    async def _endpoint(self, request: Request) -> Response:
+        return await self._http.handle(request)
+
+    @asynccontextmanager
+    async def _working(self) -> AsyncIterator[None]:
+        """Track the listener's task (Bolt runs it detached) so stop() can wait for it.
+
+        Entered before ``ack()``, so no work is ever acknowledged yet untracked.
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._busy.discard(task)
+
+    # --- listeners --------------------------------------------------------------------------
+
+    async def _command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        async with self._working():
+            await ack()
+            ask = Ask(str(command["user_id"]), self.client, respond, command.get("trigger_id"))
+            verb, _, rest = as_typed(str(command.get("text") or "")).strip().partition(" ")
+            await self._run(ask, verb.lower(), rest.strip())
+
+    async def _run(self, ask: Ask, verb: str, rest: str) -> None:
+        agent, marketer = self.roles.is_agent(ask.user), self.roles.is_marketer(ask.user)
+        if not agent and not marketer:
+            await ask.say(staff("refused"))
+        elif (verb in SUPPORT_VERBS and not agent) or (verb in MARKETING_VERBS and not marketer):
+            await ask.say(staff("refused_role"))
+        elif verb == "find":
+            await self.support.find(ask, rest)
+        elif verb == "event":
+            await self.support.event(ask, rest)
+        elif verb == "audit":
+            await self.support.show_audit(ask, rest)
+        elif verb == "link":
+            await self.marketing.link(ask, rest)
+        elif verb == "links":
+            await self.marketing.links(ask)
+        elif verb == "revoke":
+            await self.marketing.revoke(ask, rest)
+        elif verb == "broadcast":
+            await self.marketing.broadcast(ask, rest)
+        else:
+            usage = [staff("usage_support")] if agent else []
+            usage += [staff("usage_marketing")] if marketer else []
+            await ask.say("\n".join([staff("usage_title"), *usage]))
+
+    async def _order_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is None:
+                return
+            verb = str(action["action_id"]).removeprefix("usher:")
+            handler = {
+                "details": self.support.details,
+                "tickets": self.support.tickets,
+                "resend": self.support.resend,
+                "edit": self.support.edit,
+            }[verb]
+            await handler(ask, str(action.get("value") or ""))
+
+    async def _page_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None:
+                kind = str(action["action_id"]).removeprefix("usher:").removesuffix("_page")
+                await self.support.page(ask, kind, str(action.get("value") or ""))
+
+    async def _take(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None:
+                async with answering(ask, "take"):
+                    note = await self.handoff.take(body, self.client)
+                    if note is not None:
+                        await ask.say(note)
+
+    async def _close(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None:
+                async with answering(ask, "close"):
+                    note = await self.handoff.close(body, self.client)
+                    if note is not None:
+                        await ask.say(note)
+
+    async def _contact(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        async with self._working():
+            user = str(body["user"]["id"])
+            if not self.roles.is_agent(user):
+                await ack(response_action="errors", errors={"email": staff("refused")})
+                return
+            await self.support.contact_submitted(ack, view, user, self.client)
+
+    async def _message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        async with self._working():
+            await ack()
+            event_id = str(body.get("event_id") or "")
+            try:
+                async with self._once(event_id) as fresh:
+                    if fresh:
+                        await self.handoff.reply(event, self.client)
+            except Exception:
+                # Logged here rather than raised to Bolt, which could turn a quick failure
+                # into a late 404 for an event it has already acknowledged.
+                log.exception("slack_event_failed", event_id=event_id)
+
+    async def _agent(self, body: dict[str, Any], respond: AsyncRespond) -> Ask | None:
+        """The presser as an agent, or None (after telling them no) for anyone else.
+
+        Buttons are checked like commands: a forwarded or crafted payload gets nothing.
+        """
+        ask = Ask(str(body["user"]["id"]), self.client, respond, body.get("trigger_id"))
+        if self.roles.is_agent(ask.user):
+            return ask
+        await ask.say(staff("refused"))
+        return None
+
+    @asynccontextmanager
+    async def _once(self, event_id: str) -> AsyncIterator[bool]:
+        """True for the first delivery of an event across processes (see module docstring)."""
+        if not event_id:
+            yield True
+            return
+        key = self.store.key("slack", "event", event_id)
+        if not await self.store.claim(key, ttl=CLAIM_WORKING):
+            log.info("slack_event_duplicate", event_id=event_id)
+            yield False
+            return
+        try:
+            yield True
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.store.release(key)
+            raise
+        await self.store.redis.set(key, b"done", px=int(CLAIM_DONE * 1000))
+
+
+def web_client(token: str, base_url: str | None) -> AsyncWebClient:
+    """The Web API client: Slack's, or the server at ``USHER_SLACK_API_URL`` (a test fake).
+
+    Retries 429 answers as Slack asks (``Retry-After``), a couple of times.
+    """
+    url = base_url.rstrip("/") + "/" if base_url else AsyncWebClient.BASE_URL
+    client = AsyncWebClient(token=token, base_url=url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client

@@ -1,0 +1,196 @@
+"""Redis implementations of the identity, state and counter ports.
+
+Keys (all under the store prefix):
+
+* ``state:{fan}``      conversation state, JSON, kept 30 days after the last turn
+* ``turn:{fan}:{event}``  the replies of the turn that handled a platform event, JSON, 1 hour
+  (written with the state, so a re-delivered event is answered, not run again)
+* ``otp:{fan}``        the pending one-time code: a hash of email, code hash, expiry, tries
+* ``proof:{fan}``      a hash ``kind:value`` -> expiry timestamp
+* ``rate:{name}``      fixed-window counters (INCR, expiry set on the first hit)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from adapters.store.store import Store, awaited
+from bot.messages import Button, Fan, Image, Link, Reply
+from bot.ports import CodeRecord, Proof
+
+STATE_TTL = 30 * 24 * 3600.0
+#: A fan's turn lock is leased briefly and renewed while the turn runs, for at most
+#: TURN_LOCK_LONGEST seconds: a process that dies mid-turn blocks the fan for TURN_LOCK_LEASE
+#: seconds at most, so the process that takes its update over can run the turn.
+TURN_LOCK_LEASE = 10.0
+TURN_LOCK_LONGEST = 60.0
+TURN_LOCK_WAIT = 15.0
+#: A finished turn's replies are kept this long: enough for another process to take over an
+#: update whose answer was not all sent; the state itself is what lasts.
+FINISHED_TTL_MS = 3600 * 1000
+
+
+class RedisStateStore:
+    """Conversation state per fan, and the per-fan lock that serialises turns."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @asynccontextmanager
+    async def locked(self, fan: Fan) -> AsyncIterator[None]:
+        """One turn at a time per fan, across every process."""
+        async with self.store.locked(
+            f"turn:{fan.key}",
+            lease=TURN_LOCK_LEASE,
+            wait=TURN_LOCK_WAIT,
+            renew_for=TURN_LOCK_LONGEST,
+        ):
+            yield
+
+    async def load(self, fan: Fan) -> dict[str, Any]:
+        """The saved state, or an empty one."""
+        value = await self.store.get_json(self.store.key("state", fan.key))
+        return value if isinstance(value, dict) else {}
+
+    async def save(
+        self,
+        fan: Fan,
+        state: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        replies: Sequence[Reply] = (),
+    ) -> None:
+        """Save the state, renewing its 30-day life; with ``event_id``, the turn's replies too,
+        in the same transaction (a turn is finished exactly when its state is saved)."""
+        async with self.store.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.store.key("state", fan.key), _dumps(state), px=int(STATE_TTL * 1000))
+            if event_id is not None:
+                records = [_reply_record(reply) for reply in replies]
+                pipe.set(self._turn_key(fan, event_id), _dumps(records), px=FINISHED_TTL_MS)
+            await pipe.execute()
+
+    async def finished(self, fan: Fan, event_id: str) -> list[Reply] | None:
+        """The replies of the fan's finished turn for ``event_id``, or None."""
+        records = await self.store.get_json(self._turn_key(fan, event_id))
+        if not isinstance(records, list):
+            return None
+        return [_reply_from_record(record) for record in records]
+
+    def _turn_key(self, fan: Fan, event_id: str) -> str:
+        return self.store.key("turn", fan.key, event_id)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _reply_record(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON: the ``usher converse`` shape plus the share-my-phone flag."""
+    return {**reply.to_json(), "request_contact": reply.request_contact}
+
+
+def _reply_from_record(record: dict[str, Any]) -> Reply:
+    return Reply(
+        record["text"],
+        buttons=tuple(Button(b["label"], b["payload"]) for b in record["buttons"]),
+        images=tuple(Image(i["qr"], i["alt"]) for i in record["images"]),
+        links=tuple(Link(link["label"], link["url"]) for link in record["links"]),
+        request_contact=bool(record.get("request_contact")),
+    )
+
+
+class RedisIdentityStore:
+    """One-time codes and proofs."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.redis = store.redis
+
+    def _code_key(self, fan: Fan) -> str:
+        return self.store.key("otp", fan.key)
+
+    def _proof_key(self, fan: Fan) -> str:
+        return self.store.key("proof", fan.key)
+
+    async def put_code(self, fan: Fan, record: CodeRecord) -> None:
+        """Replace the pending code (the old one is void from now on)."""
+        key = self._code_key(fan)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(
+                key,
+                mapping={
+                    "email": record.email,
+                    "hash": record.code_hash,
+                    "expires_at": repr(record.expires_at),
+                    "tries": record.tries,
+                },
+            )
+            pipe.expireat(key, int(record.expires_at) + 1)
+            await pipe.execute()
+
+    async def get_code(self, fan: Fan) -> CodeRecord | None:
+        """The pending code, or None."""
+        raw = await awaited(self.redis.hgetall(self._code_key(fan)))
+        if not raw:
+            return None
+        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        return CodeRecord(
+            email=fields["email"],
+            code_hash=fields["hash"],
+            expires_at=float(fields["expires_at"]),
+            tries=int(fields.get("tries", "0")),
+        )
+
+    async def count_failed_try(self, fan: Fan) -> int:
+        """Atomic increment, so two processes cannot both get a 5th try."""
+        return int(await awaited(self.redis.hincrby(self._code_key(fan), "tries", 1)))
+
+    async def drop_code(self, fan: Fan) -> None:
+        """Forget the pending code."""
+        await self.redis.delete(self._code_key(fan))
+
+    async def add_proof(self, fan: Fan, proof: Proof) -> None:
+        """Remember a proof; the hash lives as long as its newest proof."""
+        key = self._proof_key(fan)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, f"{proof.kind}:{proof.value}", repr(proof.expires_at))
+            pipe.expireat(key, int(proof.expires_at) + 1)
+            await pipe.execute()
+
+    async def proofs(self, fan: Fan) -> list[Proof]:
+        """Every stored proof (the caller drops expired ones)."""
+        raw = await awaited(self.redis.hgetall(self._proof_key(fan)))
+        result = []
+        for field, expires in raw.items():
+            kind, _, value = field.decode().partition(":")
+            result.append(Proof(kind, value, float(expires.decode())))
+        return result
+
+    async def forget(self, fan: Fan) -> None:
+        """Drop every proof."""
+        await self.redis.delete(self._proof_key(fan))
+
+
+class RedisRateCounter:
+    """Fixed-window counters: INCR, with the window's expiry set by the first hit."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def hit(self, key: str, window: float) -> int:
+        """Count one event."""
+        full = self.store.key("rate", key)
+        async with self.store.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(full)
+            pipe.pexpire(full, int(window * 1000), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def peek(self, key: str) -> int:
+        """Current count without adding to it."""
+        raw = await self.store.redis.get(self.store.key("rate", key))
+        return int(raw) if raw is not None else 0

@@ -1,0 +1,148 @@
+"""Redis implementation of ``bot.ticketmaster.safetix.TmOrderStore``.
+
+Keys (under the store prefix):
+
+* ``tm:order:{ref}``       the registration (fan, order token, third-party account id), JSON
+* ``tm:fan:{fan}``         set of the fan's order refs
+* ``tm:orders``            set of every order ref (the worker re-plans them all)
+* ``tm:device:{fan}``      the fan's sticky device id (SET NX, never changed)
+* ``tm:tokens:{ref}``      hash barcode -> {"token", "at"}: the last token of each ticket
+* ``tm:answer:{ref}``      the last order management answer, JSON
+* ``tm:event:{event_id}``  an event's availability, JSON, one hour
+
+SafeTix tokens are secrets: they are stored here and served only to the owner's page, never
+logged (``repr`` of the models hides them).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+
+from adapters.store.store import Store, awaited
+from bot.messages import Fan
+from bot.ticketmaster.cart_models import Availability
+from bot.ticketmaster.models import OrderManagementResponse
+from bot.ticketmaster.safetix import CachedToken, TmOrderRef
+
+
+class RedisTmOrderStore:
+    """Registrations, device ids and caches for Ticketmaster orders."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.redis = store.redis
+
+    async def register(self, ref: TmOrderRef) -> None:
+        """Store the registration and index it under the fan (idempotent)."""
+        body = {
+            "fan": ref.fan.key,
+            "order_token": ref.order_token,
+            "third_party_account_id": ref.third_party_account_id,
+            "event_name": ref.event_name,
+        }
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.store.key("tm", "order", ref.ref), json.dumps(body))
+            pipe.sadd(self.store.key("tm", "fan", ref.fan.key), ref.ref)
+            pipe.sadd(self.store.key("tm", "orders"), ref.ref)
+            await pipe.execute()
+
+    async def all_refs(self) -> list[str]:
+        """Every registered order's ref, sorted (the worker's reconcile walks them)."""
+        key = self.store.key("tm", "orders")
+        # SSCAN may repeat a member; a set drops the repeats.
+        return sorted({m.decode() async for m in self.redis.sscan_iter(key, count=1000)})
+
+    async def index_all(self) -> int:
+        """Add registrations made before ``tm:orders`` existed to it; how many there are.
+
+        A SCAN of the keyspace: run once per worker start, never per request.
+        """
+        prefix = self.store.key("tm", "order", "")
+        index = self.store.key("tm", "orders")
+        refs = [
+            key.decode().removeprefix(prefix)
+            async for key in self.redis.scan_iter(match=prefix + "*", count=1000)
+        ]
+        for start in range(0, len(refs), 1000):
+            await awaited(self.redis.sadd(index, *refs[start : start + 1000]))
+        return len(refs)
+
+    async def get(self, ref: str) -> TmOrderRef | None:
+        """One registration."""
+        raw = await self.redis.get(self.store.key("tm", "order", ref))
+        return None if raw is None else _registration(ref, raw)
+
+    async def orders_of(self, fan: Fan) -> list[TmOrderRef]:
+        """Every registration of the fan, in a stable order (one MGET for all of them)."""
+        refs = sorted(
+            m.decode()
+            for m in await awaited(self.redis.smembers(self.store.key("tm", "fan", fan.key)))
+        )
+        if not refs:
+            return []
+        raws = await self.redis.mget([self.store.key("tm", "order", ref) for ref in refs])
+        return [_registration(ref, raw) for ref, raw in zip(refs, raws, strict=True) if raw]
+
+    async def device_id(self, fan: Fan) -> str:
+        """Create the fan's device id once; every later call returns the same one."""
+        key = self.store.key("tm", "device", fan.key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, str(uuid.uuid4()), nx=True)
+            pipe.get(key)
+            _, raw = await pipe.execute()
+        assert raw is not None
+        return str(raw.decode())
+
+    async def save_tokens(self, ref: str, tokens: Sequence[CachedToken], ttl: float) -> None:
+        """Replace the cached token of each given barcode."""
+        key = self.store.key("tm", "tokens", ref)
+        mapping = {t.barcode: json.dumps({"token": t.token, "at": t.refreshed_at}) for t in tokens}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping=mapping)
+            pipe.expire(key, int(ttl))
+            await pipe.execute()
+
+    async def tokens(self, ref: str) -> dict[str, CachedToken]:
+        """Cached tokens by barcode."""
+        raw = await awaited(self.redis.hgetall(self.store.key("tm", "tokens", ref)))
+        result = {}
+        for barcode, value in raw.items():
+            body = json.loads(value)
+            result[barcode.decode()] = CachedToken(barcode.decode(), body["token"], body["at"])
+        return result
+
+    async def save_order(self, ref: str, order: OrderManagementResponse, ttl: float) -> None:
+        """Cache the order management answer."""
+        await self.redis.set(
+            self.store.key("tm", "answer", ref), order.model_dump_json(), ex=int(ttl)
+        )
+
+    async def cached_order(self, ref: str) -> OrderManagementResponse | None:
+        """The cached order management answer."""
+        raw = await self.redis.get(self.store.key("tm", "answer", ref))
+        return None if raw is None else OrderManagementResponse.model_validate_json(raw)
+
+    async def save_event(self, event_id: str, event: Availability, ttl: float) -> None:
+        """Cache an event's availability."""
+        await self.redis.set(
+            self.store.key("tm", "event", event_id), event.model_dump_json(), ex=int(ttl)
+        )
+
+    async def cached_event(self, event_id: str) -> Availability | None:
+        """The cached availability."""
+        raw = await self.redis.get(self.store.key("tm", "event", event_id))
+        return None if raw is None else Availability.model_validate_json(raw)
+
+
+def _registration(ref: str, raw: bytes) -> TmOrderRef:
+    """A registration as stored by ``register``."""
+    body = json.loads(raw)
+    return TmOrderRef(
+        ref=ref,
+        fan=Fan.from_key(body["fan"]),
+        order_token=body["order_token"],
+        third_party_account_id=body["third_party_account_id"],
+        event_name=body.get("event_name"),
+    )

@@ -1,0 +1,153 @@
+"""Replies as Telegram messages: a pure function from the core's ``Reply`` to Bot API messages.
+
+Kept free of I/O so every rule below is tested without a network:
+
+* Text goes out **plain** (no ``parse_mode``): order names, emails and anything a fan typed are
+  shown as written and can never turn into markup or links Telegram would render.
+* Telegram caps a message at 4,096 characters (UTF-16 code units) and a caption at 1,024, so
+  long text is split on line breaks and captions are cut.
+* A reply's text comes first, then one photo per QR code (``adapters.qr``), and the keyboard
+  rides on the *last* message so the buttons sit under the codes they concern.
+* Buttons become an inline keyboard whose ``callback_data`` is a short key (Telegram allows
+  64 bytes; our payloads may be longer): the key is a digest of the payload, and the payload is
+  kept in Redis under it (``adapters.telegram.send``). The same payload always gets the same
+  key, so the store holds one record per distinct button, not one per message.
+* Links become URL buttons when they are ``https`` (Telegram refuses ``localhost`` and the like
+  in buttons); otherwise, as on a laptop with ``http://localhost:8000``, they are written out
+  in the text.
+* ``request_contact`` becomes a one-time reply keyboard with Telegram's "share my phone"
+  button. A message carries one keyboard only, so when the reply also has inline buttons the
+  phone button comes in a short message of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from adapters.qr import qr_png
+from bot import copy
+from bot.messages import Image, Reply
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Bot API message: text (``sendMessage``) or a photo with a caption (``sendPhoto``)."""
+
+    text: str
+    photo: bytes | None = None
+    markup: Markup | None = None
+
+
+@dataclass
+class Plan:
+    """The messages for some replies, and the callback payloads to store before sending."""
+
+    messages: list[Outgoing] = field(default_factory=list)
+    callbacks: dict[str, str] = field(default_factory=dict)
+
+
+def callback_key(payload: str) -> str:
+    """The ``callback_data`` for a button payload: 22 URL-safe characters."""
+    digest = hashlib.sha256(b"usher-button\x00" + payload.encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut ``text`` into pieces of at most ``limit`` UTF-16 units, at line breaks if possible."""
+    pieces: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        cut = _fit(rest, limit)
+        newline = rest.rfind("\n", 0, cut)
+        if newline > 0:
+            cut = newline
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n")
+    if rest.strip():
+        pieces.append(rest)
+    return pieces
+
+
+def _fit(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
+
+
+def caption(alt: str) -> str:
+    """A photo caption from an image's description (cut to Telegram's limit)."""
+    return alt if utf16_len(alt) <= MAX_CAPTION else alt[: _fit(alt, MAX_CAPTION - 1)] + "…"
+
+
+def contact_keyboard(lang: str) -> ReplyKeyboardMarkup:
+    """Telegram's own "share my phone number" button, gone once used."""
+    button = KeyboardButton(copy.text("button_share_phone", lang), request_contact=True)
+    return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
+
+
+def plan(replies: Sequence[Reply], lang: str) -> Plan:
+    """The Bot API messages for ``replies``, in order (``lang`` labels the phone button)."""
+    result = Plan()
+    for reply in replies:
+        result.messages.extend(_messages(reply, lang, result.callbacks))
+    return result
+
+
+def _messages(reply: Reply, lang: str, callbacks: dict[str, str]) -> list[Outgoing]:
+    rows: list[list[InlineKeyboardButton]] = []
+    for button in reply.buttons:
+        key = callback_key(button.payload)
+        callbacks[key] = button.payload
+        rows.append([InlineKeyboardButton(button.label, callback_data=key)])
+    text = reply.text
+    for link in reply.links:
+        if link.url.startswith("https://"):
+            rows.append([InlineKeyboardButton(link.label, url=link.url)])
+        else:
+            text = f"{text}\n{link.label}: {link.url}"
+    inline = InlineKeyboardMarkup(rows) if rows else None
+
+    parts = [Outgoing(piece) for piece in split_text(text)]
+    parts.extend(_photo(image) for image in reply.images)
+    if not parts:
+        if inline is None and not reply.request_contact:
+            return []
+        # Nothing to say but a keyboard to offer: Telegram needs some text to carry it.
+        parts = [Outgoing(copy.text("share_phone_prompt" if inline is None else "choose", lang))]
+    markups: list[Markup] = [inline] if inline is not None else []
+    if reply.request_contact:
+        markups.append(contact_keyboard(lang))
+    if markups:
+        last = parts[-1]
+        parts[-1] = Outgoing(last.text, last.photo, markups[0])
+    if len(markups) == 2:
+        parts.append(Outgoing(copy.text("share_phone_prompt", lang), markup=markups[1]))
+    return parts
+
+
+def _photo(image: Image) -> Outgoing:
+    return Outgoing(caption(image.alt), photo=qr_png(image.qr))

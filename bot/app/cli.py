@@ -1,0 +1,199 @@
+"""The ``usher`` command (design.md's public contract).
+
+    usher demo                      chat in the terminal against the built-in sandboxes
+    usher converse                  the same bot over JSON lines (scripts and tests)
+    usher serve [--host --port]     the web app (pages, API, health, metrics, Slack, Telegram)
+    usher telegram --polling        the Telegram bot by polling (a laptop; no public URL needed)
+    usher intent ["TEXT"]           print the recognised intent and slots as JSON
+    usher sandbox [--host --port]   serve the ACME and Ticketmaster simulators
+    usher api-token                 print the bearer token for POST /api/tm/orders
+    usher worker                    the background jobs (needs USHER_REDIS_URL)
+    usher jobs [--json]             what is scheduled and what failed
+
+A configuration problem prints one line naming the variable and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import uvicorn
+
+from adapters import console
+from adapters.pages.tm_orders_api import api_token
+from adapters.sandbox.app import Sandbox
+from adapters.sandbox.config import SandboxKeys
+from adapters.sandbox.demo import create_demo_purchase_link, register_demo_orders
+from adapters.telegram.webhook import TelegramWebhook
+from bot.app import logs
+from bot.app.bootstrap import build, slack_channel, telegram_bot
+from bot.app.intent_command import run_intent_command
+from bot.app.jobs_command import jobs_command, worker_command
+from bot.app.settings import Settings, load_settings
+from bot.app.web import WebChannel, create_app
+from bot.errors import ConfigError
+from bot.messages import Fan
+
+DEMO_USER = "demo"
+DEMO_INTRO = """Usher demo: you are chatting with the bot on the built-in sandboxes.
+Try "where are my tickets?", then the email alex.rivera@example.com (the sandbox shows the
+code mail right here), or share a phone with /contact +14155550134, or send an order number
+with its email: 100148401 janedoe@gmail.com. Your Ticketmaster orders open on the ticket
+page served at USHER_PUBLIC_URL (http://localhost:8000).
+Type a button's number to press it, /quit to leave."""
+DEMO_BUYING = """
+Buying: open the venue's purchase link with /start {code}, then try "membership 7700123456"
+(last name Lee), "coupon AAA5" or "add an audio guide", and pay on the checkout page with the
+test card 4242 4242 4242 4242 (4000 0000 0000 0002 is declined)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="usher", description="Usher, the ticket bot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="chat in the terminal against the built-in sandboxes")
+    sub.add_parser("converse", help="the bot over JSON lines on stdin/stdout")
+    serve = sub.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--set-webhook",
+        action="store_true",
+        help="point Telegram at USHER_PUBLIC_URL/telegram/webhook at start-up",
+    )
+    telegram = sub.add_parser("telegram", help="run the Telegram bot without a web server")
+    telegram.add_argument(
+        "--polling", action="store_true", required=True, help="fetch updates with getUpdates"
+    )
+    intent = sub.add_parser("intent", help="recognise the intent of TEXT (or of each stdin line)")
+    intent.add_argument("text", nargs="?")
+    sandbox = sub.add_parser("sandbox", help="serve the ACME and Ticketmaster simulators")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8100)
+    sub.add_parser("api-token", help="print the bearer token of POST /api/tm/orders")
+    sub.add_parser("worker", help="run the background jobs (needs USHER_REDIS_URL)")
+    jobs = sub.add_parser("jobs", help="list scheduled and failed jobs")
+    jobs.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    return parser
+
+
+async def _converse(settings: Settings) -> None:
+    usher = build(settings)
+    try:
+        await console.converse(usher.conversation.handle, sys.stdin, sys.stdout)
+    finally:
+        await usher.aclose()
+
+
+async def _demo(settings: Settings) -> None:
+    """The terminal chat, with the web app served alongside so ticket links open."""
+    usher = build(settings)
+    if settings.tm_sandbox:
+        await register_demo_orders(usher.tm_orders, Fan(console.CHANNEL, DEMO_USER))
+    intro = DEMO_INTRO
+    if settings.acme_sandbox:
+        link = await create_demo_purchase_link(usher.shop.links)
+        intro += DEMO_BUYING.format(code=link.code)
+    usher.messenger.add(console.CHANNEL, console.ConsoleSender(sys.stdout))
+    url = urlsplit(str(settings.public_url))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(usher, close_on_shutdown=False),
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            log_level="critical",
+            lifespan="off",
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        await console.demo(usher.conversation.handle, sys.stdin, sys.stdout, intro, user=DEMO_USER)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await serving
+        await usher.aclose()
+
+
+async def _telegram_polling(settings: Settings) -> None:
+    """The Telegram bot on PTB's polling loop until Ctrl-C (or SIGTERM)."""
+    usher = build(settings)
+    try:
+        bot = telegram_bot(usher, polling=True)
+        if bot is None:
+            raise ConfigError("USHER_TELEGRAM_TOKEN: needed for usher telegram")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        print("Usher is polling Telegram; Ctrl-C to stop.", file=sys.stderr, flush=True)
+        await bot.run_polling(stop)
+    finally:
+        await usher.aclose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``usher`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "intent":
+        return run_intent_command(args.text, sys.stdin, sys.stdout)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"usher: {exc}", file=sys.stderr)
+        return 2
+    if args.command in ("demo", "converse"):
+        logs.configure("ERROR")
+        asyncio.run(_demo(settings) if args.command == "demo" else _converse(settings))
+        return 0
+    logs.configure("INFO")
+    if args.command == "serve":
+        usher = build(settings)
+        if settings.secret_key is None:
+            print(f"sandbox API token (POST /api/tm/orders): {api_token(settings.signing_key())}")
+        slack = slack_channel(usher)
+        channels: list[WebChannel] = [slack] if slack is not None else []
+        try:
+            telegram = telegram_bot(usher)
+            if telegram is not None:
+                channels.append(TelegramWebhook(telegram, set_webhook=args.set_webhook))
+            elif args.set_webhook:
+                raise ConfigError("USHER_TELEGRAM_TOKEN: needed for --set-webhook")
+        except ConfigError as exc:
+            print(f"usher: {exc}", file=sys.stderr)
+            return 2
+        app = create_app(usher, channels=channels)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    if args.command == "telegram":
+        try:
+            asyncio.run(_telegram_polling(settings))
+        except ConfigError as exc:
+            print(f"usher: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "sandbox":
+        keys = SandboxKeys.from_settings(settings)
+        print(f"Usher sandbox on http://{args.host}:{args.port}\n{keys.describe()}", flush=True)
+        uvicorn.run(Sandbox(keys), host=args.host, port=args.port, log_level="warning")
+        return 0
+    if args.command == "api-token":
+        if settings.secret_key is None:
+            print("usher: USHER_SECRET_KEY: set it to get a stable API token", file=sys.stderr)
+            return 2
+        print(api_token(settings.signing_key()))
+        return 0
+    if args.command == "worker":
+        return worker_command(settings)
+    if args.command == "jobs":
+        return jobs_command(settings, as_json=args.json, out=sys.stdout)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

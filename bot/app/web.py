@@ -1,0 +1,111 @@
+"""The one ASGI app ``usher serve`` runs: pages, the registration API, health and metrics.
+
+Channel webhooks (Slack events, Telegram) mount here too as their adapters are added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.pages.checkout import BrowserCheckout, CheckoutPages
+from adapters.pages.purchase_link import PurchaseLinkPage
+from adapters.pages.ticket import TicketPages
+from adapters.pages.tm_orders_api import TmOrdersApi
+from adapters.sandbox.cors_mount import cors_checkout_route
+from adapters.store.queue_depths import queue_depths
+from bot.app.bootstrap import Usher
+from bot.app.metrics import QUEUE_DEPTH
+
+log = structlog.get_logger("usher.web")
+
+
+class WebChannel(Protocol):
+    """A channel adapter that lives in the web app (Telegram webhook, Slack events)."""
+
+    def routes(self) -> list[BaseRoute]:
+        """Its HTTP routes."""
+        ...
+
+    async def start(self) -> None:
+        """Start it (e.g. the SDK application); called at app start-up."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop it; called at app shutdown."""
+        ...
+
+
+def create_app(
+    usher: Usher, *, channels: Sequence[WebChannel] = (), close_on_shutdown: bool = True
+) -> Starlette:
+    """The web app for a built Usher (closing it on shutdown unless told otherwise)."""
+    settings = usher.settings
+    pages = TicketPages(
+        usher.links,
+        usher.safetix,
+        usher.store,
+        str(settings.secure_entry_sdk_url),
+        secure=str(settings.public_url).startswith("https://"),
+    )
+    api = TmOrdersApi(usher.tm_orders, settings.signing_key(), usher.scheduling.planner)
+    sandbox_keys = usher.sandbox.keys if usher.sandbox is not None else None
+    checkout = CheckoutPages(
+        usher.shop, BrowserCheckout.from_settings(settings, sandbox_keys), settings.zone()
+    )
+    # Sandbox mode: the browser reaches the in-process ACME simulator through this app.
+    sandbox_routes = (
+        [cors_checkout_route(usher.sandbox)]
+        if settings.acme_sandbox and usher.sandbox is not None
+        else []
+    )
+
+    async def healthz(_: Request) -> Response:
+        try:
+            redis_ok = await usher.store.ping()
+        except Exception:
+            redis_ok = False
+        status = 200 if redis_ok else 503
+        return JSONResponse({"ok": redis_ok, "redis": redis_ok}, status)
+
+    async def metrics(_: Request) -> Response:
+        try:
+            for queue, depth in (await queue_depths(usher.store)).items():
+                QUEUE_DEPTH.labels(queue).set(depth)
+        except Exception:  # Redis down: the rest of the metrics still matter
+            log.warning("queue_depth_unavailable")
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        started: list[WebChannel] = []
+        try:
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
+            yield
+        finally:
+            for channel in reversed(started):
+                await channel.stop()
+            if close_on_shutdown:
+                await usher.aclose()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *pages.routes(),
+        *api.routes(),
+        *checkout.routes(),
+        *PurchaseLinkPage(usher.shop).routes(),
+        *sandbox_routes,
+        *(route for channel in channels for route in channel.routes()),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

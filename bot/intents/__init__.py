@@ -1,0 +1,1 @@
+"""Intent recognition: what a fan's words ask for and the identifiers they carry. Pure, no I/O."""

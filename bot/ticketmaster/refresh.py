@@ -1,0 +1,126 @@
+"""The SafeTix refresh 20 hours before the event (the ``tm_refresh`` job).
+
+The SafeTix document asks partners to refresh every token 20 hours before the event, so that
+if the refresh at the gate fails the Secure Entry SDK still has a recent, valid token. This job
+makes that call for one registered order: secure render of all its SafeTix tickets, with the
+fan's sticky device id and ``x-user-id`` = the order's ``third_party_account_id``, exactly as
+the ticket page does. The tokens and the order answer are then cached until after the event,
+which is what ``SafeTix.refresh`` falls back to when Ticketmaster is down at display time.
+
+Runs once: never before its time (a job that starts early goes back to sleep), skipped when the
+event moved (the planner queues the new time), retried with backoff on failure until the event
+starts, then recorded as failed.
+"""
+
+from __future__ import annotations
+
+from bot.errors import UpstreamError
+from bot.schedule import (
+    AFTER_EVENT,
+    REFRESH,
+    JobBook,
+    RetryLater,
+    plan_job,
+    refresh_due,
+    refresh_job,
+)
+from bot.ticketmaster.facts import FactFinder, OrderFacts
+from bot.ticketmaster.models import RenderTicketRequest
+from bot.ticketmaster.safetix import (
+    DEVICE_OS,
+    DEVICE_TYPE,
+    ORDER_TTL,
+    TOKEN_TTL,
+    CachedToken,
+    SafeTix,
+    TmOrderRef,
+)
+
+
+class RefreshAhead:
+    """Runs ``tm_refresh`` jobs."""
+
+    def __init__(self, safetix: SafeTix, facts: FactFinder, book: JobBook) -> None:
+        self.safetix = safetix
+        self.facts = facts
+        self.book = book
+
+    async def run(self, ref: str, event_ts: int, *, attempt: int = 1) -> str:
+        """Refresh the order's tokens; returns what happened (for logs and tests)."""
+        job_id = refresh_job(ref, event_ts).job_id
+        keep = event_ts + AFTER_EVENT
+        if await self.book.is_done(job_id):
+            return "already done"
+        order = await self.facts.order(ref)
+        if order is None:
+            await self.book.done(job_id, keep_until=keep)
+            return "order no longer registered"
+        now = self.book.clock()
+        if now >= event_ts:
+            await self.book.fail(job_id, REFRESH, "the event started before the refresh could run")
+            await self.book.done(job_id, keep_until=keep)
+            return "too late"
+        if now < refresh_due(event_ts):
+            raise RetryLater(refresh_due(event_ts) - now, "not due yet")
+        try:
+            facts = await self.facts.facts(order, load=True)
+        except UpstreamError as exc:
+            return await self._failed(
+                job_id, event_ts, attempt, f"order management: {type(exc).__name__}"
+            )
+        assert facts is not None
+        if facts.starts_at is not None and facts.starts_at != event_ts:
+            # The event moved: the planner owns the new time (and a new job id).
+            await self.book.queue.enqueue(plan_job(ref, now))
+            await self.book.done(job_id, keep_until=keep)
+            return "event moved"
+        if not facts.safetix:
+            await self.book.done(job_id, keep_until=keep)
+            return "no SafeTix tickets"
+        problem = await self._render(order, facts, keep - now)
+        if problem is not None:
+            return await self._failed(job_id, event_ts, attempt, problem)
+        await self.book.done(job_id, keep_until=keep)
+        return "refreshed"
+
+    async def _render(self, order: TmOrderRef, facts: OrderFacts, keep_for: float) -> str | None:
+        """One secure render for all the order's SafeTix tickets; None when every ticket got
+        a fresh token, else what went wrong. Whatever was refreshed is cached either way."""
+        tickets = facts.safetix
+        device = await self.safetix.store.device_id(order.fan)
+        await self.facts.pacer.wait()
+        try:
+            answer = await self.safetix.api.secure_render(
+                user_id=order.third_party_account_id,
+                device_id=device,
+                device_type=DEVICE_TYPE,
+                device_os=DEVICE_OS,
+                tickets=[RenderTicketRequest.from_order_ticket(t) for t in tickets],
+            )
+        except UpstreamError as exc:
+            return f"secure render: {type(exc).__name__}"
+        now = self.book.clock()
+        fresh = {
+            str(t.barcode): CachedToken(str(t.barcode), t.token, now)
+            for t in answer.rendered
+            if t.token and t.barcode
+        }
+        if fresh:
+            await self.safetix.store.save_tokens(
+                order.ref, list(fresh.values()), max(TOKEN_TTL, keep_for)
+            )
+        # The page falls back to the cached answer and tokens: both must outlive the event.
+        await self.safetix.store.save_order(order.ref, facts.answer, max(ORDER_TTL, keep_for))
+        missing = [t for t in tickets if t.barcode_id not in fresh]
+        if not missing:
+            return None
+        errors = sorted({f"{f.error.code} {f.error.error}" for f in answer.failed if f.error})
+        return (
+            f"secure render refreshed {len(fresh)} of {len(tickets)} tickets ({', '.join(errors)})"
+        )
+
+    async def _failed(self, job_id: str, event_ts: int, attempt: int, reason: str) -> str:
+        await self.book.retry_or_give_up(
+            job_id, REFRESH, attempt=attempt, deadline=event_ts, reason=reason
+        )
+        return "gave up"

@@ -1,0 +1,329 @@
+"""Ticketmaster orders registered to fans, and their SafeTix tokens.
+
+The rules from the SafeTix document and design.md, in one place:
+
+* An order is registered to one fan (``POST /api/tm/orders``) with the
+  ``third_party_account_id`` it was bought under; that id is sent as ``x-user-id`` on every
+  secure render of its tickets.
+* Each fan has one *sticky* device id (a random id kept in Redis forever), sent on order
+  management and secure render: Ticketmaster uses it against fraud, so it must not change
+  from view to view.
+* A ticket with a token is SafeTix (shown only on the secure page, refreshed on every view);
+  a barcode without a token is a plain QR; a delay date without tokens means "ready on".
+* Tokens are cached (Redis) at every refresh; when Ticketmaster is slow or down at display
+  time the last cached token is shown, which the document says stays valid.
+* Concurrent views of the same order share one secure-render call (single flight).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+import structlog
+
+from bot import copy
+from bot.app.metrics import CACHE
+from bot.errors import NotAllowed, UpstreamError
+from bot.messages import Fan
+from bot.ticketmaster.cart_models import Availability
+from bot.ticketmaster.models import (
+    OrderManagementResponse,
+    OrderTicket,
+    RenderTicketRequest,
+    SecureRenderResponse,
+)
+
+log = structlog.get_logger("usher.safetix")
+
+DEVICE_TYPE = "web"
+DEVICE_OS = "other"
+#: Longest a page view waits for a fresh token before showing the cached one.
+REFRESH_BUDGET = 2.5
+
+
+@dataclass(frozen=True)
+class TmOrderRef:
+    """A Ticketmaster order registered to a fan."""
+
+    ref: str
+    fan: Fan
+    order_token: str
+    third_party_account_id: str
+    event_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    """The last token Ticketmaster gave for a barcode, and when."""
+
+    barcode: str
+    token: str
+    refreshed_at: float
+
+
+@dataclass(frozen=True)
+class PageTicket:
+    """What the secure page needs for one ticket: the token and where the seat is."""
+
+    barcode: str
+    token: str
+    #: (section, row, seat), or None when seats must not be shown.
+    seat: tuple[str, str, str] | None
+    fresh: bool
+
+
+class TicketmasterApi(Protocol):
+    """The part of the Ticketmaster client SafeTix needs."""
+
+    async def order_management(
+        self,
+        order_token: str,
+        *,
+        device_id: str,
+        device_type: str,
+        device_os: str,
+        third_party_account_id: str,
+    ) -> OrderManagementResponse:
+        """Order with tickets (initial tokens)."""
+        ...
+
+    async def secure_render(
+        self,
+        *,
+        user_id: str,
+        device_id: str,
+        device_type: str,
+        device_os: str,
+        tickets: Sequence[RenderTicketRequest],
+        user_agent: str | None = None,
+        retry: bool = True,
+    ) -> SecureRenderResponse:
+        """Fresh tokens; ``retry=False``: one attempt only."""
+        ...
+
+    async def availability(self, event_id: str) -> Availability:
+        """Event date and display restrictions."""
+        ...
+
+
+class TmOrderStore(Protocol):
+    """Redis-backed registry of fans' Ticketmaster orders, device ids and token cache."""
+
+    async def register(self, ref: TmOrderRef) -> None:
+        """Remember that this order belongs to this fan."""
+        ...
+
+    async def orders_of(self, fan: Fan) -> list[TmOrderRef]:
+        """The fan's registered orders."""
+        ...
+
+    async def get(self, ref: str) -> TmOrderRef | None:
+        """One registered order by its reference."""
+        ...
+
+    async def device_id(self, fan: Fan) -> str:
+        """The fan's sticky device id (created on first use, never changed)."""
+        ...
+
+    async def save_tokens(self, ref: str, tokens: Sequence[CachedToken], ttl: float) -> None:
+        """Cache the latest tokens of an order's tickets."""
+        ...
+
+    async def tokens(self, ref: str) -> dict[str, CachedToken]:
+        """Cached tokens by barcode."""
+        ...
+
+    async def save_order(self, ref: str, order: OrderManagementResponse, ttl: float) -> None:
+        """Cache the order management answer (tickets, seats, delay date)."""
+        ...
+
+    async def cached_order(self, ref: str) -> OrderManagementResponse | None:
+        """The cached order management answer."""
+        ...
+
+    async def save_event(self, event_id: str, event: Availability, ttl: float) -> None:
+        """Cache an event's availability (date, restrictions)."""
+        ...
+
+    async def cached_event(self, event_id: str) -> Availability | None:
+        """The cached availability of an event."""
+        ...
+
+
+TOKEN_TTL = 7 * 24 * 3600.0
+ORDER_TTL = 7 * 24 * 3600.0
+EVENT_TTL = 3600.0
+
+
+def seat_of(ticket: OrderTicket, hide_seat: bool) -> tuple[str, str, str] | None:
+    """(section, row, seat), unless the event hides seats or the ticket has none (GA)."""
+    if hide_seat or ticket.is_ga or not (ticket.section and ticket.row and ticket.seat_name):
+        return None
+    return (ticket.section, ticket.row, ticket.seat_name)
+
+
+def ticket_label(ticket: OrderTicket, hide_seat: bool, lang: str) -> str:
+    """ "Section 101, row C, seat 7" in the fan's language, or "seat assigned at entry"."""
+    seat = seat_of(ticket, hide_seat)
+    if seat is None:
+        return copy.text("seat_hidden", lang)
+    section, row, number = seat
+    return copy.text("seat", lang, section=section, row=row, seat=number)
+
+
+class SafeTix:
+    """Loads a fan's Ticketmaster orders and keeps their tokens fresh, or at least cached."""
+
+    def __init__(self, api: TicketmasterApi, store: TmOrderStore) -> None:
+        self.api = api
+        self.store = store
+        self._inflight: dict[str, asyncio.Future[list[PageTicket]]] = {}
+
+    async def owned(self, fan: Fan, ref: str) -> TmOrderRef:
+        """The registered order, if it is this fan's (else NotAllowed, like "not found")."""
+        found = await self.store.get(ref)
+        if found is None or found.fan != fan:
+            raise NotAllowed("not the fan's Ticketmaster order")
+        return found
+
+    async def load(self, order: TmOrderRef) -> OrderManagementResponse:
+        """Order management with the fan's sticky device; caches the answer and its tokens.
+
+        Falls back to the cached answer when Ticketmaster fails, so a known order can still
+        be shown during an outage.
+        """
+        device = await self.store.device_id(order.fan)
+        try:
+            answer = await self.api.order_management(
+                order.order_token,
+                device_id=device,
+                device_type=DEVICE_TYPE,
+                device_os=DEVICE_OS,
+                third_party_account_id=order.third_party_account_id,
+            )
+        except UpstreamError:
+            cached = await self.store.cached_order(order.ref)
+            if cached is None:
+                raise
+            CACHE.labels("tm_order", "fallback").inc()
+            return cached
+        await self.store.save_order(order.ref, answer, ORDER_TTL)
+        now = time.time()
+        tokens = [
+            CachedToken(t.barcode_id, t.token, now) for t in answer.tickets if t.token is not None
+        ]
+        if tokens:
+            await self.store.save_tokens(order.ref, tokens, TOKEN_TTL)
+        return answer
+
+    async def event(self, event_id: str) -> Availability | None:
+        """The event's availability (for its date and seat restrictions), cached for an hour."""
+        cached = await self.store.cached_event(event_id)
+        if cached is not None:
+            CACHE.labels("tm_event", "hit").inc()
+            return cached
+        CACHE.labels("tm_event", "miss").inc()
+        try:
+            event = await self.api.availability(event_id)
+        except UpstreamError as exc:
+            log.warning("tm_event_unavailable", event_id=event_id, error=type(exc).__name__)
+            return None
+        await self.store.save_event(event_id, event, EVENT_TTL)
+        return event
+
+    async def refresh(
+        self, order: TmOrderRef, *, budget: float = REFRESH_BUDGET
+    ) -> list[PageTicket]:
+        """Fresh tokens for every SafeTix ticket of the order, cached ones where refresh fails.
+
+        Concurrent callers for the same order share one call.
+        """
+        running = self._inflight.get(order.ref)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[list[PageTicket]] = asyncio.get_running_loop().create_future()
+        self._inflight[order.ref] = future
+        try:
+            result = await self._refresh(order, budget)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters get it through await
+            raise
+        finally:
+            self._inflight.pop(order.ref, None)
+        future.set_result(result)
+        return result
+
+    async def _refresh(self, order: TmOrderRef, budget: float) -> list[PageTicket]:
+        answer = await self.store.cached_order(order.ref)
+        if answer is None or not _safetix_tickets(answer):
+            # Never loaded, or loaded while delivery was delayed: ask Ticketmaster again.
+            answer = await self.load(order)
+        safetix = _safetix_tickets(answer)
+        if not safetix:
+            return []
+        hide = await self._hide_seats(safetix[0].event_id)
+        fresh: dict[str, str] = {}
+        device = await self.store.device_id(order.fan)
+        cached = await self.store.tokens(order.ref)
+        # With a cached token for every ticket one attempt is enough: on failure the fan gets
+        # the cached token at once, which the document says stays valid ("the SDK would
+        # attempt to use the token refreshed 20 hours prior"). Retrying would only make the
+        # fan at the gate wait and add secure-render calls in a rush.
+        retry = any(t.barcode_id not in cached for t in safetix)
+        try:
+            rendered = await asyncio.wait_for(
+                self.api.secure_render(
+                    user_id=order.third_party_account_id,
+                    device_id=device,
+                    device_type=DEVICE_TYPE,
+                    device_os=DEVICE_OS,
+                    tickets=[RenderTicketRequest.from_order_ticket(t) for t in safetix],
+                    retry=retry,
+                ),
+                timeout=budget,
+            )
+            fresh = {str(t.barcode): t.token for t in rendered.rendered if t.token and t.barcode}
+        except (UpstreamError, TimeoutError) as exc:
+            log.warning("safetix_refresh_failed", ref=order.ref, error=type(exc).__name__)
+        now = time.time()
+        if fresh:
+            await self.store.save_tokens(
+                order.ref, [CachedToken(b, tok, now) for b, tok in fresh.items()], TOKEN_TTL
+            )
+        tickets: list[PageTicket] = []
+        for ticket in safetix:
+            seat = seat_of(ticket, hide)
+            if ticket.barcode_id in fresh:
+                CACHE.labels("safetix", "fresh").inc()
+                tickets.append(PageTicket(ticket.barcode_id, fresh[ticket.barcode_id], seat, True))
+            elif ticket.barcode_id in cached:
+                CACHE.labels("safetix", "fallback").inc()
+                tickets.append(
+                    PageTicket(ticket.barcode_id, cached[ticket.barcode_id].token, seat, False)
+                )
+        return tickets
+
+    async def _hide_seats(self, event_id: str) -> bool:
+        event = await self.event(event_id)
+        return bool(event and event.event.loc_row_seat_restrict)
+
+
+def _safetix_tickets(answer: OrderManagementResponse) -> list[OrderTicket]:
+    """Tickets that got a token: the document's one signal that a ticket is SafeTix."""
+    return [t for t in answer.tickets if t.is_safetix and not t.voided]
+
+
+def delay_date(answer: OrderManagementResponse) -> date | None:
+    """The day tickets become available, when delivery is delayed."""
+    return answer.delivery_delay_date if answer.is_delayed else None
+
+
+def event_time(event: Availability | None) -> datetime | None:
+    """The event's start, when known."""
+    return event.event.event_date_time if event is not None else None

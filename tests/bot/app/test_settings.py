@@ -1,0 +1,115 @@
+"""Settings fail at start-up with one line that names the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app.settings import load_settings
+from bot.errors import ConfigError
+
+GOOD_KEY = "k" * 40
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("USHER_"):
+            monkeypatch.delenv(name)
+
+
+def test_nothing_set_is_the_sandbox() -> None:
+    settings = load_settings()
+    assert settings.acme_sandbox
+    assert settings.tm_sandbox
+    assert settings.redis_url is None
+    assert str(settings.public_url) == "http://localhost:8000/"
+    assert len(settings.signing_key()) >= 32
+
+
+def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USHER_SLACK_AGENTS", "U1, U2,,U3")
+    assert load_settings().slack_agents == ["U1", "U2", "U3"]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"USHER_ACME_TENANT_ID": "abc"}, "USHER_ACME_TENANT_ID"),
+        ({"USHER_ACME_TENANT_ID": "-3"}, "USHER_ACME_TENANT_ID"),
+        ({"USHER_ACME_BASE_URL": "not a url"}, "USHER_ACME_BASE_URL"),
+        ({"USHER_ACME_BASE_URL": "https://sand10-api.acmeticketing.net"}, "USHER_ACME_API_KEY"),
+        (
+            {"USHER_ACME_BASE_URL": "https://a.test", "USHER_ACME_API_KEY": "k"},
+            "USHER_ACME_TENANT_ID",
+        ),
+        (
+            {
+                "USHER_ACME_BASE_URL": "https://a.test",
+                "USHER_ACME_API_KEY": "k",
+                "USHER_ACME_TENANT_ID": "107",
+            },
+            "USHER_SECRET_KEY",
+        ),
+        (
+            {
+                "USHER_ACME_BASE_URL": "https://a.test",
+                "USHER_ACME_API_KEY": "k",
+                "USHER_ACME_TENANT_ID": "107",
+                "USHER_SECRET_KEY": GOOD_KEY,
+            },
+            "USHER_SMTP_URL",
+        ),
+        ({"USHER_TM_BASE_URL": "https://app.ticketmaster.com"}, "USHER_TM_API_KEY"),
+        ({"USHER_TM_PREPROD": "perhaps"}, "USHER_TM_PREPROD"),
+        ({"USHER_REDIS_URL": "localhost:6379"}, "USHER_REDIS_URL"),
+        ({"USHER_SMTP_URL": "mail.example.com"}, "USHER_SMTP_URL"),
+        ({"USHER_SECRET_KEY": "short"}, "USHER_SECRET_KEY"),
+        ({"USHER_PUBLIC_URL": "ftp://x"}, "USHER_PUBLIC_URL"),
+        ({"USHER_TIMEZONE": "Mars/Olympus"}, "USHER_TIMEZONE"),
+    ],
+)
+def test_a_bad_setting_names_its_variable_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{variable}: ")
+    assert "\n" not in message
+
+
+def test_secret_values_never_appear_in_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USHER_SECRET_KEY", "tiny-secret")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "tiny-secret" not in str(caught.value)
+
+
+def test_a_complete_production_configuration_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {
+        "USHER_ACME_BASE_URL": "https://sand10-api.acmeticketing.net",
+        "USHER_ACME_API_KEY": "k",
+        "USHER_ACME_TENANT_ID": "107",
+        "USHER_SECRET_KEY": GOOD_KEY,
+        "USHER_SMTP_URL": "smtp://127.0.0.1:2525",
+        "USHER_TELEGRAM_BOT_USERNAME": "@usher_bot",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert not settings.acme_sandbox
+    assert settings.telegram_bot_username == "usher_bot"
+    assert settings.signing_key() == GOOD_KEY.encode()
+
+
+def test_empty_values_from_an_env_file_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """config/usher.example.env leaves most values empty; copied as-is it must still load."""
+    monkeypatch.setenv("USHER_ACME_BASE_URL", "")
+    monkeypatch.setenv("USHER_TM_PREPROD", "")
+    settings = load_settings()
+    assert settings.acme_sandbox
+    assert settings.tm_preprod is False

@@ -1,0 +1,99 @@
+"""The web app: the registration API, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from adapters.pages.tm_orders_api import api_token
+from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
+from bot.app.bootstrap import Usher
+from bot.app.web import create_app
+from bot.messages import Fan
+
+
+@pytest.fixture
+async def client(usher: Usher) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(usher, close_on_shutdown=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://usher.test") as http:
+        yield http
+
+
+def body(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "channel": "telegram",
+        "user_id": "5550001",
+        "order_token": SAFETIX_ORDER_TOKEN,
+        "third_party_account_id": DEMO_ACCOUNT_ID,
+    }
+    base.update(changes)
+    return base
+
+
+def auth(usher: Usher) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_token(usher.settings.signing_key())}"}
+
+
+async def test_registration_is_stored_and_idempotent(
+    client: httpx.AsyncClient,
+    usher: Usher,
+) -> None:
+    first = await client.post("/api/tm/orders", json=body(), headers=auth(usher))
+    again = await client.post("/api/tm/orders", json=body(), headers=auth(usher))
+    assert first.status_code == again.status_code == 201
+    assert first.json()["ref"] == again.json()["ref"]
+    orders = await usher.tm_orders.orders_of(Fan("telegram", "5550001"))
+    assert [o.order_token for o in orders] == [SAFETIX_ORDER_TOKEN]
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}]
+)
+async def test_registration_needs_the_bearer_token(
+    client: httpx.AsyncClient,
+    usher: Usher,
+    headers: dict[str, str],
+) -> None:
+    response = await client.post("/api/tm/orders", json=body(), headers=headers)
+    assert response.status_code == 401
+    assert await usher.tm_orders.orders_of(Fan("telegram", "5550001")) == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b"[]",
+        b'{"channel": "fax", "user_id": "1", "order_token": "t", "third_party_account_id": "a"}',
+        b'{"channel": "telegram", "user_id": "", "order_token": "t", '
+        b'"third_party_account_id": "a"}',
+        b'{"channel": "telegram", "user_id": "1", "third_party_account_id": "a"}',
+        b'{"channel": "telegram", "user_id": "1", "order_token": "t", '
+        b'"third_party_account_id": "a", "extra": 1}',
+        b"{" + b" " * 20_000 + b"}",
+    ],
+)
+async def test_bad_registrations_get_a_clear_400_and_change_nothing(
+    client: httpx.AsyncClient,
+    usher: Usher,
+    payload: bytes,
+) -> None:
+    response = await client.post("/api/tm/orders", content=payload, headers=auth(usher))
+    assert response.status_code in (400, 413)
+    assert response.json()["error"]
+    assert await usher.tm_orders.orders_of(Fan("telegram", "1")) == []
+
+
+async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
+    health = await client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"ok": True, "redis": True}
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "usher_turns_total" in metrics.text
+    assert "usher_upstream_seconds" in metrics.text
+    assert 'usher_queue_depth{queue="jobs"}' in metrics.text
+    assert 'usher_queue_depth{queue="handoff"}' in metrics.text
