@@ -13,9 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import secrets
-import socket
 
 import structlog
 from redis.exceptions import ResponseError
@@ -23,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import actions, button, escape, section
 from adapters.store.handoff_queue import MESSAGE, HandoffBoard, Thread
-from adapters.store.store import Store, awaited
+from adapters.store.store import Store
+from adapters.store.streams import HANDOFF, ConsumerGroup, StreamEntry, consumer_name, lost_group
 from bot import copy
 from bot.formatting import mask_text
 from bot.messages import Fan
@@ -58,21 +56,14 @@ class HandoffConsumer:
         self.reclaim_idle_ms = reclaim_idle_ms
         #: How long one read waits for new entries, so also how often pending ones are checked.
         self.block_ms = block_ms
-        self.stream = store.key("handoff")
-        self.name = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.group = ConsumerGroup(store.redis, store.key(*HANDOFF), GROUP)
+        self.name = consumer_name()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Join the consumer group (creating it to read from the start) and begin."""
-        await self._join()
+        await self.group.join()
         self._task = asyncio.create_task(self._run(), name="slack-handoff-consumer")
-
-    async def _join(self) -> None:
-        try:
-            await self.store.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
 
     async def stop(self) -> None:
         """Stop reading; unacknowledged entries stay pending for another consumer."""
@@ -87,14 +78,14 @@ class HandoffConsumer:
         while True:
             try:
                 if rejoin:  # the stream was deleted (and its group with it): start again
-                    await self._join()
+                    await self.group.join()
                     rejoin = False
-                for entry_id, fields in await self._next():
-                    await self._deliver(entry_id, fields)
+                for entry in await self._next():
+                    await self._deliver(entry)
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
-                rejoin = "NOGROUP" in str(exc)
+                rejoin = lost_group(exc)
                 if not rejoin:
                     log.exception("handoff_consumer_failed")
                     await asyncio.sleep(RETRY_PAUSE)
@@ -102,37 +93,26 @@ class HandoffConsumer:
                 log.exception("handoff_consumer_failed")
                 await asyncio.sleep(RETRY_PAUSE)
 
-    async def _next(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
-        redis = self.store.redis
-        claimed = await redis.xautoclaim(
-            self.stream, GROUP, self.name, min_idle_time=self.reclaim_idle_ms, count=BATCH
-        )
-        # Redis 6.2 lists entries trimmed away meanwhile as (id, None); 7 leaves them out.
-        reclaimed = [(entry_id, fields) for entry_id, fields in claimed[1] if fields is not None]
-        gone = [entry_id for entry_id, fields in claimed[1] if fields is None]
-        if gone:
-            await awaited(redis.xack(self.stream, GROUP, *gone))
+    async def _next(self) -> list[StreamEntry]:
+        _, reclaimed = await self.group.reclaim(self.name, self.reclaim_idle_ms, BATCH)
         if reclaimed:
             return reclaimed
-        read = await redis.xreadgroup(
-            GROUP, self.name, {self.stream: ">"}, count=BATCH, block=self.block_ms
-        )
-        return list(read[0][1]) if read else []
+        return await self.group.read(self.name, BATCH, self.block_ms)
 
-    async def _deliver(self, entry_id: bytes, raw: dict[bytes, bytes]) -> None:
-        fields = {key.decode(): value.decode() for key, value in raw.items()}
+    async def _deliver(self, entry: StreamEntry) -> None:
+        fields = {key.decode(): value.decode() for key, value in entry.fields.items()}
         try:
             if fields.get("kind") == MESSAGE:
                 await self._post_message(fields)
             else:
                 await self._post_request(fields)
         except (KeyError, ValueError):
-            log.warning("handoff_entry_malformed", entry=entry_id.decode())
+            log.warning("handoff_entry_malformed", entry=entry.id)
         except Exception:
             # Left pending: retried by whichever consumer reclaims it after the idle time.
-            log.exception("handoff_entry_failed", entry=entry_id.decode())
+            log.exception("handoff_entry_failed", entry=entry.id)
             return
-        await awaited(self.store.redis.xack(self.stream, GROUP, entry_id))
+        await self.group.ack(entry.id)
 
     async def _post_request(self, fields: dict[str, str]) -> None:
         fan = Fan.from_key(fields["fan"])

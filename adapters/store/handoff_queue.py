@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from redis.typing import EncodableT, FieldT
 
 from adapters.store.store import Store, awaited
+from adapters.store.streams import HANDOFF
 from bot.messages import Fan
 
 #: The stream keeps the newest entries only; older ones have long been answered.
@@ -70,7 +71,7 @@ class RedisHandoffQueue:
         entry: dict[FieldT, EncodableT] = {"at": f"{time.time():.3f}"}
         entry.update(fields)
         await self.store.redis.xadd(
-            self.store.key("handoff"), entry, maxlen=MAX_LENGTH, approximate=True
+            self.store.key(*HANDOFF), entry, maxlen=MAX_LENGTH, approximate=True
         )
 
 

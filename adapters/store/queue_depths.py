@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from adapters.store.job_queue import queue_name
 from adapters.store.store import Store, awaited
-from adapters.telegram.inbox import STREAM as TELEGRAM_INBOX
-
-#: Streams whose length is work waiting (or kept for replay), by gauge label.
-STREAMS = {"handoff": ("handoff",), "telegram_inbox": TELEGRAM_INBOX}
+from adapters.store.streams import GROUP_STREAMS
 
 
 async def queue_depths(store: Store) -> dict[str, int]:
     """``{"jobs": n, "handoff": n, "telegram_inbox": n}``."""
     depths = {"jobs": int(await awaited(store.redis.zcard(queue_name(store))))}
-    for label, parts in STREAMS.items():
+    for label, parts in GROUP_STREAMS.items():
         depths[label] = int(await awaited(store.redis.xlen(store.key(*parts))))
     return depths

@@ -34,7 +34,8 @@ from telegram import Update
 
 from adapters.telegram.bot import WEBHOOK_PATH, TelegramBot
 from adapters.telegram.inbound import CHANNEL, update_kind
-from adapters.telegram.inbox import Inbox, InboxConsumer, poll_until
+from adapters.telegram.inbox import Inbox
+from adapters.telegram.inbox_consumer import InboxConsumer, poll_until
 from bot.app.metrics import CHANNEL_EVENTS
 
 log = structlog.get_logger("usher.telegram")
