@@ -15,9 +15,7 @@ Both API clients (ACME, Ticketmaster) send every request through :class:`Upstrea
 
 from __future__ import annotations
 
-import email.utils
 import enum
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -28,28 +26,22 @@ import stamina
 import structlog
 from pydantic import TypeAdapter, ValidationError
 
+from adapters.redaction import redact_httpx_logs, redact_url
+from adapters.upstream_errors import error_for_status
 from bot.app.metrics import UPSTREAM_ERRORS, UPSTREAM_LATENCY, UPSTREAM_RETRIES
 from bot.errors import (
-    AuthError,
-    BadRequest,
-    DuplicateRequest,
     MalformedResponse,
-    NotFound,
     RateLimited,
     ServerError,
     TransportError,
     UpstreamConnectError,
     UpstreamError,
-    UpstreamRefused,
     UpstreamTimeout,
 )
 
 T = TypeVar("T")
 LOGGER_NAME = "usher.upstream"
 log = structlog.get_logger(LOGGER_NAME)
-
-SECRET_QUERY_PARAMS = frozenset({"apikey", "api_key", "key", "token", "order_token"})
-REDACTED = "***"
 
 
 class Retry(enum.Enum):
@@ -86,104 +78,6 @@ def _adapter_for(model: type[T]) -> TypeAdapter[T]:
     if adapter is None:
         adapter = _ADAPTERS[model] = TypeAdapter(model)
     return adapter
-
-
-def redact_url(url: httpx.URL | str) -> str:
-    """The URL with secret query parameters (Ticketmaster's ``apikey``...) replaced by ***."""
-    parsed = httpx.URL(str(url))
-    if not parsed.query:
-        return str(parsed)
-    params: list[tuple[str, str | int | float | bool | None]] = [
-        (name, REDACTED if name.lower() in SECRET_QUERY_PARAMS else value)
-        for name, value in parsed.params.multi_items()
-    ]
-    return str(parsed.copy_with(query=None).copy_merge_params(params)).replace("%2A", "*")
-
-
-class _RedactHttpxLog(logging.Filter):
-    """httpx logs each request itself (``HTTP Request: GET <url> ...``, INFO) with the whole
-    query string; rewrite that URL so a key in the query (Ticketmaster's ``apikey``, an
-    ``order_token``) never reaches a log line whatever the log level is set to."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(
-            isinstance(arg, httpx.URL) for arg in record.args
-        ):
-            record.args = tuple(
-                redact_url(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args
-            )
-        return True
-
-
-_HTTPX_LOG_FILTER = _RedactHttpxLog()
-
-
-def redact_httpx_logs() -> None:
-    """Install the redacting filter on httpx's logger (idempotent; done by every Upstream)."""
-    logger = logging.getLogger("httpx")
-    if _HTTPX_LOG_FILTER not in logger.filters:
-        logger.addFilter(_HTTPX_LOG_FILTER)
-
-
-def parse_retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or TM's expiry header."""
-    raw = response.headers.get("retry-after")
-    if raw:
-        raw = raw.strip()
-        try:
-            return max(0.0, float(raw))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
-    expiry = response.headers.get("ratelimit-expiry")
-    if expiry and expiry.isdigit():
-        return max(0.0, int(expiry) / 1000 - time.time())
-    return None
-
-
-def _error_details(response: httpx.Response) -> tuple[str | None, str, str | None]:
-    """(code, message, type) from ACME's ``{code, message, type}`` or TM's ``{"error": {...}}``."""
-    fallback = response.reason_phrase or f"HTTP {response.status_code}"
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None, fallback, None
-    if isinstance(body, dict):
-        nested = body.get("error")
-        inner: dict[str, Any] = nested if isinstance(nested, dict) else body
-        code, kind = inner.get("code"), inner.get("type")
-        message = inner.get("message") or inner.get("error") or kind
-        return (
-            str(code) if code is not None else None,
-            str(message or fallback),
-            kind if isinstance(kind, str) else None,
-        )
-    return None, fallback, None
-
-
-def error_for_status(response: httpx.Response, *, service: str, endpoint: str) -> UpstreamRefused:
-    """Map one error response onto the exception tree (the single mapping point)."""
-    status = response.status_code
-    code, message, kind = _error_details(response)
-    text = f"{service} {endpoint}: HTTP {status}: {message}"
-    kwargs: dict[str, Any] = {
-        "service": service,
-        "endpoint": endpoint,
-        "status": status,
-        "kind": kind,
-    }
-    if status in (401, 403):
-        return AuthError(text, code=code, **kwargs)
-    if status == 404:
-        return NotFound(text, code=code, **kwargs)
-    if status == 409:
-        return DuplicateRequest(text, code=code, **kwargs)
-    if status == 429:
-        return RateLimited(text, code=code, retry_after=parse_retry_after(response), **kwargs)
-    if status >= 500:
-        return ServerError(text, code=code, **kwargs)
-    return BadRequest(text, code=code, **kwargs)
 
 
 class Upstream:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.messages import Fan, Reply
@@ -119,4 +119,87 @@ class RateCounter(Protocol):
 
     async def peek(self, key: str) -> int:
         """Events counted under ``key`` in the current window, without counting one."""
+        ...
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """A broadcast's record. ``cursor`` is the key of the last fan handled ("" before any)."""
+
+    id: str
+    link_code: str
+    created_by: str
+    created_at: float
+    cursor: str = ""
+    walked: bool = False
+    passes: int = 0
+    finished_at: float | None = None
+    #: Why it ended early ("link gone"), when it did.
+    stopped: str | None = None
+    counts: dict[str, int] = field(default_factory=dict, compare=False)
+
+
+class Lease(Protocol):
+    """The right to run a broadcast, for a few seconds at a time."""
+
+    async def renew(self) -> bool:
+        """Extend it; False when it lapsed and someone else holds it now."""
+        ...
+
+    async def release(self) -> None:
+        """Give it up (only if still ours)."""
+        ...
+
+
+class BroadcastStore(Protocol):
+    """Broadcast records, recipient claims, retry lists and leases (Redis)."""
+
+    async def create(self, broadcast: Broadcast) -> None:
+        """Store a new broadcast and list it as unfinished."""
+        ...
+
+    async def get(self, broadcast_id: str) -> Broadcast | None:
+        """One broadcast with its counts."""
+        ...
+
+    async def lease(self, broadcast_id: str, seconds: float) -> Lease | None:
+        """Take the broadcast's lease; None while another run holds it."""
+        ...
+
+    async def advance(self, broadcast_id: str, cursor: str) -> None:
+        """Move the cursor forward (never back)."""
+        ...
+
+    async def update(self, broadcast_id: str, *, walked: bool, passes: int) -> None:
+        """Record the walk done and the retry passes made."""
+        ...
+
+    async def finish(
+        self, broadcast_id: str, at: float, *, stopped: str | None, failed: int
+    ) -> bool:
+        """Mark it finished with its failed count; True for the call that finished it."""
+        ...
+
+    async def unfinished(self) -> list[str]:
+        """Ids of broadcasts not finished yet."""
+        ...
+
+    async def count(self, broadcast_id: str, outcome: str) -> None:
+        """Add one to an outcome's counter."""
+        ...
+
+    async def claim(self, broadcast_id: str, fan: Fan) -> bool:
+        """Take the right to message this fan for this broadcast; False if already taken."""
+        ...
+
+    async def release(self, broadcast_id: str, fan: Fan) -> None:
+        """Give the claim back (the send failed)."""
+        ...
+
+    async def retry_later(self, broadcast_id: str, fan: Fan, failed: bool) -> None:
+        """Add the fan to the broadcast's retry list (``failed``) or take them off it."""
+        ...
+
+    async def to_retry(self, broadcast_id: str) -> list[Fan]:
+        """The fans whose send failed and may be tried again."""
         ...

@@ -21,7 +21,8 @@ from bot.identity import Identity
 from bot.links import TicketLinks
 from bot.messages import Image, Link, Reply
 from bot.orders import OrderBook, ticket_live
-from bot.ticketmaster.safetix import SafeTix, TmOrderRef, delay_date, event_time, ticket_label
+from bot.ticketmaster.ports import TmOrderRef
+from bot.ticketmaster.safetix import SafeTix, delay_date, event_time, ticket_label
 from bot.turn import Turn
 from handlers.verify import Verify
 

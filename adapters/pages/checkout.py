@@ -31,7 +31,6 @@ from __future__ import annotations
 import html
 import json
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -42,12 +41,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.pages.common import origin, page_language, secure_headers, short_page
-from adapters.sandbox.config import SandboxKeys
-from adapters.sandbox.cors_mount import SANDBOX_PREFIX
+from adapters.pages.browser_checkout import SANDBOX_CAPTCHA_TOKEN, BrowserCheckout
+from adapters.pages.common import page_language, secure_headers, short_page
 from bot import copy
 from bot.acme.cart_models import Cart
-from bot.app.settings import Settings
 from bot.buying.cart_text import LineText, cart_text
 from bot.buying.checkout import (
     CheckoutExpired,
@@ -64,50 +61,12 @@ log = structlog.get_logger("usher.pages.checkout")
 
 PAGE_HEADER = "x-usher-page"
 SCRIPT_PATH = "/assets/checkout.js"
-#: What the page sends as x-acme-captcha-token when no reCAPTCHA site key is configured.
-SANDBOX_CAPTCHA_TOKEN = "usher-sandbox-captcha"  # noqa: S105 - a placeholder, not a secret
 RECAPTCHA_SCRIPT = "https://www.google.com/recaptcha/api.js"
 RECAPTCHA_ORIGINS = "https://www.google.com https://www.gstatic.com"
 MAX_DONE_BODY = 2048
 _HERE = Path(__file__).parent
 TEMPLATE = Template((_HERE / "checkout.html").read_text(encoding="utf-8"))
 SCRIPT = (_HERE / "checkout.js").read_bytes()
-
-
-@dataclass(frozen=True)
-class BrowserCheckout:
-    """How the page's script reaches ACME: browser-safe values only."""
-
-    #: ACME's base URL as the browser must call it (no trailing slash).
-    acme_url: str
-    pub_key: str
-    tenant_id: str
-    captcha_site_key: str | None = None
-
-    @property
-    def origin(self) -> str:
-        """The one origin CSP lets the page connect to besides Usher."""
-        return origin(self.acme_url)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, keys: SandboxKeys | None) -> BrowserCheckout:
-        """The configured ACME, or the simulator mounted under ``USHER_PUBLIC_URL/sandbox``."""
-        keys = keys or SandboxKeys()
-        pub = settings.acme_pub_api_key
-        if settings.acme_sandbox:
-            base = str(settings.public_url).rstrip("/") + SANDBOX_PREFIX
-        else:
-            base = str(settings.acme_base_url).rstrip("/")
-            if pub is None:
-                log.warning("acme_pub_key_unset", note="checkout page uses the sandbox key")
-            if settings.recaptcha_site_key is None:
-                log.warning("recaptcha_unset", note="ACME will refuse the sandbox captcha token")
-        return cls(
-            acme_url=base,
-            pub_key=pub.get_secret_value() if pub is not None else keys.acme_pub_api_key,
-            tenant_id=str(settings.acme_tenant_id or keys.acme_tenant_id),
-            captcha_site_key=settings.recaptcha_site_key,
-        )
 
 
 def _json_for_script(value: Any) -> str:

@@ -31,7 +31,8 @@ from adapters.store.store import Store
 from bot import copy
 from bot.errors import BotError
 from bot.links import TicketLinks, fan_digest
-from bot.ticketmaster.safetix import PageTicket, SafeTix, TmOrderRef
+from bot.ticketmaster.ports import PageTicket, TmOrderRef
+from bot.ticketmaster.safetix import SafeTix
 
 COOKIE = "usher_page"
 PAGE_HEADER = "x-usher-page"

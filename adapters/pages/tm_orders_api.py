@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.messages import Fan
-from bot.ticketmaster.safetix import TmOrderRef, TmOrderStore
+from bot.ticketmaster.ports import TmOrderRef, TmOrderStore
 
 MAX_BODY = 16 * 1024
 CHANNELS = ("telegram", "slack", "console")

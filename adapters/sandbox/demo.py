@@ -18,7 +18,7 @@ from adapters.sandbox.ticketmaster.seed import (
 )
 from bot.buying.purchase_links import PurchaseLink, PurchaseLinks
 from bot.messages import Fan
-from bot.ticketmaster.safetix import TmOrderRef, TmOrderStore
+from bot.ticketmaster.ports import TmOrderRef, TmOrderStore
 
 DEMO_TM_ORDERS = (
     (SAFETIX_ORDER_TOKEN, "Skyline Live (SafeTix)"),

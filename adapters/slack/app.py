@@ -15,17 +15,13 @@ work continues in the server's event loop, so Slack's 3-second limit never depen
 Slack's own API. (Lazy listeners exist for FaaS platforms, where work after the response dies.)
 In-flight work is tracked so that :meth:`SlackChannel.stop` lets it finish.
 
-Slack retries an event it did not see acknowledged (``X-Slack-Retry-Num``), possibly to
-another process. Events are claimed on their ``event_id`` in Redis before any work (SET NX);
-a claim is released when the work fails, so the retry of a failed first delivery still runs.
-The claim is short while work runs (a process that dies mid-way does not block retries for
-long) and is kept for a day once the work is done.
+Slack retries an event it did not see acknowledged; ``adapters.slack.claims`` makes sure
+it is handled once across processes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -38,13 +34,13 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.slack.blocks import CONTACT_FORM, as_typed
+from adapters.slack.claims import EventClaims
 from adapters.slack.console import Ask, answering
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.handoff_consumer import HandoffConsumer
@@ -62,9 +58,6 @@ SUPPORT_VERBS = frozenset({"find", "event", "audit"})
 MARKETING_VERBS = frozenset({"link", "links", "revoke", "broadcast"})
 ORDER_BUTTONS = re.compile(r"^usher:(details|tickets|resend|edit)$")
 PAGE_BUTTONS = re.compile(r"^usher:(find|event)_page$")
-#: How long an event's claim lasts while it is worked on, and once it is done.
-CLAIM_WORKING = 60.0
-CLAIM_DONE = 24 * 3600.0
 #: How long stop() waits for in-flight work.
 DRAIN_SECONDS = 10.0
 
@@ -94,6 +87,7 @@ class SlackChannel:
         self.signing_secret = signing_secret
         self.app_token = app_token
         self.consumer = consumer
+        self.claims = EventClaims(store)
         self._busy: set[asyncio.Task[Any]] = set()
         self._socket: AsyncSocketModeHandler | None = None
         self.app = AsyncApp(
@@ -262,7 +256,7 @@ class SlackChannel:
             await ack()
             event_id = str(body.get("event_id") or "")
             try:
-                async with self._once(event_id) as fresh:
+                async with self.claims.once(event_id) as fresh:
                     if fresh:
                         await self.handoff.reply(event, self.client)
             except Exception:
@@ -280,33 +274,3 @@ class SlackChannel:
             return ask
         await ask.say(staff("refused"))
         return None
-
-    @asynccontextmanager
-    async def _once(self, event_id: str) -> AsyncIterator[bool]:
-        """True for the first delivery of an event across processes (see module docstring)."""
-        if not event_id:
-            yield True
-            return
-        key = self.store.key("slack", "event", event_id)
-        if not await self.store.claim(key, ttl=CLAIM_WORKING):
-            log.info("slack_event_duplicate", event_id=event_id)
-            yield False
-            return
-        try:
-            yield True
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self.store.release(key)
-            raise
-        await self.store.redis.set(key, b"done", px=int(CLAIM_DONE * 1000))
-
-
-def web_client(token: str, base_url: str | None) -> AsyncWebClient:
-    """The Web API client: Slack's, or the server at ``USHER_SLACK_API_URL`` (a test fake).
-
-    Retries 429 answers as Slack asks (``Retry-After``), a couple of times.
-    """
-    url = base_url.rstrip("/") + "/" if base_url else AsyncWebClient.BASE_URL
-    client = AsyncWebClient(token=token, base_url=url)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    return client

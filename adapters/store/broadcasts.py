@@ -22,8 +22,9 @@ from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
 from adapters.store.store import Store, awaited
-from bot.broadcasts import KEEP, OUTCOMES, Broadcast
+from bot.broadcasts import KEEP, OUTCOMES
 from bot.messages import Fan
+from bot.ports import Broadcast
 
 
 class RedisLease:

@@ -24,7 +24,7 @@ from adapters.store.store import Store, awaited
 from bot.messages import Fan
 from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.models import OrderManagementResponse
-from bot.ticketmaster.safetix import CachedToken, TmOrderRef
+from bot.ticketmaster.ports import CachedToken, TmOrderRef
 
 
 class RedisTmOrderStore:

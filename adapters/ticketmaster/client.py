@@ -42,7 +42,8 @@ from adapters.ticketmaster.polling import (
     PollingPolicy,
     Sleep,
 )
-from adapters.upstream import Retry, RetryPolicy, Upstream, error_for_status
+from adapters.upstream import Retry, RetryPolicy, Upstream
+from adapters.upstream_errors import error_for_status
 from bot.app.metrics import UPSTREAM_ERRORS
 from bot.errors import BadRequest, NotFound
 from bot.ticketmaster.cart_models import (

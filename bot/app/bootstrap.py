@@ -14,54 +14,28 @@ from dataclasses import dataclass, field
 
 import httpx
 import structlog
-from pydantic import SecretStr
 
 from adapters.acme.client import AcmeClient, ApiKeyAuth
 from adapters.jobs.scheduling import Scheduling, build_scheduling
 from adapters.mailer import ConsoleMailer, SmtpMailer
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
-from adapters.slack.app import SlackChannel, web_client
-from adapters.slack.handoff import HandoffDesk
-from adapters.slack.handoff_consumer import HandoffConsumer
-from adapters.slack.marketing import MarketingConsole
-from adapters.slack.support import SupportConsole
-from adapters.store.audit_log import RedisAuditLog
-from adapters.store.cache import RedisCache
 from adapters.store.carts import RedisCartStore
-from adapters.store.handoff_queue import HandoffBoard, RedisHandoffQueue
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
-from adapters.telegram.bot import TelegramBot, TelegramConfig, build_application
 from adapters.ticketmaster.client import TicketmasterClient
+from bot.app.routes import fan_routes
 from bot.app.settings import Settings
-from bot.buying.purchase_links import PurchaseLinks
 from bot.buying.shop import Shop
-from bot.conversation import Conversation, Routes
+from bot.conversation import Conversation
 from bot.identity import Identity
 from bot.intents.recognise import recognise
 from bot.links import TicketLinks
-from bot.messages import Reply
-from bot.orders import OrderBook
 from bot.outbound import Messenger
 from bot.ports import Mailer
-from bot.preferences import Preferences
-from bot.staff import Roles
 from bot.ticketmaster.safetix import SafeTix
-from bot.turn import Handler, Turn
-from handlers import help as help_handlers
-from handlers.buying import buying_routes
-from handlers.deep_link import DeepLink
-from handlers.find_order import FindOrder
-from handlers.handoff import Handoff
-from handlers.marketing import Marketing
-from handlers.preferences import PreferenceSwitches
-from handlers.show_tickets import ShowTickets
-from handlers.support import SupportDesk
-from handlers.support_contact import ContactEditor
-from handlers.verify import Verify
 
 log = structlog.get_logger("usher.bootstrap")
 
@@ -181,7 +155,7 @@ def build(
     scheduling.cart_sweep = shop.carts.sweep
     conversation = Conversation(
         states,
-        _routes(
+        fan_routes(
             settings, store, acme, identity, safetix, links, shop, scheduling.preferences, clock
         ),
         recognise,
@@ -201,137 +175,4 @@ def build(
         scheduling=scheduling,
         sandbox=sandbox,
         http_clients=[acme_http, tm_http],
-    )
-
-
-def _routes(
-    settings: Settings,
-    store: Store,
-    acme: AcmeClient,
-    identity: Identity,
-    safetix: SafeTix,
-    links: TicketLinks,
-    shop: Shop,
-    preferences: Preferences,
-    clock: Callable[[], float],
-) -> Routes:
-    orders = OrderBook(acme, RedisCache(store, "acme"))
-    verify = Verify(identity, orders, RedisRateCounter(store))
-    find_order = FindOrder(orders, identity, verify, settings.zone())
-    show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
-    handoff = Handoff(RedisHandoffQueue(store))
-    buying = buying_routes(
-        shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
-    )
-    journeys: dict[str, Handler] = {
-        "find_order": find_order,
-        "show_tickets": show_tickets,
-        "buy_addon": buying.add_ons,
-    }
-
-    async def continue_with(turn: Turn, resume: str) -> list[Reply]:
-        if resume.startswith("order:"):
-            return await find_order.details(turn, resume.removeprefix("order:"))
-        if resume.startswith("tickets:"):
-            return await show_tickets.button(turn, resume.removeprefix("tickets:"))
-        journey = journeys.get(resume, find_order)
-        turn.slots = {}
-        return await journey(turn)
-
-    verify.continue_with = continue_with
-    switches = PreferenceSwitches(preferences)
-    deep_link = DeepLink(shop.links, buying.start_purchase)
-    return Routes(
-        intents={
-            "find_order": find_order,
-            "show_tickets": show_tickets,
-            "help": help_handlers.help_,
-            "cancel": help_handlers.cancel,
-            "human": handoff,
-            "unknown": buying.unknown,
-            **buying.intents,
-        },
-        buttons={
-            "orders": find_order.button_orders,
-            "order": find_order.button_order,
-            "tickets": show_tickets.button,
-            "verify": verify.button,
-            "help": help_handlers.help_button,
-            "cancel": help_handlers.cancel_button,
-            "human": handoff.button,
-            "prefs": switches.button,
-            # A broadcast's offer button opens its purchase link as the deep link would.
-            "link": deep_link,
-            **buying.buttons,
-        },
-        steps={
-            "email": verify.step_email,
-            "code": verify.step_code,
-            "order_email": verify.step_order_email,
-            **buying.steps,
-        },
-        contact=verify.contact,
-        deep_link=deep_link,
-        relay=handoff.relay,
-        phrases=switches.phrase,
-    )
-
-
-def slack_channel(usher: Usher) -> SlackChannel | None:
-    """The Slack app (staff console and human handoff) for a built Usher; None when off."""
-    settings = usher.settings
-    if settings.slack_bot_token is None:
-        return None
-    api_url = str(settings.slack_api_url) if settings.slack_api_url else None
-    client = web_client(settings.slack_bot_token.get_secret_value(), api_url)
-    roles = Roles(frozenset(settings.slack_agents), frozenset(settings.slack_marketers))
-    audit = RedisAuditLog(usher.store)
-    board = HandoffBoard(usher.store)
-    tz = settings.zone()
-    marketing = Marketing(
-        PurchaseLinks(RedisLinkStore(usher.store)),
-        usher.acme,
-        audit,
-        public_url=str(settings.public_url),
-        bot_username=settings.telegram_bot_username,
-        tz=tz,
-        broadcaster=usher.scheduling.broadcasts,
-    )
-    consumer = None
-    if settings.slack_handoff_channel:
-        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel)
-    else:
-        log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
-    return SlackChannel(
-        client,
-        usher.store,
-        roles,
-        SupportConsole(SupportDesk(usher.acme, audit), ContactEditor(usher.acme, audit), audit, tz),
-        MarketingConsole(marketing, tz),
-        HandoffDesk(board, usher.messenger, audit, roles),
-        signing_secret=_secret(settings.slack_signing_secret),
-        app_token=_secret(settings.slack_app_token),
-        consumer=consumer,
-    )
-
-
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value is not None else None
-
-
-def telegram_bot(usher: Usher, *, polling: bool = False) -> TelegramBot | None:
-    """The Telegram bot for a built Usher, its sender registered for proactive messages.
-
-    None when Telegram is off (no ``USHER_TELEGRAM_TOKEN``); ConfigError when a setting is
-    wrong. ``polling``: with PTB's ``getUpdates`` loop, else for the webhook in the web app.
-    """
-    config = TelegramConfig.from_settings(usher.settings)
-    if config is None:
-        return None
-    return TelegramBot(
-        build_application(config, polling=polling),
-        config,
-        usher.conversation.handle,
-        usher.store,
-        messenger=usher.messenger,
     )

@@ -32,7 +32,8 @@ from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.demo import create_demo_purchase_link, register_demo_orders
 from adapters.telegram.webhook import TelegramWebhook
 from bot.app import logs
-from bot.app.bootstrap import build, slack_channel, telegram_bot
+from bot.app.bootstrap import build
+from bot.app.channels import slack_channel, telegram_bot
 from bot.app.intent_command import run_intent_command
 from bot.app.jobs_command import jobs_command, worker_command
 from bot.app.settings import Settings, load_settings

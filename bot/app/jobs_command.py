@@ -18,7 +18,8 @@ from typing import TextIO
 from adapters.jobs.report import collect, json_lines, table
 from adapters.jobs.worker import run_worker
 from adapters.store.store import connect
-from bot.app.bootstrap import build, telegram_bot
+from bot.app.bootstrap import build
+from bot.app.channels import telegram_bot
 from bot.app.settings import Settings
 from bot.errors import ConfigError
 

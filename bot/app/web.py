@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.pages.checkout import BrowserCheckout, CheckoutPages
+from adapters.pages.browser_checkout import BrowserCheckout
+from adapters.pages.checkout import CheckoutPages
 from adapters.pages.purchase_link import PurchaseLinkPage
 from adapters.pages.ticket import TicketPages
 from adapters.pages.tm_orders_api import TmOrdersApi

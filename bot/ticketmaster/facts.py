@@ -13,7 +13,8 @@ from datetime import UTC, date
 
 from bot.schedule import Pacer
 from bot.ticketmaster.models import OrderManagementResponse, OrderTicket
-from bot.ticketmaster.safetix import SafeTix, TmOrderRef, delay_date, event_time
+from bot.ticketmaster.ports import TmOrderRef
+from bot.ticketmaster.safetix import SafeTix, delay_date, event_time
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,8 @@ from bot.schedule import (
 )
 from bot.ticketmaster.facts import FactFinder, OrderFacts
 from bot.ticketmaster.models import RenderTicketRequest
-from bot.ticketmaster.safetix import (
-    DEVICE_OS,
-    DEVICE_TYPE,
-    ORDER_TTL,
-    TOKEN_TTL,
-    CachedToken,
-    SafeTix,
-    TmOrderRef,
-)
+from bot.ticketmaster.ports import CachedToken, TmOrderRef
+from bot.ticketmaster.safetix import DEVICE_OS, DEVICE_TYPE, ORDER_TTL, TOKEN_TTL, SafeTix
 
 
 class RefreshAhead:

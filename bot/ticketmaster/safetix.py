@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 import structlog
 
@@ -35,7 +32,13 @@ from bot.ticketmaster.models import (
     OrderManagementResponse,
     OrderTicket,
     RenderTicketRequest,
-    SecureRenderResponse,
+)
+from bot.ticketmaster.ports import (
+    CachedToken,
+    PageTicket,
+    TicketmasterApi,
+    TmOrderRef,
+    TmOrderStore,
 )
 
 log = structlog.get_logger("usher.safetix")
@@ -44,115 +47,6 @@ DEVICE_TYPE = "web"
 DEVICE_OS = "other"
 #: Longest a page view waits for a fresh token before showing the cached one.
 REFRESH_BUDGET = 2.5
-
-
-@dataclass(frozen=True)
-class TmOrderRef:
-    """A Ticketmaster order registered to a fan."""
-
-    ref: str
-    fan: Fan
-    order_token: str
-    third_party_account_id: str
-    event_name: str | None = None
-
-
-@dataclass(frozen=True)
-class CachedToken:
-    """The last token Ticketmaster gave for a barcode, and when."""
-
-    barcode: str
-    token: str
-    refreshed_at: float
-
-
-@dataclass(frozen=True)
-class PageTicket:
-    """What the secure page needs for one ticket: the token and where the seat is."""
-
-    barcode: str
-    token: str
-    #: (section, row, seat), or None when seats must not be shown.
-    seat: tuple[str, str, str] | None
-    fresh: bool
-
-
-class TicketmasterApi(Protocol):
-    """The part of the Ticketmaster client SafeTix needs."""
-
-    async def order_management(
-        self,
-        order_token: str,
-        *,
-        device_id: str,
-        device_type: str,
-        device_os: str,
-        third_party_account_id: str,
-    ) -> OrderManagementResponse:
-        """Order with tickets (initial tokens)."""
-        ...
-
-    async def secure_render(
-        self,
-        *,
-        user_id: str,
-        device_id: str,
-        device_type: str,
-        device_os: str,
-        tickets: Sequence[RenderTicketRequest],
-        user_agent: str | None = None,
-        retry: bool = True,
-    ) -> SecureRenderResponse:
-        """Fresh tokens; ``retry=False``: one attempt only."""
-        ...
-
-    async def availability(self, event_id: str) -> Availability:
-        """Event date and display restrictions."""
-        ...
-
-
-class TmOrderStore(Protocol):
-    """Redis-backed registry of fans' Ticketmaster orders, device ids and token cache."""
-
-    async def register(self, ref: TmOrderRef) -> None:
-        """Remember that this order belongs to this fan."""
-        ...
-
-    async def orders_of(self, fan: Fan) -> list[TmOrderRef]:
-        """The fan's registered orders."""
-        ...
-
-    async def get(self, ref: str) -> TmOrderRef | None:
-        """One registered order by its reference."""
-        ...
-
-    async def device_id(self, fan: Fan) -> str:
-        """The fan's sticky device id (created on first use, never changed)."""
-        ...
-
-    async def save_tokens(self, ref: str, tokens: Sequence[CachedToken], ttl: float) -> None:
-        """Cache the latest tokens of an order's tickets."""
-        ...
-
-    async def tokens(self, ref: str) -> dict[str, CachedToken]:
-        """Cached tokens by barcode."""
-        ...
-
-    async def save_order(self, ref: str, order: OrderManagementResponse, ttl: float) -> None:
-        """Cache the order management answer (tickets, seats, delay date)."""
-        ...
-
-    async def cached_order(self, ref: str) -> OrderManagementResponse | None:
-        """The cached order management answer."""
-        ...
-
-    async def save_event(self, event_id: str, event: Availability, ttl: float) -> None:
-        """Cache an event's availability (date, restrictions)."""
-        ...
-
-    async def cached_event(self, event_id: str) -> Availability | None:
-        """The cached availability of an event."""
-        ...
 
 
 TOKEN_TTL = 7 * 24 * 3600.0

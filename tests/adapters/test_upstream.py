@@ -8,7 +8,9 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from adapters.upstream import Retry, RetryPolicy, Upstream, parse_retry_after, redact_url
+from adapters.redaction import redact_url
+from adapters.upstream import Retry, RetryPolicy, Upstream
+from adapters.upstream_errors import parse_retry_after
 from bot import errors
 
 

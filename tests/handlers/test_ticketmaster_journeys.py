@@ -12,7 +12,7 @@ from adapters.sandbox.ticketmaster.seed import (
 )
 from bot.app.bootstrap import Usher
 from bot.messages import Fan
-from bot.ticketmaster.safetix import TmOrderRef
+from bot.ticketmaster.ports import TmOrderRef
 from tests.support.chat import Chat
 
 

@@ -18,7 +18,8 @@ from adapters.sandbox.acme.state import AcmeSandboxState
 from adapters.slack.app import SlackChannel
 from adapters.store.audit_log import RedisAuditLog
 from adapters.store.store import Store
-from bot.app.bootstrap import Usher, build, slack_channel
+from bot.app.bootstrap import Usher, build
+from bot.app.channels import slack_channel
 from bot.app.settings import load_settings
 from bot.app.web import create_app
 from bot.messages import Reply

@@ -13,12 +13,12 @@ from bot.broadcasts import (
     BATCH,
     IN_FLIGHT,
     MAX_PASSES,
-    Broadcast,
     Broadcasts,
     JobsUnavailable,
 )
 from bot.buying.purchase_links import LinkGone
 from bot.messages import Fan, Reply
+from bot.ports import Broadcast
 from bot.schedule import JobBook
 from tests.adapters.jobs.conftest import World
 from tests.support.jobs import Recorder, Sent

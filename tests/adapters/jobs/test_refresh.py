@@ -16,7 +16,7 @@ from adapters.sandbox.ticketmaster.seed import (
 )
 from bot.messages import Fan
 from bot.schedule import AFTER_EVENT, REFRESH_LEAD, refresh_job
-from bot.ticketmaster.safetix import TmOrderRef
+from bot.ticketmaster.ports import TmOrderRef
 from tests.adapters.jobs.conftest import MakeWorld, World
 
 BARCODES = ["7001000100010001", "7001000100010002"]

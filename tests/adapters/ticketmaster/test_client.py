@@ -21,8 +21,8 @@ import pytest
 import structlog
 from pydantic import ValidationError
 
+from adapters.redaction import redact_url
 from adapters.ticketmaster.client import PollingPolicy, TicketmasterClient
-from adapters.upstream import redact_url
 from bot import errors
 from bot.ticketmaster.cart_models import Payment, ReserveRequest, ReserveTicket
 from bot.ticketmaster.models import RenderTicketRequest

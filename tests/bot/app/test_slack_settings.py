@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from bot.app.bootstrap import build, slack_channel
+from bot.app.bootstrap import build
+from bot.app.channels import slack_channel
 from bot.app.settings import load_settings
 from bot.errors import ConfigError
 

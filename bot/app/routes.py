@@ -1,0 +1,106 @@
+"""The fans' conversation routes: which handler answers each intent, button and step.
+
+Part of the wiring (``bot.app.bootstrap.build`` calls :func:`fan_routes` once): the handlers are
+built here from the adapters they need, and the verification step learns where to resume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from adapters.acme.client import AcmeClient
+from adapters.store.cache import RedisCache
+from adapters.store.handoff_queue import RedisHandoffQueue
+from adapters.store.identity import RedisRateCounter
+from adapters.store.store import Store
+from bot.app.settings import Settings
+from bot.buying.shop import Shop
+from bot.conversation import Routes
+from bot.identity import Identity
+from bot.links import TicketLinks
+from bot.messages import Reply
+from bot.orders import OrderBook
+from bot.preferences import Preferences
+from bot.ticketmaster.safetix import SafeTix
+from bot.turn import Handler, Turn
+from handlers import help as help_handlers
+from handlers.buying import buying_routes
+from handlers.deep_link import DeepLink
+from handlers.find_order import FindOrder
+from handlers.handoff import Handoff
+from handlers.preferences import PreferenceSwitches
+from handlers.show_tickets import ShowTickets
+from handlers.verify import Verify
+
+
+def fan_routes(
+    settings: Settings,
+    store: Store,
+    acme: AcmeClient,
+    identity: Identity,
+    safetix: SafeTix,
+    links: TicketLinks,
+    shop: Shop,
+    preferences: Preferences,
+    clock: Callable[[], float],
+) -> Routes:
+    orders = OrderBook(acme, RedisCache(store, "acme"))
+    verify = Verify(identity, orders, RedisRateCounter(store))
+    find_order = FindOrder(orders, identity, verify, settings.zone())
+    show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
+    handoff = Handoff(RedisHandoffQueue(store))
+    buying = buying_routes(
+        shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
+    )
+    journeys: dict[str, Handler] = {
+        "find_order": find_order,
+        "show_tickets": show_tickets,
+        "buy_addon": buying.add_ons,
+    }
+
+    async def continue_with(turn: Turn, resume: str) -> list[Reply]:
+        if resume.startswith("order:"):
+            return await find_order.details(turn, resume.removeprefix("order:"))
+        if resume.startswith("tickets:"):
+            return await show_tickets.button(turn, resume.removeprefix("tickets:"))
+        journey = journeys.get(resume, find_order)
+        turn.slots = {}
+        return await journey(turn)
+
+    verify.continue_with = continue_with
+    switches = PreferenceSwitches(preferences)
+    deep_link = DeepLink(shop.links, buying.start_purchase)
+    return Routes(
+        intents={
+            "find_order": find_order,
+            "show_tickets": show_tickets,
+            "help": help_handlers.help_,
+            "cancel": help_handlers.cancel,
+            "human": handoff,
+            "unknown": buying.unknown,
+            **buying.intents,
+        },
+        buttons={
+            "orders": find_order.button_orders,
+            "order": find_order.button_order,
+            "tickets": show_tickets.button,
+            "verify": verify.button,
+            "help": help_handlers.help_button,
+            "cancel": help_handlers.cancel_button,
+            "human": handoff.button,
+            "prefs": switches.button,
+            # A broadcast's offer button opens its purchase link as the deep link would.
+            "link": deep_link,
+            **buying.buttons,
+        },
+        steps={
+            "email": verify.step_email,
+            "code": verify.step_code,
+            "order_email": verify.step_order_email,
+            **buying.steps,
+        },
+        contact=verify.contact,
+        deep_link=deep_link,
+        relay=handoff.relay,
+        phrases=switches.phrase,
+    )
