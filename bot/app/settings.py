@@ -14,6 +14,7 @@ import re
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -96,8 +97,18 @@ class Settings(BaseSettings):
     tm_refresh_rate: float = Field(default=20.0, gt=0, le=1000)
     #: How long before an event fans get their reminder: "3h", "90m", "1d" (bare: seconds).
     reminder_before: timedelta = timedelta(hours=3)
+    #: Sites (origins) allowed to embed the chat widget and open its WebSocket. None (unset):
+    #: web chat is off outside the sandbox; in the sandbox the public URL's own site.
+    webchat_origins: Annotated[list[str] | None, NoDecode] = None
 
-    _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
+    _split_agents = field_validator(
+        "slack_agents", "slack_marketers", "webchat_origins", mode="before"
+    )(_split_ids)
+
+    @field_validator("webchat_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [web_origin(entry) for entry in value]
 
     @field_validator("redis_url")
     @classmethod
@@ -190,6 +201,21 @@ class Settings(BaseSettings):
             len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH
         ):
             raise _missing("secret_key", f"must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        if self.webchat_origins is not None:
+            if not self.webchat_origins:
+                raise _missing(
+                    "webchat_origins",
+                    "names no site: list the origins allowed to embed the chat widget "
+                    "(https://venue.example), or leave it unset to turn web chat off",
+                )
+            if not self.acme_sandbox and any(
+                not origin.startswith("https://") and not _loopback(origin)
+                for origin in self.webchat_origins
+            ):
+                raise _missing(
+                    "webchat_origins",
+                    "must be https:// origins outside the sandbox (or http://localhost)",
+                )
         return self
 
     @property
@@ -201,6 +227,28 @@ class Settings(BaseSettings):
     def tm_sandbox(self) -> bool:
         """True when Ticketmaster is the built-in simulator."""
         return self.tm_base_url is None
+
+    @property
+    def webchat_enabled(self) -> bool:
+        """Web chat runs when sites are allowed to embed it, and always in the sandbox."""
+        return self.webchat_origins is not None or self.acme_sandbox
+
+    def webchat_allowed_origins(self) -> frozenset[str]:
+        """The ``Origin`` values the chat's WebSocket accepts (empty when web chat is off).
+
+        In the sandbox with nothing set: the public URL's own site, so ``/chat/demo`` works,
+        as ``localhost`` and as ``127.0.0.1`` (a browser names the site as it was typed).
+        """
+        if self.webchat_origins is not None:
+            return frozenset(self.webchat_origins)
+        if not self.acme_sandbox:
+            return frozenset()
+        own = web_origin(str(self.public_url))
+        twins = {own}
+        for one, other in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if one in own:
+                twins.add(own.replace(one, other))
+        return frozenset(twins)
 
     def signing_key(self) -> bytes:
         """The key that signs links and page sessions (random per start in the sandbox)."""
@@ -220,6 +268,34 @@ class _SettingProblem(ValueError):
 
 def _missing(field: str, problem: str) -> _SettingProblem:
     return _SettingProblem(field, problem)
+
+
+def web_origin(value: str) -> str:
+    """``https://Venue.example:443/`` -> ``https://venue.example``: an origin as browsers send it.
+
+    ValueError for anything that is not ``http(s)://host[:port]`` (a path, a query, a user or
+    a wildcard would mean the operator expects a rule this check does not apply).
+    """
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an origin like https://venue.example")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{value!r} is not an origin like https://venue.example (no path)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{value!r} has a bad port") from None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    suffix = f":{port}" if port is not None and port != default else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def _loopback(origin: str) -> bool:
+    """``http://localhost:3000`` and the like: a developer's own machine (browsers treat it as
+    a secure context too)."""
+    host = urlsplit(origin).hostname
+    return host in ("localhost", "127.0.0.1", "::1")
 
 
 def env_name(field: str) -> str:
