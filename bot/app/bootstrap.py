@@ -25,6 +25,7 @@ from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisS
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
+from adapters.store.turn_gate import RedisTurnGate
 from adapters.ticketmaster.client import TicketmasterClient
 from bot.app.routes import fan_routes
 from bot.app.settings import Settings
@@ -159,6 +160,7 @@ def build(
             settings, store, acme, identity, safetix, links, shop, scheduling.preferences, clock
         ),
         recognise,
+        RedisTurnGate(store, settings.turn_limit()),
     )
     return Usher(
         settings=settings,
