@@ -167,5 +167,10 @@ class Identity:
         )
 
     async def forget(self, fan: Fan) -> None:
-        """Drop everything the fan proved (used by "forget me")."""
+        """Drop everything the fan proved, and any code on its way to them.
+
+        The one entry point for taking proofs back: the fan's "forget me" / "not me", an
+        agent's audited action in Slack, and a channel's sign-out (web chat) all call it. What
+        the fan proved is gone at once; the next access to an order asks them to verify again.
+        """
         await self.store.forget(fan)

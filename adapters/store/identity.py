@@ -172,8 +172,8 @@ class RedisIdentityStore:
         return result
 
     async def forget(self, fan: Fan) -> None:
-        """Drop every proof."""
-        await self.redis.delete(self._proof_key(fan))
+        """Drop every proof and the pending code, in one command."""
+        await self.redis.delete(self._proof_key(fan), self._code_key(fan))
 
 
 class RedisRateCounter:
