@@ -19,13 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
 
 
-RUFF_CHECK = (RUFF, "check", "--select", "TID251", "--output-format", "concise")
-
-
 def ruff_says(path: str, source: str) -> str:
     """Ruff's findings for ``source`` as if it were the file at ``path`` (TID251 only)."""
+    command = [RUFF, "check", "--select", "TID251", "--output-format", "concise"]
     done = subprocess.run(
-        [*RUFF_CHECK, "--stdin-filename", path, "-"],
+        [*command, "--stdin-filename", path, "-"],
         input=source,
         capture_output=True,
         text=True,
@@ -98,7 +96,7 @@ def test_every_wing_says_what_it_is_for(package: Path) -> None:
     tree = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
     doc = ast.get_docstring(tree)
     assert doc, f"{package} needs a docstring saying what the wing is for"
-    assert len(doc) > 40, f"{package}'s docstring is too short to say what the wing is for"
+    assert len(doc) > 40, f"{package}: a docstring that says what the wing is for"
 
 
 @pytest.mark.parametrize("package", _packages(), ids=lambda p: str(p.relative_to(ROOT)))
