@@ -21,9 +21,9 @@ RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
 
 def ruff_says(path: str, source: str) -> str:
     """Ruff's findings for ``source`` as if it were the file at ``path`` (TID251 only)."""
+    command = [RUFF, "check", "--select", "TID251", "--output-format", "concise"]
     done = subprocess.run(
-        [RUFF, "check", "--select", "TID251", "--output-format", "concise", "--stdin-filename"]
-        + [path, "-"],
+        [*command, "--stdin-filename", path, "-"],
         input=source,
         capture_output=True,
         text=True,
@@ -95,7 +95,8 @@ def _packages() -> list[Path]:
 def test_every_wing_says_what_it_is_for(package: Path) -> None:
     tree = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
     doc = ast.get_docstring(tree)
-    assert doc and len(doc) > 40, f"{package} needs a docstring saying what the wing is for"
+    assert doc, f"{package} needs a docstring saying what the wing is for"
+    assert len(doc) > 40, f"{package}: a docstring that says what the wing is for"
 
 
 @pytest.mark.parametrize("package", _packages(), ids=lambda p: str(p.relative_to(ROOT)))
