@@ -1,6 +1,6 @@
 """The conversation core: one inbound event in, replies out, state saved, under the fan's lock.
 
-Order of recognition (design.md): a shared contact, then a button, then text — slash
+Order of recognition (docs/architecture.md): a shared contact, then a button, then text — slash
 commands and "cancel"/"help"/"human" first, then whatever the bot is waiting for (a code,
 an email), then the intent of the text. Every failure becomes a friendly message from the
 copy; a failed turn saves nothing, so bad input or an upstream outage changes no state.

@@ -90,7 +90,7 @@ class IdentityStore(Protocol):
         ...
 
     async def forget(self, fan: Fan) -> None:
-        """Drop every proof of the fan."""
+        """Drop every proof of the fan and their pending code."""
         ...
 
 

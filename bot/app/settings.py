@@ -43,7 +43,7 @@ def _split_ids(value: Any) -> Any:
 
 
 class Settings(BaseSettings):
-    """The public configuration contract from design.md (change it only on purpose)."""
+    """The public configuration contract from docs/architecture.md (change it only on purpose)."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,

@@ -1,6 +1,6 @@
 """Ticketmaster orders registered to fans, and their SafeTix tokens.
 
-The rules from the SafeTix document and design.md, in one place:
+The rules from the SafeTix document and docs/architecture.md, in one place:
 
 * An order is registered to one fan (``POST /api/tm/orders``) with the
   ``third_party_account_id`` it was bought under; that id is sent as ``x-user-id`` on every
