@@ -22,6 +22,7 @@ from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.store.carts import RedisCartStore
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
+from adapters.store.order_index import RedisOrderIndex
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
@@ -115,6 +116,7 @@ def build(
         base_url=acme_base or SANDBOX_ORIGIN,
         tenant_id=settings.acme_tenant_id or keys.acme_tenant_id,
         auth=ApiKeyAuth(acme_key),
+        order_index=RedisOrderIndex(store),
     )
     tm_base = None if settings.tm_sandbox else str(settings.tm_base_url).rstrip("/")
     tm_http = _http_client(tm_base, sandbox)
