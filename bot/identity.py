@@ -1,6 +1,6 @@
 """Who a fan has proven to be, and the one-time-code policy that gets them there.
 
-design.md's rules, in one place:
+docs/architecture.md's rules, in one place:
 
 * A fan sees an order only when its email or phone is one the fan verified, or when the fan
   proved that single order (order number plus its email). Proofs last 30 days per fan.
@@ -167,5 +167,10 @@ class Identity:
         )
 
     async def forget(self, fan: Fan) -> None:
-        """Drop everything the fan proved (used by "forget me")."""
+        """Drop everything the fan proved, and any code on its way to them.
+
+        The one entry point for taking proofs back: the fan's "forget me" / "not me", an
+        agent's audited action in Slack, and a channel's sign-out (web chat) all call it. What
+        the fan proved is gone at once; the next access to an order asks them to verify again.
+        """
         await self.store.forget(fan)

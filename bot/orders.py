@@ -90,7 +90,7 @@ def ticket_live(status: str | None) -> bool:
 
 
 def owns(order: Order, verified: Verified) -> bool:
-    """The ownership rule from design.md."""
+    """The ownership rule from docs/architecture.md."""
     if order.id in verified.orders:
         return True
     emails = {e.strip().lower() for e in (order.email, order.billing_email) if e}

@@ -93,7 +93,7 @@ def _dumps(value: Any) -> str:
 
 def _reply_record(reply: Reply) -> dict[str, Any]:
     """A reply as JSON: the ``usher converse`` shape plus the share-my-phone flag."""
-    return {**reply.to_json(), "request_contact": reply.request_contact}
+    return {**reply.to_json(), "request_contact": reply.request_contact, "expects": reply.expects}
 
 
 def _reply_from_record(record: dict[str, Any]) -> Reply:
@@ -103,6 +103,7 @@ def _reply_from_record(record: dict[str, Any]) -> Reply:
         images=tuple(Image(i["qr"], i["alt"]) for i in record["images"]),
         links=tuple(Link(link["label"], link["url"]) for link in record["links"]),
         request_contact=bool(record.get("request_contact")),
+        expects=record.get("expects"),
     )
 
 
@@ -175,8 +176,8 @@ class RedisIdentityStore:
         return result
 
     async def forget(self, fan: Fan) -> None:
-        """Drop every proof."""
-        await self.redis.delete(self._proof_key(fan))
+        """Drop every proof and the pending code, in one command."""
+        await self.redis.delete(self._proof_key(fan), self._code_key(fan))
 
 
 class RedisRateCounter:

@@ -7,7 +7,8 @@ address, or when the address opened too many lately. Then the widget has
 opened (or a new one issued: see ``sessions``), the widget is told its token and sent what it
 missed, and each frame after that is one fan event:
 
-* text or a button press: counted against the session's and the address's rates, logged as
+* text or a button press: counted against the address's rate (the session's own is the
+  core's per-fan turn bucket), logged as
   the fan's message (so another tab, or this one after a reload, shows it), handled by the
   conversation core with the widget's ``ref`` as the event id, and the replies logged; the
   sockets of the session, here or on any process, show both from the log;
@@ -158,6 +159,10 @@ class Endpoint:
             await websocket.close(POLICY)
             return
         session = await self.sessions.open(hello.token)
+        if len(self.registry.open.get(session.id, ())) >= self.limits.sockets_per_session:
+            CHANNEL_EVENTS.labels(CHANNEL, "limited").inc()
+            await websocket.close(TRY_LATER)
+            return
 
         async def close(code: int) -> None:
             await websocket.close(code)
@@ -205,13 +210,10 @@ class Endpoint:
 
     async def _turn(self, connection: Connection, frame: Say | Press, lang: str) -> None:
         session_id = connection.session_id
-        per_session, per_address = await self.sessions.count(
-            [f"session:{session_id}", f"address:{connection.address}"], self.limits.window
+        [per_address] = await self.sessions.count(
+            [f"address:{connection.address}"], self.limits.window
         )
-        if (
-            per_session > self.limits.messages_per_session
-            or per_address > self.limits.messages_per_address
-        ):
+        if per_address > self.limits.messages_per_address:
             CHANNEL_EVENTS.labels(CHANNEL, "limited").inc()
             text = copy.text("webchat_slow_down", lang)
             await connection.send(notice_frame("slow_down", text, frame.ref))

@@ -22,6 +22,7 @@ from adapters.store.store import connect
 from bot.app.bootstrap import build
 from bot.app.channels import telegram_bot, webchat_channel
 from bot.app.settings import Settings
+from bot.app.warmup import warm_up
 from bot.errors import ConfigError
 
 NEEDS_REDIS = (
@@ -46,6 +47,7 @@ def worker_command(settings: Settings) -> int:
 async def _work(settings: Settings) -> None:
     usher = build(settings)
     try:
+        await warm_up(usher)
         webchat_channel(usher)  # registers the web chat's sender: reminders reach web fans too
         telegram = telegram_bot(usher)
         if telegram is not None:

@@ -27,6 +27,7 @@ from handlers import help as help_handlers
 from handlers.buying import buying_routes
 from handlers.deep_link import DeepLink
 from handlers.find_order import FindOrder
+from handlers.forget import ForgetMe
 from handlers.handoff import Handoff
 from handlers.preferences import PreferenceSwitches
 from handlers.show_tickets import ShowTickets
@@ -69,6 +70,13 @@ def fan_routes(
 
     verify.continue_with = continue_with
     switches = PreferenceSwitches(preferences)
+    forget_me = ForgetMe(identity)
+
+    async def phrases(turn: Turn) -> list[Reply] | None:
+        """The fixed whole-message phrases: the reminder/offer switches, then "forget me"."""
+        switched = await switches.phrase(turn)
+        return switched if switched is not None else await forget_me.phrase(turn)
+
     deep_link = DeepLink(shop.links, buying.start_purchase)
     return Routes(
         intents={
@@ -102,5 +110,5 @@ def fan_routes(
         contact=verify.contact,
         deep_link=deep_link,
         relay=handoff.relay,
-        phrases=switches.phrase,
+        phrases=phrases,
     )

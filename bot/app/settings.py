@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.throttle import TurnLimit
 
 ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
@@ -44,7 +45,7 @@ def _split_ids(value: Any) -> Any:
 
 
 class Settings(BaseSettings):
-    """The public configuration contract from design.md (change it only on purpose)."""
+    """The public configuration contract from docs/architecture.md (change it only on purpose)."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -97,6 +98,10 @@ class Settings(BaseSettings):
     tm_refresh_rate: float = Field(default=20.0, gt=0, le=1000)
     #: How long before an event fans get their reminder: "3h", "90m", "1d" (bare: seconds).
     reminder_before: timedelta = timedelta(hours=3)
+    #: A fan's turns: this many a minute on average (``bot.throttle``), ...
+    turn_rate: float = Field(default=30.0, gt=0, le=6000)
+    #: ... and at most this many in a row.
+    turn_burst: int = Field(default=10, ge=1, le=1000)
     #: Sites (origins) allowed to embed the chat widget and open its WebSocket. None (unset):
     #: web chat is off outside the sandbox; in the sandbox the public URL's own site.
     webchat_origins: Annotated[list[str] | None, NoDecode] = None
@@ -227,6 +232,10 @@ class Settings(BaseSettings):
     def tm_sandbox(self) -> bool:
         """True when Ticketmaster is the built-in simulator."""
         return self.tm_base_url is None
+
+    def turn_limit(self) -> TurnLimit:
+        """How many turns a fan may take (``USHER_TURN_RATE``, ``USHER_TURN_BURST``)."""
+        return TurnLimit(per_minute=self.turn_rate, burst=self.turn_burst)
 
     @property
     def webchat_enabled(self) -> bool:

@@ -1,7 +1,8 @@
 """The hosted checkout: signed links to a cart's payment page, and confirming what it bought.
 
-Payment data never passes through Usher (design.md): the page's own script sends the card to
-ACME's CORS checkout with the publishable key (``adapters/pages/checkout.py``). Usher's part:
+Payment data never passes through Usher (docs/architecture.md): the page's own script sends the
+card to ACME's CORS checkout with the publishable key (``adapters/pages/checkout.py``). Usher's
+part:
 
 1. **The link.** ``/checkout/{token}`` names one cart and a digest of the fan it was made for
    (empty for an anonymous browser that came through a web purchase link), signed and expiring

@@ -143,3 +143,14 @@ async def test_proofs_last_thirty_days(identity: Identity, clock: Clock) -> None
     assert verified.orders == {"30263798"}
     clock.now += 30 * 24 * 3600 + 1
     assert not (await identity.verified(JANE)).anything
+
+
+async def test_forget_drops_the_proofs_and_the_code_on_its_way(
+    identity: Identity, outbox: Outbox
+) -> None:
+    await identity.prove(JANE, "phone", "+14155550134")
+    await send(identity)
+    code = outbox.last_code()
+    await identity.forget(JANE)
+    assert not (await identity.verified(JANE)).anything
+    assert (await identity.check_code(JANE, code)).outcome is CodeCheck.NO_CODE

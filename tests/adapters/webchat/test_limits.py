@@ -44,10 +44,28 @@ async def test_a_socket_that_floods_is_closed(start_site: StartSite) -> None:
     assert closed.value.rcvd.code == 1008
 
 
-async def test_a_session_past_its_rate_is_asked_to_slow_down_and_nothing_is_handled(
+async def test_a_session_past_the_fans_turn_rate_is_slowed_down_by_the_core(
     start_site: StartSite,
 ) -> None:
-    site = await start_site(limits=Limits(messages_per_session=2))
+    site = await start_site(turn_burst=2, turn_rate=0.1)
+    fan = site.widget()
+    await fan.open()
+    await fan.answer("help")
+    await fan.answer("help")
+    assert text_of(await fan.answer("help")) == copy.text("slow_down")  # said once...
+    await fan.say("help")
+    assert (await fan.next("message"))["from"] == "fan"  # ... then silence
+    other = site.widget()  # another fan is not slowed down by this one
+    await other.open()
+    assert text_of(await other.answer("help")) != copy.text("slow_down")
+    with pytest.raises(TimeoutError):
+        await fan.next("message", within=0.5)
+
+
+async def test_an_address_past_its_rate_is_asked_to_slow_down_and_nothing_is_handled(
+    start_site: StartSite,
+) -> None:
+    site = await start_site(limits=Limits(messages_per_address=2))
     fan = site.widget()
     await fan.open()
     await fan.answer("help")
@@ -61,12 +79,9 @@ async def test_a_session_past_its_rate_is_asked_to_slow_down_and_nothing_is_hand
         "ref": ref,
     }
     assert len(await site.webchat.sessions.after(str(fan.session_id), None)) == 4
-    other = site.widget()  # another fan is not slowed down by this one
-    await other.open()
-    assert text_of(await other.answer("help"))
 
 
-async def test_one_address_cannot_outpace_its_rate_by_opening_sessions(
+async def test_an_address_cannot_outpace_its_rate_by_opening_sessions(
     start_site: StartSite,
 ) -> None:
     site = await start_site(limits=Limits(messages_per_address=3))
@@ -107,3 +122,16 @@ async def test_too_many_new_connections_from_one_address_are_refused(
             pass
     with pytest.raises(InvalidStatus):
         await connect(busy.ws_url, origin=VENUE)  # type: ignore[arg-type]
+
+
+async def test_one_session_holds_a_bounded_number_of_sockets(start_site: StartSite) -> None:
+    site = await start_site(limits=Limits(sockets_per_session=2))
+    first = site.widget()
+    await first.open()
+    second = site.widget()
+    await second.open(first.token)
+    third = site.widget()
+    with pytest.raises(ConnectionClosed) as closed:
+        await third.open(first.token)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1013  # try again later
