@@ -125,14 +125,15 @@ class AcmeOrdersApi(AcmeTransport):
         return await self._get(Order, f"/v2/b2c/orders/{segment(order_id)}", endpoint="orders.get")
 
     async def update_order(self, order_id: str, order: Order) -> Order:
-        """Replace an order's editable fields; unknown fields it was read with go back too."""
+        """Write an order's client-editable fields (contact, delivery, notes) as ``order`` has
+        them; read-only and internal fields (``id``, ``visitorId``, items) are never sent."""
         return await self._json(
             Order,
             "PUT",
             f"/v2/b2c/orders/{segment(order_id)}",
             endpoint="orders.update",
             retry=Retry.IDEMPOTENT,
-            json_body=order.to_json_body(),
+            json_body=order.update_body(),
         )
 
     async def delete_order(self, order_id: str) -> bool:
