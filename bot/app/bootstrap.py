@@ -26,6 +26,7 @@ from adapters.store.order_index import RedisOrderIndex
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
+from adapters.store.turn_gate import RedisTurnGate
 from adapters.ticketmaster.client import TicketmasterClient
 from bot.app.routes import fan_routes
 from bot.app.settings import Settings
@@ -178,6 +179,7 @@ def build(
             clock,
         ),
         recognise,
+        RedisTurnGate(store, settings.turn_limit()),
     )
     return Usher(
         settings=settings,
