@@ -10,6 +10,7 @@ import structlog
 from pydantic import SecretStr
 
 from adapters.slack.app import SlackChannel
+from adapters.slack.canned import CannedReplies, canned_menu
 from adapters.slack.client import web_client
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.handoff_consumer import HandoffConsumer
@@ -60,6 +61,10 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
         consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel, tz)
     else:
         log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
+    canned = usher.staff.canned
+    handoff = HandoffDesk(
+        board, usher.messenger, audit, roles, menu=canned_menu(canned) if canned else None
+    )
     return SlackChannel(
         client,
         usher.store,
@@ -71,10 +76,11 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
             tz,
         ),
         MarketingConsole(marketing, tz),
-        HandoffDesk(board, usher.messenger, audit, roles),
+        handoff,
         signing_secret=_secret(settings.slack_signing_secret),
         app_token=_secret(settings.slack_app_token),
         consumer=consumer,
+        canned=CannedReplies(handoff, canned),
     )
 
 

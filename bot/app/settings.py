@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.staff_config import StaffConfigError, load_staff_config
 from bot.throttle import TurnLimit
 
 ENV_PREFIX = "USHER_"
@@ -88,6 +90,8 @@ class Settings(BaseSettings):
     slack_marketers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Channel id (C...) where fans' requests for a person are posted for agents to take.
     slack_handoff_channel: str | None = None
+    #: The staff file (support hours, canned replies); unset: the shipped config/staff.toml.
+    staff_config: Path | None = None
 
     smtp_url: str | None = None
     mail_from: str = "Usher <tickets@usher.invalid>"
@@ -179,6 +183,15 @@ class Settings(BaseSettings):
         # Events name channels by id, and thread replies are matched on it: a name won't do.
         if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
             raise ValueError("must be a channel id like C0123ABCD (not a #name)")
+        return value
+
+    @field_validator("staff_config")
+    @classmethod
+    def _staff_file(cls, value: Path | None) -> Path | None:
+        try:
+            load_staff_config(value)  # checked at start-up, read again by bootstrap
+        except StaffConfigError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("telegram_bot_username")
