@@ -9,7 +9,8 @@ How Slack reaches us, decided by settings (no separate command to run):
 * Socket Mode: when ``USHER_SLACK_APP_TOKEN`` is set, ``usher serve`` also opens Slack's
   websocket at start-up, for deployments without a public URL. Both can run at once.
 
-Every listener calls ``await ack()`` first and then does its work in the same listener, with
+The listeners themselves are in ``adapters.slack.listeners``. Every listener calls ``await
+ack()`` first and then does its work in the same listener, with
 ``process_before_response=False``: Bolt answers Slack as soon as ``ack()`` is called while the
 work continues in the server's event loop, so Slack's 3-second limit never depends on ACME or
 Slack's own API. (Lazy listeners exist for FaaS platforms, where work after the response dies.)
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,40 +32,29 @@ import structlog
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.slack.blocks import CONTACT_FORM, as_typed
-from adapters.slack.canned import FORM as CANNED_FORM
-from adapters.slack.canned import MENU as CANNED_MENU
 from adapters.slack.canned import CannedReplies
 from adapters.slack.claims import EventClaims
-from adapters.slack.console import Ask, answering
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.handoff_consumer import HandoffConsumer
+from adapters.slack.listeners import Listeners
 from adapters.slack.marketing import MarketingConsole
 from adapters.slack.support import SupportConsole
 from adapters.store.store import Store
-from bot.copy import staff
 from bot.staff import Roles
 
 log = structlog.get_logger("usher.slack")
 
 EVENTS_PATH = "/slack/events"
-COMMAND = "/usher"
-SUPPORT_VERBS = frozenset({"find", "event", "audit"})
-MARKETING_VERBS = frozenset({"link", "links", "revoke", "broadcast"})
-ORDER_BUTTONS = re.compile(r"^usher:(details|tickets|resend|edit)$")
-PAGE_BUTTONS = re.compile(r"^usher:(find|event)_page$")
 #: How long stop() waits for in-flight work.
 DRAIN_SECONDS = 10.0
 
 
-class SlackChannel:
+class SlackChannel(Listeners):
     """A ``bot.app.web.WebChannel``: the Bolt app, its HTTP route, Socket Mode and the consumer."""
 
     def __init__(
@@ -102,15 +91,7 @@ class SlackChannel:
             logger=logging.getLogger("usher.slack.bolt"),
             request_verification_enabled=True,
         )
-        self.app.command(COMMAND)(self._command)
-        self.app.action(ORDER_BUTTONS)(self._order_button)
-        self.app.action(PAGE_BUTTONS)(self._page_button)
-        self.app.action("usher:take")(self._take)
-        self.app.action("usher:close")(self._close)
-        self.app.view(CONTACT_FORM)(self._contact)
-        self.app.action(CANNED_MENU)(self._canned_pick)
-        self.app.view(CANNED_FORM)(self._canned_send)
-        self.app.event("message")(self._message)
+        self.listen(self.app)
         self._http = AsyncSlackRequestHandler(self.app)
 
     # --- WebChannel -----------------------------------------------------------------------
@@ -168,136 +149,3 @@ class SlackChannel:
         finally:
             if task is not None:
                 self._busy.discard(task)
-
-    # --- listeners --------------------------------------------------------------------------
-
-    async def _command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        async with self._working():
-            await ack()
-            ask = Ask(str(command["user_id"]), self.client, respond, command.get("trigger_id"))
-            verb, _, rest = as_typed(str(command.get("text") or "")).strip().partition(" ")
-            await self._run(ask, verb.lower(), rest.strip())
-
-    async def _run(self, ask: Ask, verb: str, rest: str) -> None:
-        agent, marketer = self.roles.is_agent(ask.user), self.roles.is_marketer(ask.user)
-        if not agent and not marketer:
-            await ask.say(staff("refused"))
-        elif (verb in SUPPORT_VERBS and not agent) or (verb in MARKETING_VERBS and not marketer):
-            await ask.say(staff("refused_role"))
-        elif verb == "find":
-            await self.support.find(ask, rest)
-        elif verb == "event":
-            await self.support.event(ask, rest)
-        elif verb == "audit":
-            await self.support.show_audit(ask, rest)
-        elif verb == "link":
-            await self.marketing.link(ask, rest)
-        elif verb == "links":
-            await self.marketing.links(ask)
-        elif verb == "revoke":
-            await self.marketing.revoke(ask, rest)
-        elif verb == "broadcast":
-            await self.marketing.broadcast(ask, rest)
-        else:
-            usage = [staff("usage_support")] if agent else []
-            usage += [staff("usage_marketing")] if marketer else []
-            await ask.say("\n".join([staff("usage_title"), *usage]))
-
-    async def _order_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is None:
-                return
-            verb = str(action["action_id"]).removeprefix("usher:")
-            handler = {
-                "details": self.support.details,
-                "tickets": self.support.tickets,
-                "resend": self.support.resend,
-                "edit": self.support.edit,
-            }[verb]
-            await handler(ask, str(action.get("value") or ""))
-
-    async def _page_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None:
-                kind = str(action["action_id"]).removeprefix("usher:").removesuffix("_page")
-                await self.support.page(ask, kind, str(action.get("value") or ""))
-
-    async def _take(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None:
-                async with answering(ask, "take"):
-                    note = await self.handoff.take(body, self.client)
-                    if note is not None:
-                        await ask.say(note)
-
-    async def _close(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None:
-                async with answering(ask, "close"):
-                    note = await self.handoff.close(body, self.client)
-                    if note is not None:
-                        await ask.say(note)
-
-    async def _canned_pick(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None and self.canned is not None:
-                async with answering(ask, "canned"):
-                    await self.canned.pick(ask, body, action)
-
-    async def _canned_send(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        async with self._working():
-            user = str(body["user"]["id"])
-            if not self.roles.is_agent(user) or self.canned is None:
-                await ack(response_action="errors", errors={"text": staff("refused")})
-                return
-            ask = Ask(user, self.client, None)
-            async with answering(ask, "canned"):
-                await self.canned.submitted(ack, view, user, self.client)
-
-    async def _contact(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        async with self._working():
-            user = str(body["user"]["id"])
-            if not self.roles.is_agent(user):
-                await ack(response_action="errors", errors={"email": staff("refused")})
-                return
-            await self.support.contact_submitted(ack, view, user, self.client)
-
-    async def _message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
-        async with self._working():
-            await ack()
-            event_id = str(body.get("event_id") or "")
-            try:
-                async with self.claims.once(event_id) as fresh:
-                    if fresh:
-                        await self.handoff.reply(event, self.client)
-            except Exception:
-                # Logged here rather than raised to Bolt, which could turn a quick failure
-                # into a late 404 for an event it has already acknowledged.
-                log.exception("slack_event_failed", event_id=event_id)
-
-    async def _agent(self, body: dict[str, Any], respond: AsyncRespond) -> Ask | None:
-        """The presser as an agent, or None (after telling them no) for anyone else.
-
-        Buttons are checked like commands: a forwarded or crafted payload gets nothing.
-        """
-        ask = Ask(str(body["user"]["id"]), self.client, respond, body.get("trigger_id"))
-        if self.roles.is_agent(ask.user):
-            return ask
-        await ask.say(staff("refused"))
-        return None

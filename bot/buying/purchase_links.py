@@ -14,7 +14,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 from bot.errors import BotError, InvalidInput
@@ -44,6 +44,10 @@ class PurchaseLink:
     coupon_code: str | None = None
     expires_at: float | None = None
     revoked: bool = False
+    #: The event's name and start (UNIX time) when the link was made, for reports and the
+    #: link's preview; None on links made before they were kept.
+    event_name: str | None = None
+    event_start: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """For storage."""
@@ -51,8 +55,9 @@ class PurchaseLink:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PurchaseLink:
-        """From storage."""
-        return cls(**data)
+        """From storage (fields this version does not know are left out)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
     def usable(self, now: float) -> bool:
         """Neither revoked nor expired."""
@@ -104,6 +109,8 @@ class PurchaseLinks:
         ticketing_type_id: str | None = None,
         coupon_code: str | None = None,
         expires_at: float | None = None,
+        event_name: str | None = None,
+        event_start: float | None = None,
     ) -> PurchaseLink:
         """Store a new link under a fresh random code."""
         if not 1 <= quantity <= MAX_QUANTITY:
@@ -119,6 +126,8 @@ class PurchaseLinks:
             ticketing_type_id=ticketing_type_id,
             coupon_code=coupon_code.upper() if coupon_code else None,
             expires_at=expires_at,
+            event_name=event_name,
+            event_start=event_start,
         )
         await self.store.save(link)
         return link

@@ -29,7 +29,8 @@ async def test_a_marketers_link_opens_for_fans_until_it_is_revoked(slack: SlackE
     code = found.group(1)
     assert f"https://t.me/usher_test_bot?start={code}" in answer
     assert f"{PUBLIC_URL}/l/{code}" in answer
-    assert "Behind-the-Scenes Tour · Adult × 2 · coupon AAA5" in answer
+    assert "Behind-the-Scenes Tour (" in answer
+    assert ") · Adult × 2 · coupon AAA5" in answer
     link = await links(slack).store.get(code)
     assert link is not None
     assert (link.event_id, link.ticketing_type_id, link.quantity, link.coupon_code) == (
@@ -50,7 +51,8 @@ async def test_a_marketers_link_opens_for_fans_until_it_is_revoked(slack: SlackE
     listed = (await slack.ask("links", MARKETER))["blocks"]
     line = next(b["text"]["text"] for b in listed if code in b["text"]["text"])
     assert "active" in line
-    assert f"1 clicks · {stats['carts']} carts · 0 purchases" in line
+    assert f"1 clicks · {stats['carts']} carts · 0 purchases · 0.0 % conversion" in line
+    assert "*Behind-the-Scenes Tour*, " in line
 
     revoked = await slack.ask(f"revoke {code}", MARKETER)
     assert (
