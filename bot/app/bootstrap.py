@@ -146,7 +146,7 @@ def build(
         orders=acme,
         records=RedisCartStore(store),
         link_store=RedisLinkStore(store),
-        prover=identity,
+        verifier=identity,
         notifier=messenger,
         secret=settings.signing_key(),
         public_url=str(settings.public_url),
