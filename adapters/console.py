@@ -2,7 +2,7 @@
 
 Both are thin: they turn a line into an ``Inbound`` and the core's ``Reply`` list into output.
 
-converse protocol (design.md): each input line is ``{"user": "u1", "text": "..."}``, or
+converse protocol (docs/architecture.md): each input line is ``{"user": "u1", "text": "..."}``, or
 ``"button": "<payload>"`` instead of text, or ``"contact": {"phone": "+1..."}`` (a shared,
 verified phone). Each input line gets exactly one output line, flushed at once:
 ``{"user": "u1", "replies": [...]}``, or ``{"error": "..."}`` for a line that is not a valid
@@ -14,17 +14,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import segno
 
-from bot.messages import MAX_TEXT_LENGTH, Inbound, Reply
+from bot.messages import MAX_TEXT_LENGTH, NUMBER, Inbound, Reply
 
 CHANNEL = "console"
 #: A line longer than this is refused before parsing (a fan message is at most 4,000 chars).
 MAX_LINE = 64 * 1024
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+
+
+class Keyboard(Protocol):
+    """Where typed lines come from (standard input, or a test's script)."""
+
+    def readline(self) -> str:
+        """The next line with its newline; "" at the end."""
+        ...
 
 
 def parse_event(line: str) -> Inbound:
@@ -84,12 +92,35 @@ async def converse(handle: Handle, stdin: TextIO, stdout: TextIO) -> None:
         stdout.flush()
 
 
-def render(replies: list[Reply], out: TextIO) -> list[str]:
-    """Print replies for a person: text, QR codes drawn in the terminal, numbered buttons.
+class Screen:
+    """What the person at the demo sees: every button shown so far, each under its own number.
 
-    Returns the button payloads in the order they were numbered.
+    Numbers keep counting across messages (a checkout confirmation that arrives on its own
+    included), so a number on the screen always presses the button printed next to it, never a
+    button of another message that happened to be numbered the same. Buttons of a message that
+    asks for a number (how many tickets) are not numbered: typing a number there answers it.
     """
-    payloads: list[str] = []
+
+    def __init__(self) -> None:
+        self._buttons: dict[int, str] = {}
+        self.wants_number = False
+
+    def number(self, payload: str) -> int:
+        """Give a newly shown button the next number."""
+        number = len(self._buttons) + 1
+        self._buttons[number] = payload
+        return number
+
+    def read(self, text: str) -> str | None:
+        """The payload a typed line presses, or None when the line is text for the bot."""
+        if not text.isdigit() or self.wants_number:
+            return None
+        return self._buttons.get(int(text))
+
+
+def render(replies: Sequence[Reply], out: TextIO, screen: Screen) -> None:
+    """Print replies for a person: text, QR codes drawn in the terminal, numbered buttons."""
+    shown_buttons = False
     for reply in replies:
         out.write(f"\nusher> {reply.text}\n")
         for image in reply.images:
@@ -98,32 +129,43 @@ def render(replies: list[Reply], out: TextIO) -> list[str]:
             out.write(f"  (code: {image.qr})\n")
         for link in reply.links:
             out.write(f"  🔗 {link.label}: {link.url}\n")
-        for button in reply.buttons:
-            payloads.append(button.payload)
-            out.write(f"  [{len(payloads)}] {button.label}\n")
+        if reply.expects == NUMBER and reply.buttons:
+            choices = " · ".join(button.label for button in reply.buttons)
+            out.write(f"  {choices}   (type the number)\n")
+        else:
+            for button in reply.buttons:
+                out.write(f"  [{screen.number(button.payload)}] {button.label}\n")
         if reply.request_contact:
             out.write("  (to share your phone number, type: /contact +14155550134)\n")
+        shown_buttons = shown_buttons or bool(reply.buttons) or reply.expects is not None
+    if shown_buttons:
+        screen.wants_number = any(reply.expects == NUMBER for reply in replies)
     out.flush()
-    return payloads
 
 
 class ConsoleSender:
     """Proactive messages (a checkout confirmation) printed to the demo's terminal."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, screen: Screen) -> None:
         self.out = out
+        self.screen = screen
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        """Print the replies as the chat would show them."""
-        render(list(replies), self.out)
+        """Print the replies as the chat would show them, numbered on the same screen."""
+        render(replies, self.out, self.screen)
 
 
 async def demo(
-    handle: Handle, stdin: TextIO, stdout: TextIO, intro: str, user: str = "demo"
+    handle: Handle,
+    stdin: Keyboard,
+    stdout: TextIO,
+    intro: str,
+    user: str = "demo",
+    screen: Screen | None = None,
 ) -> None:
     """An interactive chat: type text, a button's number, or ``/contact <phone>``."""
+    screen = screen or Screen()
     stdout.write(intro + "\n")
-    payloads: list[str] = []
     loop = asyncio.get_running_loop()
     while True:
         stdout.write("\nyou> ")
@@ -138,10 +180,11 @@ async def demo(
         if text in ("/quit", "/exit"):
             stdout.write("bye!\n")
             return
-        if text.isdigit() and 0 < int(text) <= len(payloads):
-            inbound = Inbound(CHANNEL, user, user, button=payloads[int(text) - 1])
+        pressed = screen.read(text)
+        if pressed is not None:
+            inbound = Inbound(CHANNEL, user, user, button=pressed)
         elif text.startswith("/contact "):
             inbound = Inbound(CHANNEL, user, user, contact_phone=text.split(maxsplit=1)[1])
         else:
             inbound = Inbound(CHANNEL, user, user, text=text)
-        payloads = render(await handle(inbound), stdout) or payloads
+        render(await handle(inbound), stdout, screen)

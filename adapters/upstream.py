@@ -80,6 +80,12 @@ def _adapter_for(model: type[T]) -> TypeAdapter[T]:
     return adapter
 
 
+def prepare(*models: type[Any]) -> None:
+    """Build the validators of ``models`` now (start-up) rather than on their first answer."""
+    for model in models:
+        _adapter_for(model)
+
+
 class Upstream:
     """Sends requests for one upstream service and turns answers into values or exceptions."""
 

@@ -6,7 +6,11 @@ replies. The ACME and Ticketmaster simulators answer in-process (no network), so
 are Usher's own cost plus the sandbox's. Redis is the real server when reachable
 (``USHER_BENCH_REDIS_URL``, default redis://127.0.0.1:6379/14), else the embedded one.
 
-    python -m bench.show_tickets [--turns 200]
+It also reports the first turn of a fresh process against its tenth, with and without the
+start-up warm-up (``bot.app.warmup``): each sample is a new process (``--probe``), the two
+kinds alternating, so both sides see the same machine.
+
+    python -m bench.show_tickets [--turns 200] [--processes 5]
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 import redis.asyncio as redis_asyncio
@@ -25,6 +31,7 @@ from adapters.store.store import Store, connect
 from bot.app import logs
 from bot.app.bootstrap import build
 from bot.app.settings import load_settings
+from bot.app.warmup import warm_up
 from bot.messages import Inbound
 
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -91,8 +98,54 @@ async def main(turns: int) -> dict[str, object]:
     }
 
 
+async def probe(warm: bool) -> dict[str, float]:
+    """In a fresh process: the first and the tenth "where are my tickets?" of new fans (ms)."""
+    usher = build(load_settings(), mailer=NoMail())
+    if warm:
+        await warm_up(usher)
+    times = []
+    for n in range(10):
+        started = time.perf_counter()
+        await usher.conversation.handle(Inbound("console", f"new-{n}", f"new-{n}", text="my tix?"))
+        times.append((time.perf_counter() - started) * 1000)
+    await usher.aclose()
+    return {"first_ms": round(times[0], 2), "tenth_ms": round(times[-1], 2)}
+
+
+def first_turns(processes: int) -> dict[str, object]:
+    """``probe`` in ``processes`` new processes per side, alternating cold and warm."""
+    samples: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
+    for _ in range(processes):
+        for side in ("cold", "warm"):
+            done = subprocess.run(
+                [sys.executable, "-m", "bench.show_tickets", "--probe", side],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            samples[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    summary: dict[str, object] = {"processes_per_side": processes}
+    for side, runs in samples.items():
+        first = statistics.median(r["first_ms"] for r in runs)
+        tenth = statistics.median(r["tenth_ms"] for r in runs)
+        summary[side] = {
+            "first_turn_p50_ms": round(first, 2),
+            "tenth_turn_p50_ms": round(tenth, 2),
+            "first_over_tenth": round(first / tenth, 2),
+        }
+    return summary
+
+
 if __name__ == "__main__":
     logs.configure("WARNING")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=200)
-    print(json.dumps(asyncio.run(main(parser.parse_args().turns)), indent=2))
+    parser.add_argument("--processes", type=int, default=5)
+    parser.add_argument("--probe", choices=("cold", "warm"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        print(json.dumps(asyncio.run(probe(args.probe == "warm"))))
+    else:
+        figures = asyncio.run(main(args.turns))
+        figures["first_turn_of_a_fresh_process"] = first_turns(args.processes)
+        print(json.dumps(figures, indent=2))

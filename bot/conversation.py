@@ -1,6 +1,6 @@
 """The conversation core: one inbound event in, replies out, state saved, under the fan's lock.
 
-Order of recognition (design.md): a shared contact, then a button, then text — slash
+Order of recognition (docs/architecture.md): a shared contact, then a button, then text — slash
 commands and "cancel"/"help"/"human" first, then whatever the bot is waiting for (a code,
 an email), then the intent of the text. Every failure becomes a friendly message from the
 copy; a failed turn saves nothing, so bad input or an upstream outage changes no state.
@@ -30,6 +30,7 @@ from bot.errors import BotError, RateLimited, UpstreamError
 from bot.history import remember
 from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
 from bot.ports import StateStore
+from bot.throttle import Admission, TurnGate
 from bot.turn import CHAT_ID, LANG, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
@@ -88,10 +89,18 @@ def clean_text(raw: str) -> str:
 class Conversation:
     """Runs turns. Holds no fan state itself, so any process can serve any turn."""
 
-    def __init__(self, states: StateStore, routes: Routes, recognise: Recogniser) -> None:
+    def __init__(
+        self,
+        states: StateStore,
+        routes: Routes,
+        recognise: Recogniser,
+        gate: TurnGate | None = None,
+    ) -> None:
+        """``gate``: the per-fan turn bucket (``bot.throttle``); None admits every turn."""
         self.states = states
         self.routes = routes
         self.recognise = recognise
+        self.gate = gate
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event and return the replies for the fan."""
@@ -100,6 +109,14 @@ class Conversation:
         lang = copy.pick_language(inbound.locale)
         outcome = "ok"
         try:
+            # First, before any other work: a flooding fan's refused turns cost one Redis call.
+            admission = Admission.ADMIT if self.gate is None else await self.gate.admit(inbound.fan)
+            if admission is not Admission.ADMIT:
+                outcome = "throttled"
+                if admission is Admission.SLOW_DOWN:  # once per flood: the rest is silence
+                    log.info("fan_throttled", channel=inbound.channel)
+                    return [Reply(copy.text("slow_down", lang))]
+                return []
             if inbound.text is not None and len(inbound.text) > MAX_TEXT_LENGTH:
                 outcome = "rejected"
                 return [Reply(copy.text("too_long", lang))]

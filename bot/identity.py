@@ -1,6 +1,6 @@
 """Who a fan has proven to be, and the one-time-code policy that gets them there.
 
-design.md's rules, in one place:
+docs/architecture.md's rules, in one place:
 
 * A fan sees an order only when its email or phone is one the fan holds: an email verified by
   a one-time code mailed to it, or a phone the channel vouches is the sender's own (Telegram's

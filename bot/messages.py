@@ -80,6 +80,10 @@ class Link:
     url: str
 
 
+#: ``Reply.expects`` for a question answered with a number (how many tickets, add-ons).
+NUMBER = "number"
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message to the fan."""
@@ -90,10 +94,14 @@ class Reply:
     links: tuple[Link, ...] = ()
     #: Ask the channel to offer its "share my phone number" control, where it has one.
     request_contact: bool = False
+    #: What a typed answer to this message is, when it asks for one: :data:`NUMBER` (a
+    #: quantity). A channel that maps typed numbers to buttons (the terminal demo) must then
+    #: pass a typed number on as the answer, not as a button press.
+    expects: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``usher converse`` shape from design.md."""
+        """The ``usher converse`` shape from docs/architecture.md."""
         return {
             "text": self.text,
             "buttons": [{"label": b.label, "payload": b.payload} for b in self.buttons],

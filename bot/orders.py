@@ -92,7 +92,8 @@ def ticket_live(status: str | None) -> bool:
 
 
 def owns(order: Order, verified: Verified) -> bool:
-    """The ownership rule from design.md: the order's email or phone is one the fan holds."""
+    """The ownership rule from docs/architecture.md: the order's email or phone is one the fan
+    holds."""
     emails = {e.strip().lower() for e in (order.email, order.billing_email) if e}
     if emails & verified.emails:
         return True

@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.acme.models import Order
 from bot.messages import Fan, Reply
 
 
@@ -94,6 +95,24 @@ class IdentityStore(Protocol):
 
     async def forget(self, fan: Fan) -> None:
         """Drop every proof of the fan and their pending code."""
+        ...
+
+
+class OrderIndex(Protocol):
+    """Order number -> order id, for every order Usher has read from ACME.
+
+    ACME searches orders by email and phone only; fans and agents quote the order *number*
+    (printed on the receipt). Every order the ACME client reads is remembered here, so an
+    order seen once (a search, a fan's turn, an event listing, a checkout) can later be found
+    by its number alone.
+    """
+
+    async def remember(self, orders: Sequence[Order]) -> None:
+        """Note the number and id of each order (orders without a number are skipped)."""
+        ...
+
+    async def order_id(self, number: str) -> str | None:
+        """The id of the order with this number, when one was seen; else None."""
         ...
 
 

@@ -25,6 +25,7 @@ from bot.buying.cart_edits import MAX_QUANTITY, with_add_on
 from bot.buying.carts import CART, OpenCart
 from bot.formatting import money, when
 from bot.identity import Identity
+from bot.messages import NUMBER as ANSWER_NUMBER
 from bot.messages import Button, Reply
 from bot.orders import OrderBook, ticket_live
 from bot.turn import Turn
@@ -125,7 +126,8 @@ class BuyAddOn:
                 for n in QUANTITY_CHOICES
             )
             price = money(add_on.price)
-            return [Reply(turn.say("ask_addon_quantity", name=add_on.name, price=price), buttons)]
+            question = turn.say("ask_addon_quantity", name=add_on.name, price=price)
+            return [Reply(question, buttons, expects=ANSWER_NUMBER)]
         if not count.isdigit() or int(count) > MAX_QUANTITY:
             return [turn.reply("bad_quantity", most=MAX_QUANTITY)]
         return await self._set(turn, event, add_on, int(count))

@@ -11,9 +11,9 @@ Validation"): when a rule fails, the fan is told how many member-priced tickets 
 have (``allowedQuantity - purchasedQuantity``) and offered the rest at full price, which splits
 the line into member and ``isRetail`` lines ("Selling Tickets with Membership Discounts").
 
-"My cart" is not one of the recogniser's intents (design.md fixes that list), so text that the
-recogniser could not place but that names the cart ("my cart", "/cart", "carrito") is caught
-here before the "didn't get that" answer.
+"My cart" is not one of the recogniser's intents (docs/architecture.md fixes that list), so text
+that the recogniser could not place but that names the cart ("my cart", "/cart", "carrito") is
+caught here before the "didn't get that" answer.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from bot.buying.cart_text import cart_text
 from bot.buying.carts import CART, MEMBERSHIP, Carts, OpenCart
 from bot.buying.checkout import CheckoutLinks
 from bot.formatting import money, when
-from bot.messages import Button, Link, Reply
+from bot.messages import NUMBER, Button, Link, Reply
 from bot.turn import Turn
 from handlers import help as help_handlers
 
@@ -155,7 +155,8 @@ class CartDesk:
         if argument == "qty" and ticket_count(opened.cart):
             turn.expect("ticket_quantity")
             buttons = tuple(Button(str(n), f"qty:{n}") for n in QUANTITY_CHOICES)
-            return [Reply(turn.say("ask_ticket_quantity", most=MAX_QUANTITY), buttons=buttons)]
+            question = turn.say("ask_ticket_quantity", most=MAX_QUANTITY)
+            return [Reply(question, buttons=buttons, expects=NUMBER)]
         if argument == "drop":
             turn.state.pop(CART, None)
             await self.carts.discard(opened.record.cart_id)

@@ -29,7 +29,7 @@ from starlette.routing import Route
 from adapters.pages.common import origin, page_language, secure_headers, short_page
 from adapters.store.store import Store
 from bot import copy
-from bot.errors import BotError
+from bot.errors import BotError, UpstreamError
 from bot.links import TicketLinks, fan_digest
 from bot.ticketmaster.ports import PageTicket, TmOrderRef
 from bot.ticketmaster.safetix import SafeTix
@@ -155,7 +155,10 @@ class TicketPages:
             return JSONResponse(
                 {"error": copy.text(refused.key, lang)}, refused.status, headers=no_store
             )
-        tickets = await self.safetix.refresh(order)
+        try:
+            tickets = await self.safetix.refresh(order)
+        except UpstreamError:  # never loaded, and Ticketmaster is not answering now
+            tickets = []
         if not tickets:
             return JSONResponse({"error": copy.text("page_failed", lang)}, 503, headers=no_store)
         body = {

@@ -108,7 +108,7 @@ def _dumps(value: Any) -> str:
 
 def _reply_record(reply: Reply) -> dict[str, Any]:
     """A reply as JSON: the ``usher converse`` shape plus the share-my-phone flag."""
-    return {**reply.to_json(), "request_contact": reply.request_contact}
+    return {**reply.to_json(), "request_contact": reply.request_contact, "expects": reply.expects}
 
 
 def _reply_from_record(record: dict[str, Any]) -> Reply:
@@ -118,6 +118,7 @@ def _reply_from_record(record: dict[str, Any]) -> Reply:
         images=tuple(Image(i["qr"], i["alt"]) for i in record["images"]),
         links=tuple(Link(link["label"], link["url"]) for link in record["links"]),
         request_contact=bool(record.get("request_contact")),
+        expects=record.get("expects"),
     )
 
 

@@ -6,7 +6,8 @@ Keys (under the store prefix):
 * ``tm:fan:{fan}``         set of the fan's order refs
 * ``tm:orders``            set of every order ref (the worker re-plans them all)
 * ``tm:device:{fan}``      the fan's sticky device id (SET NX, never changed)
-* ``tm:tokens:{ref}``      hash barcode -> {"token", "at"}: the last token of each ticket
+* ``tm:tokens:{ref}``      hash ticket key -> {"token", "at", "pass"}: the last token of each
+                           ticket, keyed by ``OrderTicket.identity`` (barcode, else seat)
 * ``tm:answer:{ref}``      the last order management answer, JSON
 * ``tm:event:{event_id}``  an event's availability, JSON, one hour
 
@@ -96,21 +97,27 @@ class RedisTmOrderStore:
         return str(raw.decode())
 
     async def save_tokens(self, ref: str, tokens: Sequence[CachedToken], ttl: float) -> None:
-        """Replace the cached token of each given barcode."""
+        """Replace the cached token of each given ticket."""
+        if not tokens:
+            return
         key = self.store.key("tm", "tokens", ref)
-        mapping = {t.barcode: json.dumps({"token": t.token, "at": t.refreshed_at}) for t in tokens}
+        mapping = {
+            t.key: json.dumps({"token": t.token, "at": t.refreshed_at, "pass": t.pk_pass_id})
+            for t in tokens
+        }
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=mapping)
             pipe.expire(key, int(ttl))
             await pipe.execute()
 
     async def tokens(self, ref: str) -> dict[str, CachedToken]:
-        """Cached tokens by barcode."""
+        """Cached tokens by ticket key."""
         raw = await awaited(self.redis.hgetall(self.store.key("tm", "tokens", ref)))
         result = {}
-        for barcode, value in raw.items():
+        for field, value in raw.items():
             body = json.loads(value)
-            result[barcode.decode()] = CachedToken(barcode.decode(), body["token"], body["at"])
+            key = field.decode()
+            result[key] = CachedToken(key, body["token"], body["at"], body.get("pass"))
         return result
 
     async def save_order(self, ref: str, order: OrderManagementResponse, ttl: float) -> None:

@@ -27,6 +27,23 @@ from bot.acme.types import (
     to_e164,
 )
 
+#: What ``PUT /v2/b2c/orders/{id}`` carries: the Order Object fields (acme-orders.txt) that
+#: describe the customer and the delivery, which a client changes. Left out: ``id`` and the
+#: items' ``itemId`` ("read only"), ``visitorId``/``tempVisitorId`` ("Visitor is an internal
+#: only field - ACME - do not use"), and what ACME itself records (amounts, payment, check-in,
+#: channel, who created or changed the order and when, the membership and coupon used at
+#: checkout). Each one the order has is sent with its current value, so none is blanked.
+CLIENT_EDITABLE_ORDER_FIELDS = (
+    "email",
+    "contactFirstName",
+    "contactLastName",
+    "zipCode",
+    "phoneNumber",
+    "notes",
+    "ticketDelivery",
+    "hideEventDate",
+)
+
 #: ``ticketStatus`` values that still admit the holder; Refund and Void tickets do not.
 ADMITTING_TICKET_STATUSES = frozenset({"Normal", "Rebook"})
 
@@ -170,6 +187,12 @@ class Order(AcmeModel):
     customer_id: OptId = None
     obfuscated: bool | None = None
     order_items: list[OrderItem] = Field(default_factory=list)
+
+    def update_body(self) -> dict[str, object]:
+        """The body of ``PUT /v2/b2c/orders/{id}``: the client-editable fields the order has
+        (as read, with any changes), nothing else."""
+        body = self.to_json_body()
+        return {name: body[name] for name in CLIENT_EDITABLE_ORDER_FIELDS if name in body}
 
     @property
     def phone_e164(self) -> str | None:

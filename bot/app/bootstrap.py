@@ -22,9 +22,11 @@ from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.store.carts import RedisCartStore
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
+from adapters.store.order_index import RedisOrderIndex
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
+from adapters.store.turn_gate import RedisTurnGate
 from adapters.ticketmaster.client import TicketmasterClient
 from bot.app.routes import fan_routes
 from bot.app.settings import Settings
@@ -114,6 +116,7 @@ def build(
         base_url=acme_base or SANDBOX_ORIGIN,
         tenant_id=settings.acme_tenant_id or keys.acme_tenant_id,
         auth=ApiKeyAuth(acme_key),
+        order_index=RedisOrderIndex(store),
     )
     tm_base = None if settings.tm_sandbox else str(settings.tm_base_url).rstrip("/")
     tm_http = _http_client(tm_base, sandbox)
@@ -159,6 +162,7 @@ def build(
             settings, store, acme, identity, safetix, links, shop, scheduling.preferences, clock
         ),
         recognise,
+        RedisTurnGate(store, settings.turn_limit()),
     )
     return Usher(
         settings=settings,

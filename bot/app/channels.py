@@ -17,6 +17,7 @@ from adapters.slack.marketing import MarketingConsole
 from adapters.slack.support import SupportConsole
 from adapters.store.audit_log import RedisAuditLog
 from adapters.store.handoff_queue import HandoffBoard
+from adapters.store.order_index import RedisOrderIndex
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.telegram.bot import TelegramBot, TelegramConfig, build_application
 from bot.app.bootstrap import Usher
@@ -58,7 +59,12 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
         client,
         usher.store,
         roles,
-        SupportConsole(SupportDesk(usher.acme, audit), ContactEditor(usher.acme, audit), audit, tz),
+        SupportConsole(
+            SupportDesk(usher.acme, audit, RedisOrderIndex(usher.store)),
+            ContactEditor(usher.acme, audit),
+            audit,
+            tz,
+        ),
         MarketingConsole(marketing, tz),
         HandoffDesk(board, usher.messenger, audit, roles),
         signing_secret=_secret(settings.slack_signing_secret),

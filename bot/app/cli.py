@@ -1,4 +1,4 @@
-"""The ``usher`` command (design.md's public contract).
+"""The ``usher`` command (docs/architecture.md's public contract).
 
     usher demo                      chat in the terminal against the built-in sandboxes
     usher converse                  the same bot over JSON lines (scripts and tests)
@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -36,7 +37,9 @@ from bot.app.bootstrap import build
 from bot.app.channels import slack_channel, telegram_bot
 from bot.app.intent_command import run_intent_command
 from bot.app.jobs_command import jobs_command, worker_command
+from bot.app.listen import PortTaken, bind
 from bot.app.settings import Settings, load_settings
+from bot.app.warmup import warm_up
 from bot.app.web import WebChannel, create_app
 from bot.errors import ConfigError
 from bot.messages import Fan
@@ -86,34 +89,34 @@ def _parser() -> argparse.ArgumentParser:
 async def _converse(settings: Settings) -> None:
     usher = build(settings)
     try:
+        await warm_up(usher)
         await console.converse(usher.conversation.handle, sys.stdin, sys.stdout)
     finally:
         await usher.aclose()
 
 
-async def _demo(settings: Settings) -> None:
+async def _demo(settings: Settings, listener: socket.socket) -> None:
     """The terminal chat, with the web app served alongside so ticket links open."""
     usher = build(settings)
+    await warm_up(usher)
     if settings.tm_sandbox:
         await register_demo_orders(usher.tm_orders, Fan(console.CHANNEL, DEMO_USER))
     intro = DEMO_INTRO
     if settings.acme_sandbox:
         link = await create_demo_purchase_link(usher.shop.links)
         intro += DEMO_BUYING.format(code=link.code)
-    usher.messenger.add(console.CHANNEL, console.ConsoleSender(sys.stdout))
-    url = urlsplit(str(settings.public_url))
+    screen = console.Screen()
+    usher.messenger.add(console.CHANNEL, console.ConsoleSender(sys.stdout, screen))
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(usher, close_on_shutdown=False),
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 8000,
-            log_level="critical",
-            lifespan="off",
+            create_app(usher, close_on_shutdown=False), log_level="critical", lifespan="off"
         )
     )
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
-        await console.demo(usher.conversation.handle, sys.stdin, sys.stdout, intro, user=DEMO_USER)
+        await console.demo(
+            usher.conversation.handle, sys.stdin, sys.stdout, intro, DEMO_USER, screen
+        )
     finally:
         server.should_exit = True
         with contextlib.suppress(BaseException):
@@ -138,6 +141,17 @@ async def _telegram_polling(settings: Settings) -> None:
         await usher.aclose()
 
 
+def _demo_listener(settings: Settings) -> socket.socket:
+    """The demo's web port (``USHER_PUBLIC_URL``'s), bound before the prompt appears."""
+    url = urlsplit(str(settings.public_url))
+    port = url.port or 8000
+    return bind(
+        url.hostname or "127.0.0.1",
+        port,
+        how_to_change=f"USHER_PUBLIC_URL, e.g. USHER_PUBLIC_URL=http://localhost:{port + 1}",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usher`` console script."""
     args = _parser().parse_args(argv)
@@ -148,12 +162,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"usher: {exc}", file=sys.stderr)
         return 2
-    if args.command in ("demo", "converse"):
+    if args.command == "converse":
         logs.configure("ERROR")
-        asyncio.run(_demo(settings) if args.command == "demo" else _converse(settings))
+        asyncio.run(_converse(settings))
+        return 0
+    if args.command == "demo":
+        logs.configure("ERROR")
+        try:
+            listener = _demo_listener(settings)
+        except PortTaken as exc:
+            print(f"usher: {exc}", file=sys.stderr)
+            return 2
+        asyncio.run(_demo(settings, listener))
         return 0
     logs.configure("INFO")
     if args.command == "serve":
+        try:
+            listener = bind(
+                args.host,
+                args.port,
+                how_to_change=f"--port, e.g. usher serve --port {args.port + 1}",
+            )
+        except PortTaken as exc:
+            print(f"usher: {exc}", file=sys.stderr)
+            return 2
         usher = build(settings)
         if settings.secret_key is None:
             print(f"sandbox API token (POST /api/tm/orders): {api_token(settings.signing_key())}")
@@ -169,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"usher: {exc}", file=sys.stderr)
             return 2
         app = create_app(usher, channels=channels)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run([listener])
         return 0
     if args.command == "telegram":
         try:
@@ -180,8 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "sandbox":
         keys = SandboxKeys.from_settings(settings)
+        try:
+            listener = bind(args.host, args.port, how_to_change="--port")
+        except PortTaken as exc:
+            print(f"usher: {exc}", file=sys.stderr)
+            return 2
         print(f"Usher sandbox on http://{args.host}:{args.port}\n{keys.describe()}", flush=True)
-        uvicorn.run(Sandbox(keys), host=args.host, port=args.port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(Sandbox(keys), log_level="warning")).run([listener])
         return 0
     if args.command == "api-token":
         if settings.secret_key is None:

@@ -21,6 +21,7 @@ from adapters.store.store import connect
 from bot.app.bootstrap import build
 from bot.app.channels import telegram_bot
 from bot.app.settings import Settings
+from bot.app.warmup import warm_up
 from bot.errors import ConfigError
 
 NEEDS_REDIS = (
@@ -45,6 +46,7 @@ def worker_command(settings: Settings) -> int:
 async def _work(settings: Settings) -> None:
     usher = build(settings)
     try:
+        await warm_up(usher)
         telegram = telegram_bot(usher)
         if telegram is not None:
             await telegram.start()

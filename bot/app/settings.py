@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.throttle import TurnLimit
 
 ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
@@ -43,7 +44,7 @@ def _split_ids(value: Any) -> Any:
 
 
 class Settings(BaseSettings):
-    """The public configuration contract from design.md (change it only on purpose)."""
+    """The public configuration contract from docs/architecture.md (change it only on purpose)."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -96,6 +97,10 @@ class Settings(BaseSettings):
     tm_refresh_rate: float = Field(default=20.0, gt=0, le=1000)
     #: How long before an event fans get their reminder: "3h", "90m", "1d" (bare: seconds).
     reminder_before: timedelta = timedelta(hours=3)
+    #: A fan's turns: this many a minute on average (``bot.throttle``), ...
+    turn_rate: float = Field(default=30.0, gt=0, le=6000)
+    #: ... and at most this many in a row.
+    turn_burst: int = Field(default=10, ge=1, le=1000)
 
     _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
 
@@ -201,6 +206,10 @@ class Settings(BaseSettings):
     def tm_sandbox(self) -> bool:
         """True when Ticketmaster is the built-in simulator."""
         return self.tm_base_url is None
+
+    def turn_limit(self) -> TurnLimit:
+        """How many turns a fan may take (``USHER_TURN_RATE``, ``USHER_TURN_BURST``)."""
+        return TurnLimit(per_minute=self.turn_rate, burst=self.turn_burst)
 
     def signing_key(self) -> bytes:
         """The key that signs links and page sessions (random per start in the sandbox)."""

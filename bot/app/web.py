@@ -25,6 +25,7 @@ from adapters.sandbox.cors_mount import cors_checkout_route
 from adapters.store.queue_depths import queue_depths
 from bot.app.bootstrap import Usher
 from bot.app.metrics import QUEUE_DEPTH
+from bot.app.warmup import warm_up
 
 log = structlog.get_logger("usher.web")
 
@@ -89,6 +90,7 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         started: list[WebChannel] = []
         try:
+            await warm_up(usher)
             for channel in channels:
                 await channel.start()
                 started.append(channel)

@@ -1,7 +1,8 @@
 """The hosted checkout: signed links to a cart's payment page, and confirming what it bought.
 
-Payment data never passes through Usher (design.md): the page's own script sends the card to
-ACME's CORS checkout with the publishable key (``adapters/pages/checkout.py``). Usher's part:
+Payment data never passes through Usher (docs/architecture.md): the page's own script sends the
+card to ACME's CORS checkout with the publishable key (``adapters/pages/checkout.py``). Usher's
+part:
 
 1. **The link.** ``/checkout/{token}`` names one cart and a digest of the fan it was made for
    (empty for an anonymous browser that came through a web purchase link), signed and expiring
@@ -16,9 +17,10 @@ ACME's CORS checkout with the publishable key (``adapters/pages/checkout.py``). 
 A confirmed order is handled once, whoever reports it first (a claim on the order id): the
 purchase link counts a purchase, the cart record keeps the order id, and the fan is messaged on
 their own channel with the order number. Paying proves nothing about the email typed on the
-page (design.md: only a held email or phone opens tickets), so the tickets open in the chat
-only through that email: a fan who already verified it gets a tickets button; anyone else gets
-a code mailed to the order's address and is asked for it (the chat then shows the tickets). A
+page (docs/architecture.md: only a held email or phone opens tickets), so the tickets open in
+the chat only through that email: a fan who already verified it gets a tickets button; anyone
+else gets a code mailed to the order's address and is asked for it (the chat then shows the
+tickets). A
 repeated report (double click, refresh) gets the same answer and does nothing else.
 """
 

@@ -146,6 +146,37 @@ class OrderTicket(TMModel):
         """A barcode without a token means a plain QR code (the event is not SafeTix)."""
         return bool(self.barcode_id) and self.token is None
 
+    @property
+    def identity(self) -> str:
+        """What names this ticket in caches and pages: its barcode, else its seat.
+
+        The document's "Delay Delivery OFF" sample has ``"barcode_id": ""`` next to a token, so
+        the barcode cannot be the only key: every such ticket would share ``""`` and overwrite
+        the others' tokens. ``seat_id`` is Ticketmaster's id of the seat within the event.
+        Tickets that have neither are told apart by :func:`keyed_tickets`.
+        """
+        if self.barcode_id:
+            return self.barcode_id
+        if self.seat_id:
+            return f"seat:{self.event_id}:{self.seat_id}"
+        place = "/".join(part or "-" for part in (self.section, self.row, self.seat_name))
+        return f"place:{self.event_id}:{place}"
+
+
+def keyed_tickets(tickets: list[OrderTicket]) -> list[tuple[str, OrderTicket]]:
+    """Each ticket with a key unique within its order (``identity``, numbered on a clash).
+
+    Tickets with neither barcode nor seat (general admission before delivery) would share an
+    identity; their position in the order's answer tells them apart.
+    """
+    seen: dict[str, int] = {}
+    keyed = []
+    for ticket in tickets:
+        key = ticket.identity
+        seen[key] = seen.get(key, 0) + 1
+        keyed.append((key if seen[key] == 1 else f"{key}#{seen[key]}", ticket))
+    return keyed
+
 
 class DeliveryDescription(TMModel):
     long: str | None = None
@@ -207,23 +238,39 @@ class OrderManagementResponse(TMModel):
 
 
 class RenderTicketRequest(CamelModel):
-    """One ticket to refresh; all five fields are required by Ticketmaster."""
+    """One ticket to refresh; Ticketmaster requires all five fields.
+
+    A field the ticket does not have is left out rather than sent as ``""``: the document's
+    400 sample shows that shape (a ticket without ``row`` answered ``missing.row.attribute``),
+    and an empty string would pass for a value. Callers send ``exclude_none`` bodies.
+    """
 
     event_id: str
-    section: str
-    row: str
-    seat: str
-    barcode: str
+    section: str | None = None
+    row: str | None = None
+    seat: str | None = None
+    barcode: str | None = None
 
     @classmethod
     def from_order_ticket(cls, ticket: OrderTicket) -> RenderTicketRequest:
         """The request entry for a ticket from order management (seat is its ``seat_name``)."""
         return cls(
             event_id=ticket.event_id,
-            section=ticket.section or "",
-            row=ticket.row or "",
-            seat=ticket.seat_name or "",
-            barcode=ticket.barcode_id,
+            section=ticket.section or None,
+            row=ticket.row or None,
+            seat=ticket.seat_name or None,
+            barcode=ticket.barcode_id or None,
+        )
+
+    def answered_by(self, rendered: RenderedTicket) -> bool:
+        """True when ``rendered`` is the answer to this entry (by barcode, else by seat)."""
+        if self.barcode:
+            return rendered.barcode == self.barcode
+        return (rendered.event_id, rendered.section, rendered.row, rendered.seat) == (
+            self.event_id,
+            self.section,
+            self.row,
+            self.seat,
         )
 
 

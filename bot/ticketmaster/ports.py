@@ -33,22 +33,29 @@ class TmOrderRef:
 
 @dataclass(frozen=True)
 class CachedToken:
-    """The last token Ticketmaster gave for a barcode, and when."""
+    """The last token Ticketmaster gave for a ticket, and when.
 
-    barcode: str
+    ``key`` is the ticket's ``OrderTicket.identity`` (its barcode, else its seat): never the
+    empty barcode the document's Delay-OFF sample carries.
+    """
+
+    key: str
     token: str
     refreshed_at: float
+    #: Apple Wallet pass id from secure render (``passData.ios.pkPassId``), when given.
+    pk_pass_id: str | None = None
 
 
 @dataclass(frozen=True)
 class PageTicket:
     """What the secure page needs for one ticket: the token and where the seat is."""
 
-    barcode: str
+    key: str
     token: str
     #: (section, row, seat), or None when seats must not be shown.
     seat: tuple[str, str, str] | None
     fresh: bool
+    pk_pass_id: str | None = None
 
 
 class TicketmasterApi(Protocol):
@@ -109,7 +116,7 @@ class TmOrderStore(Protocol):
         ...
 
     async def tokens(self, ref: str) -> dict[str, CachedToken]:
-        """Cached tokens by barcode."""
+        """Cached tokens by ticket key (``OrderTicket.identity``)."""
         ...
 
     async def save_order(self, ref: str, order: OrderManagementResponse, ttl: float) -> None:

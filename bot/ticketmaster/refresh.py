@@ -4,7 +4,8 @@ The SafeTix document asks partners to refresh every token 20 hours before the ev
 if the refresh at the gate fails the Secure Entry SDK still has a recent, valid token. This job
 makes that call for one registered order: secure render of all its SafeTix tickets, with the
 fan's sticky device id and ``x-user-id`` = the order's ``third_party_account_id``, exactly as
-the ticket page does. The tokens and the order answer are then cached until after the event,
+the ticket page does (order management instead when a ticket has no barcode, see
+``SafeTix.renew``). The tokens and the order answer are then cached until after the event,
 which is what ``SafeTix.refresh`` falls back to when Ticketmaster is down at display time.
 
 Runs once: never before its time (a job that starts early goes back to sleep), skipped when the
@@ -25,9 +26,8 @@ from bot.schedule import (
     refresh_job,
 )
 from bot.ticketmaster.facts import FactFinder, OrderFacts
-from bot.ticketmaster.models import RenderTicketRequest
 from bot.ticketmaster.ports import CachedToken, TmOrderRef
-from bot.ticketmaster.safetix import DEVICE_OS, DEVICE_TYPE, ORDER_TTL, TOKEN_TTL, SafeTix
+from bot.ticketmaster.safetix import ORDER_TTL, TOKEN_TTL, SafeTix, safetix_tickets
 
 
 class RefreshAhead:
@@ -77,39 +77,30 @@ class RefreshAhead:
         return "refreshed"
 
     async def _render(self, order: TmOrderRef, facts: OrderFacts, keep_for: float) -> str | None:
-        """One secure render for all the order's SafeTix tickets; None when every ticket got
-        a fresh token, else what went wrong. Whatever was refreshed is cached either way."""
-        tickets = facts.safetix
-        device = await self.safetix.store.device_id(order.fan)
+        """New tokens for all the order's SafeTix tickets (``SafeTix.renew``: secure render, or
+        order management for tickets without a barcode); None when every ticket got one, else
+        what went wrong. Whatever was refreshed is cached either way, until after the event."""
         await self.facts.pacer.wait()
         try:
-            answer = await self.safetix.api.secure_render(
-                user_id=order.third_party_account_id,
-                device_id=device,
-                device_type=DEVICE_TYPE,
-                device_os=DEVICE_OS,
-                tickets=[RenderTicketRequest.from_order_ticket(t) for t in tickets],
-            )
+            renewal = await self.safetix.renew(order, facts.answer)
         except UpstreamError as exc:
-            return f"secure render: {type(exc).__name__}"
+            return f"{exc.endpoint.replace('_', ' ')}: {type(exc).__name__}"
         now = self.book.clock()
-        fresh = {
-            str(t.barcode): CachedToken(str(t.barcode), t.token, now)
-            for t in answer.rendered
-            if t.token and t.barcode
-        }
-        if fresh:
-            await self.safetix.store.save_tokens(
-                order.ref, list(fresh.values()), max(TOKEN_TTL, keep_for)
-            )
+        fresh = [
+            CachedToken(key, token.token, now, token.pk_pass_id)
+            for key, token in renewal.fresh.items()
+        ]
+        ttl = max(TOKEN_TTL, keep_for)
+        await self.safetix.store.save_tokens(order.ref, fresh, ttl)
         # The page falls back to the cached answer and tokens: both must outlive the event.
-        await self.safetix.store.save_order(order.ref, facts.answer, max(ORDER_TTL, keep_for))
-        missing = [t for t in tickets if t.barcode_id not in fresh]
+        await self.safetix.store.save_order(order.ref, renewal.answer, max(ORDER_TTL, keep_for))
+        keys = [key for key, _ in safetix_tickets(renewal.answer)]
+        missing = [key for key in keys if key not in renewal.fresh]
         if not missing:
             return None
-        errors = sorted({f"{f.error.code} {f.error.error}" for f in answer.failed if f.error})
         return (
-            f"secure render refreshed {len(fresh)} of {len(tickets)} tickets ({', '.join(errors)})"
+            f"refreshed {len(keys) - len(missing)} of {len(keys)} tickets "
+            f"({', '.join(renewal.problems)})"
         )
 
     async def _failed(self, job_id: str, event_ts: int, attempt: int, reason: str) -> str:

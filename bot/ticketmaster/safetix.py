@@ -1,6 +1,6 @@
 """Ticketmaster orders registered to fans, and their SafeTix tokens.
 
-The rules from the SafeTix document and design.md, in one place:
+The rules from the SafeTix document and docs/architecture.md, in one place:
 
 * An order is registered to one fan (``POST /api/tm/orders``) with the
   ``third_party_account_id`` it was bought under; that id is sent as ``x-user-id`` on every
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import structlog
@@ -32,6 +33,7 @@ from bot.ticketmaster.models import (
     OrderManagementResponse,
     OrderTicket,
     RenderTicketRequest,
+    keyed_tickets,
 )
 from bot.ticketmaster.ports import (
     CachedToken,
@@ -70,6 +72,16 @@ def ticket_label(ticket: OrderTicket, hide_seat: bool, lang: str) -> str:
     return copy.text("seat", lang, section=section, row=row, seat=number)
 
 
+@dataclass(frozen=True)
+class Renewal:
+    """What one renewal brought: the order answer used, and the new token of each ticket key
+    that got one; ``problems`` are Ticketmaster's per-ticket errors, for job reports."""
+
+    answer: OrderManagementResponse
+    fresh: dict[str, CachedToken]
+    problems: list[str]
+
+
 class SafeTix:
     """Loads a fan's Ticketmaster orders and keeps their tokens fresh, or at least cached."""
 
@@ -91,29 +103,68 @@ class SafeTix:
         Falls back to the cached answer when Ticketmaster fails, so a known order can still
         be shown during an outage.
         """
-        device = await self.store.device_id(order.fan)
+        answer, _ = await self._load(order)
+        return answer
+
+    async def _load(self, order: TmOrderRef) -> tuple[OrderManagementResponse, bool]:
+        """:meth:`load`, and whether the answer is Ticketmaster's own (True) or the cache's."""
         try:
-            answer = await self.api.order_management(
-                order.order_token,
-                device_id=device,
-                device_type=DEVICE_TYPE,
-                device_os=DEVICE_OS,
-                third_party_account_id=order.third_party_account_id,
-            )
+            return await self._order_management(order), True
         except UpstreamError:
             cached = await self.store.cached_order(order.ref)
             if cached is None:
                 raise
             CACHE.labels("tm_order", "fallback").inc()
-            return cached
+            return cached, False
+
+    async def _order_management(self, order: TmOrderRef) -> OrderManagementResponse:
+        """Ask Ticketmaster for the order (new tokens for every SafeTix ticket) and cache it."""
+        device = await self.store.device_id(order.fan)
+        answer = await self.api.order_management(
+            order.order_token,
+            device_id=device,
+            device_type=DEVICE_TYPE,
+            device_os=DEVICE_OS,
+            third_party_account_id=order.third_party_account_id,
+        )
         await self.store.save_order(order.ref, answer, ORDER_TTL)
-        now = time.time()
-        tokens = [
-            CachedToken(t.barcode_id, t.token, now) for t in answer.tickets if t.token is not None
-        ]
-        if tokens:
-            await self.store.save_tokens(order.ref, tokens, TOKEN_TTL)
+        await self.store.save_tokens(order.ref, list(_tokens_of(answer).values()), TOKEN_TTL)
         return answer
+
+    async def renew(
+        self, order: TmOrderRef, answer: OrderManagementResponse, *, retry: bool = True
+    ) -> Renewal:
+        """New tokens for the order's SafeTix tickets, cached as they arrive.
+
+        Secure render needs each ticket's barcode (the document's FAQ 2: "The barcode is a
+        required parameter for the SecureRender API"). A ticket that came without one, as in
+        the document's Delay-OFF sample, cannot be refreshed there; order management, which
+        issued its token in the first place, issues a new one, so such an order is renewed
+        through it (one call for every ticket). Raises ``UpstreamError`` when the call fails.
+        """
+        keyed = safetix_tickets(answer)
+        if any(not ticket.barcode_id for _, ticket in keyed):
+            answer = await self._order_management(order)
+            return Renewal(answer, _tokens_of(answer), [])
+        device = await self.store.device_id(order.fan)
+        entries = [(key, RenderTicketRequest.from_order_ticket(t)) for key, t in keyed]
+        rendered = await self.api.secure_render(
+            user_id=order.third_party_account_id,
+            device_id=device,
+            device_type=DEVICE_TYPE,
+            device_os=DEVICE_OS,
+            tickets=[entry for _, entry in entries],
+            retry=retry,
+        )
+        now = time.time()
+        fresh = {}
+        for key, entry in entries:
+            match = next((r for r in rendered.rendered if entry.answered_by(r)), None)
+            if match is not None and match.token:
+                fresh[key] = CachedToken(key, match.token, now, match.pk_pass_id)
+        await self.store.save_tokens(order.ref, list(fresh.values()), TOKEN_TTL)
+        problems = sorted({f"{f.error.code} {f.error.error}" for f in rendered.failed if f.error})
+        return Renewal(answer, fresh, problems)
 
     async def event(self, event_id: str) -> Availability | None:
         """The event's availability (for its date and seat restrictions), cached for an hour."""
@@ -155,52 +206,43 @@ class SafeTix:
 
     async def _refresh(self, order: TmOrderRef, budget: float) -> list[PageTicket]:
         answer = await self.store.cached_order(order.ref)
-        if answer is None or not _safetix_tickets(answer):
-            # Never loaded, or loaded while delivery was delayed: ask Ticketmaster again.
-            answer = await self.load(order)
-        safetix = _safetix_tickets(answer)
+        fresh: dict[str, CachedToken] = {}
+        if answer is None or not safetix_tickets(answer):
+            # Never loaded, or loaded while delivery was delayed: ask Ticketmaster again. A
+            # successful answer carries new tokens, so no secure render is needed on top.
+            answer, loaded = await self._load(order)
+            if loaded:
+                fresh = _tokens_of(answer)
+        safetix = safetix_tickets(answer)
         if not safetix:
             return []
-        hide = await self._hide_seats(safetix[0].event_id)
-        fresh: dict[str, str] = {}
-        device = await self.store.device_id(order.fan)
         cached = await self.store.tokens(order.ref)
-        # With a cached token for every ticket one attempt is enough: on failure the fan gets
-        # the cached token at once, which the document says stays valid ("the SDK would
-        # attempt to use the token refreshed 20 hours prior"). Retrying would only make the
-        # fan at the gate wait and add secure-render calls in a rush.
-        retry = any(t.barcode_id not in cached for t in safetix)
-        try:
-            rendered = await asyncio.wait_for(
-                self.api.secure_render(
-                    user_id=order.third_party_account_id,
-                    device_id=device,
-                    device_type=DEVICE_TYPE,
-                    device_os=DEVICE_OS,
-                    tickets=[RenderTicketRequest.from_order_ticket(t) for t in safetix],
-                    retry=retry,
-                ),
-                timeout=budget,
-            )
-            fresh = {str(t.barcode): t.token for t in rendered.rendered if t.token and t.barcode}
-        except (UpstreamError, TimeoutError) as exc:
-            log.warning("safetix_refresh_failed", ref=order.ref, error=type(exc).__name__)
-        now = time.time()
-        if fresh:
-            await self.store.save_tokens(
-                order.ref, [CachedToken(b, tok, now) for b, tok in fresh.items()], TOKEN_TTL
-            )
-        tickets: list[PageTicket] = []
-        for ticket in safetix:
-            seat = seat_of(ticket, hide)
-            if ticket.barcode_id in fresh:
-                CACHE.labels("safetix", "fresh").inc()
-                tickets.append(PageTicket(ticket.barcode_id, fresh[ticket.barcode_id], seat, True))
-            elif ticket.barcode_id in cached:
-                CACHE.labels("safetix", "fallback").inc()
-                tickets.append(
-                    PageTicket(ticket.barcode_id, cached[ticket.barcode_id].token, seat, False)
+        if not fresh:
+            # With a cached token for every ticket one attempt is enough: on failure the fan
+            # gets the cached token at once, which the document says stays valid ("the SDK
+            # would attempt to use the token refreshed 20 hours prior"). Retrying would only
+            # make the fan at the gate wait and add secure-render calls in a rush.
+            retry = any(key not in cached for key, _ in safetix)
+            try:
+                renewal = await asyncio.wait_for(
+                    self.renew(order, answer, retry=retry), timeout=budget
                 )
+                answer, fresh = renewal.answer, renewal.fresh
+                safetix = safetix_tickets(answer) or safetix
+            except (UpstreamError, TimeoutError) as exc:
+                log.warning("safetix_refresh_failed", ref=order.ref, error=type(exc).__name__)
+        hide = await self._hide_seats(safetix[0][1].event_id)
+        tickets: list[PageTicket] = []
+        for key, ticket in safetix:
+            seat = seat_of(ticket, hide)
+            if key in fresh:
+                CACHE.labels("safetix", "fresh").inc()
+                token = fresh[key]
+                tickets.append(PageTicket(key, token.token, seat, True, token.pk_pass_id))
+            elif key in cached:
+                CACHE.labels("safetix", "fallback").inc()
+                token = cached[key]
+                tickets.append(PageTicket(key, token.token, seat, False, token.pk_pass_id))
         return tickets
 
     async def _hide_seats(self, event_id: str) -> bool:
@@ -208,9 +250,16 @@ class SafeTix:
         return bool(event and event.event.loc_row_seat_restrict)
 
 
-def _safetix_tickets(answer: OrderManagementResponse) -> list[OrderTicket]:
-    """Tickets that got a token: the document's one signal that a ticket is SafeTix."""
-    return [t for t in answer.tickets if t.is_safetix and not t.voided]
+def safetix_tickets(answer: OrderManagementResponse) -> list[tuple[str, OrderTicket]]:
+    """Tickets that got a token (the document's one signal that a ticket is SafeTix), each
+    with its key (``OrderTicket.identity``, unique within the order)."""
+    return [(key, t) for key, t in keyed_tickets(answer.tickets) if t.is_safetix and not t.voided]
+
+
+def _tokens_of(answer: OrderManagementResponse) -> dict[str, CachedToken]:
+    """The tokens order management gave, by ticket key."""
+    now = time.time()
+    return {key: CachedToken(key, t.token, now) for key, t in safetix_tickets(answer) if t.token}
 
 
 def delay_date(answer: OrderManagementResponse) -> date | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from adapters.pages.tm_orders_api import order_ref
 from adapters.sandbox.faults import Fault
+from adapters.sandbox.ticketmaster.fulfil import decode_token
 from adapters.sandbox.ticketmaster.seed import (
     BARCODE_ORDER_TOKEN,
     DELAYED_ORDER_TOKEN,
     DEMO_ACCOUNT_ID,
+    NO_BARCODES_ORDER_TOKEN,
     SAFETIX_ORDER_TOKEN,
 )
 from bot.app.bootstrap import Usher
@@ -103,7 +105,7 @@ async def test_a_view_with_cached_tokens_makes_one_render_attempt_then_shows_the
     failing = usher.sandbox.faults.add(Fault("/marketplace", status=503, times=2))
     tickets = await usher.safetix.refresh(order)
     assert failing.hits == 1, "no retry at view time when every ticket has a cached token"
-    assert {t.barcode: t.token for t in tickets} == cached
+    assert {t.key: t.token for t in tickets} == cached
     assert not any(t.fresh for t in tickets)
 
 
@@ -118,3 +120,20 @@ async def test_a_view_without_a_cached_token_retries_the_render(usher: Usher) ->
     assert failing.hits == 1
     assert tickets
     assert all(t.fresh for t in tickets), "the retry got fresh tokens"
+
+
+async def test_tickets_answered_without_barcodes_keep_one_token_each(usher: Usher) -> None:
+    ref = await give(usher, "nb", NO_BARCODES_ORDER_TOKEN, "Skyline Live")
+    chat = Chat(usher, "nb")
+    await chat.say("my tickets")
+    assert len(chat.urls) == 1, chat.text
+    cached = await usher.tm_orders.tokens(ref)
+    assert "" not in cached
+    assert sorted(cached) == ["seat:1A005E6A9C3B4D01:50528009", "seat:1A005E6A9C3B4D01:50528010"]
+    order = await usher.safetix.owned(Fan("console", "nb"), ref)
+    assert usher.sandbox is not None
+    renders = usher.sandbox.faults.add(Fault("/marketplace", status=503))
+    shown = await usher.safetix.refresh(order)
+    assert renders.hits == 0, "no secure render for tickets without a barcode"
+    assert [decode_token(t.token)["s"] for t in shown] == ["50528009", "50528010"]
+    assert all(t.fresh for t in shown)

@@ -64,6 +64,8 @@ class SlackEnv:
     slack: SlackSender
     recorder: Recorder
     fake: FakeSlack
+    #: The code mails fans were sent.
+    outbox: Outbox
 
     @property
     def acme(self) -> AcmeSandboxState:
@@ -108,7 +110,8 @@ async def start_instance(
         **settings,
     }
     store = Store(redis_asyncio.Redis.from_url(redis_url), prefix="usher-test:")
-    usher = build(load_settings(**values), mailer=Outbox(), store=store)
+    outbox = Outbox()
+    usher = build(load_settings(**values), mailer=outbox, store=store)
     stack.push_async_callback(usher.aclose)
     channel = slack_channel(usher)
     assert channel is not None
@@ -118,4 +121,4 @@ async def start_instance(
     url = await stack.enter_async_context(serve_in_loop(app))
     http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
     sender = SlackSender(http, url, fake.response_url())
-    return SlackEnv(usher, channel, url, sender, recorder, fake)
+    return SlackEnv(usher, channel, url, sender, recorder, fake, outbox)

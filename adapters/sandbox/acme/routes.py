@@ -47,6 +47,9 @@ EDITABLE_ORDER_FIELDS = frozenset(
         "hideEventDate",
     }
 )
+#: Fields the document reserves to ACME; a client that sends them is refused (stricter than
+#: silence, so a client that echoes what it read is caught here).
+INTERNAL_ORDER_FIELDS = frozenset({"visitorId", "tempVisitorId"})
 TIMES_DEFAULT_WINDOW = timedelta(days=2)
 RENEWAL_WINDOW = timedelta(days=60)
 
@@ -83,6 +86,10 @@ class AcmeEndpoints:
         order_id = request.path_params["order_id"]
         if "id" in body and str(body["id"]) != order_id:
             raise ApiError(400, "ID_MISMATCH", "the body's id is not the order in the path")
+        internal = sorted(INTERNAL_ORDER_FIELDS & body.keys())
+        if internal:
+            # acme-orders.txt: "Visitor is an internal only field - ACME - do not use".
+            raise ApiError(400, "INTERNAL_FIELD", f"internal only, do not use: {internal}")
         changes = {
             key: value
             for key, value in body.items()

@@ -157,6 +157,8 @@ class Order:
     claim_email: bool | None = None
     #: Delay Delivery date; None when it is off. The document's order keeps its 2020 date.
     delay_until: dt.date | None = None
+    #: Answer ``"barcode_id": ""`` next to the token, as the document's Delay-OFF sample does.
+    hide_barcodes: bool = False
 
 
 @dataclass

@@ -6,10 +6,14 @@ Behaviour, decided where the documents are silent (tests and the demo rely on it
   ios/android/other, any case; the documented length limits) and answers 400 (10002) when it is
   incomplete, 404 for an unknown order token, and 403 when ``third_party_account_id`` is not
   the one the order was bought with.
-* **Every answer mints a new token**: base64 of JSON ``{"b": barcode, "t", "ck", "ek": random,
-  "rt": render type, "n": counter, "iat": clock}``, the layout of the document's token plus a
-  counter, so tests can tell a fresh token from a cached one and read the barcode back
-  (:func:`decode_token`).
+* **Every answer mints a new token**: base64 of JSON ``{"b": barcode, "s": seat id, "t", "ck",
+  "ek": random, "rt": render type, "n": counter, "iat": clock}``, the layout of the document's
+  token plus a seat and a counter, so tests can tell a fresh token from a cached one and read
+  the ticket back (:func:`decode_token`).
+* **Empty barcodes** (the document's Delay-OFF sample): an order seeded with ``hide_barcodes``
+  answers ``"barcode_id": ""`` next to each token. Secure render cannot take such a ticket
+  (``barcode`` is required: ``400 missing.barcode.attribute``); order management mints new
+  tokens for it on every call.
 * **Barcode-only events**: ``render_type`` "barcode", the barcode, no token.
 * **Delay Delivery**: before the delay date (by the injected clock, UTC) tickets carry neither
   barcode nor token and ``additional_info`` carries the date; from that day on, tokens.
@@ -59,11 +63,12 @@ class TMFulfilment:
         today = dt.datetime.fromtimestamp(self.clock(), dt.UTC).date()
         return order.delay_until is None or today >= order.delay_until
 
-    def mint(self, barcode: str, render_type: str = ROTATING) -> str:
-        """A new rotating token for a barcode."""
+    def mint(self, barcode: str, render_type: str = ROTATING, seat_id: str = "") -> str:
+        """A new rotating token for a ticket (its barcode, or its seat when it has none)."""
         self._minted += 1
         payload = {
             "b": barcode,
+            "s": seat_id,
             "t": base64.b64encode(secrets.token_bytes(24)).decode(),
             "ck": secrets.token_hex(20),
             "ek": secrets.token_hex(20),
@@ -134,7 +139,11 @@ class TMFulfilment:
             return error(400, "safetix.not.enabled")
         if not self.delivered(order):
             return error(403, "delivery.delayed")
-        result = {**echo, "token": self.mint(ticket.barcode), "renderType": ROTATING}
+        result = {
+            **echo,
+            "token": self.mint(ticket.barcode, seat_id=ticket.seat_id),
+            "renderType": ROTATING,
+        }
         if ios:
             result["passData"] = {"ios": {"pkPassId": ticket.pk_pass_id}}
         return result
@@ -185,9 +194,10 @@ class TMFulfilment:
         else:
             entry = {"render_type": ROTATING, "segment_type": order.segment_type}
             if delivered:
-                entry["token"] = self.mint(ticket.barcode)
+                entry["token"] = self.mint(ticket.barcode, seat_id=ticket.seat_id)
+        shown = delivered and not order.hide_barcodes
         return {
-            "barcode_id": ticket.barcode if delivered else "",
+            "barcode_id": ticket.barcode if shown else "",
             "display_id": order.order_number,
             "event_code": event.code,
             "event_host": event.host,

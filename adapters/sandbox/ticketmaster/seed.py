@@ -10,9 +10,11 @@ demo runs and the delayed order always becomes deliverable ``DELAY_DAYS`` after 
 | sandbox-order-safetix | 71-30001/NYC | 1A005E6A9C3B4D01 | 88800001 | 7001000100010001, 7001000100010002 | SafeTix |
 | sandbox-order-barcode | 71-30002/NYC | 1A005E6A9C3B4D02 | 88800001 | 8001000100010001, 8001000100010002 | barcode only |
 | sandbox-order-delayed | 71-30003/NYC | 1A005E6A9C3B4D03 | 88800001 | 9001000100010001, 9001000100010002 | delayed until start + 14 days |
+| sandbox-order-documented-delay-off | 39-20804/PHX | 3F005105D843DFA3 | 12313131 | 1212121212120804 | SafeTix answered with `"barcode_id": ""` (the document's Delay-OFF sample) |
+| sandbox-order-no-barcodes | 71-30004/NYC | 1A005E6A9C3B4D01 | 88800001 | 7001000100010011, 7001000100010012 | SafeTix answered with empty barcodes, two tickets |
 
 The document's order answers order management in the document's shape (send device 12345 /
-web / android to get it field for field), and the document's secure render request works as
+web / android to get it field for field; its Delay-OFF order with 12345 / NATIVE / IOS), and the document's secure render request works as
 written. Every event can also be bought (availability, reserve, payment, commit); event
 1A005E6A9C3B4D04 is ``locRowSeatRestrict`` and 1A005E6A9C3B4D00 is past (not transactable).
 """  # noqa: E501
@@ -40,6 +42,8 @@ RENDER_DOC_ORDER_TOKEN = "sandbox-order-securerender-doc"  # noqa: S105
 SAFETIX_ORDER_TOKEN = "sandbox-order-safetix"  # noqa: S105
 BARCODE_ORDER_TOKEN = "sandbox-order-barcode"  # noqa: S105
 DELAYED_ORDER_TOKEN = "sandbox-order-delayed"  # noqa: S105
+DOC_DELAY_OFF_ORDER_TOKEN = "sandbox-order-documented-delay-off"  # noqa: S105
+NO_BARCODES_ORDER_TOKEN = "sandbox-order-no-barcodes"  # noqa: S105
 #: The secure render sample's Apple Wallet pass id (its first ticket keeps it).
 DOC_WALLET_ID = "b5d02b52-4b21-4233-b41a-722f20467535"
 
@@ -70,7 +74,7 @@ def build_events(now: dt.datetime) -> dict[str, Event]:
         return dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC)
 
     delay = now.date() + dt.timedelta(days=DELAY_DAYS)
-    balcony = _rows("BALC2", "K L", 100, 110)
+    balcony = _rows("BALC2", "K L", 100, 110) | _rows("BALC2L", "B", 1, 20)
     block_g = _rows("G", "17 18", 1, 12)
     spec: list[tuple[str, str, str, str, int, dict[str, Any]]] = [
         (DOC_EVENT_ID, "ECAPI1 Live", "ECAPI1", "PHX", 30, {"rows": balcony}),
@@ -181,6 +185,22 @@ def build_orders(events: dict[str, Event], now: dt.datetime) -> dict[str, Order]
                 _ticket(delayed, ("101", "B", 12), "9001000100010002"),
             ],
             days_ago(1), customer_email=DEMO_EMAIL, delay_until=delayed.delay_until,
+        ),
+        Order(
+            DOC_DELAY_OFF_ORDER_TOKEN, "39-20804/PHX", DOC_ACCOUNT_ID, doc,
+            [_ticket(doc, ("BALC2L", "B", 9), "1212121212120804", seat_id="67174428")],
+            dt.date(2019, 11, 27), third_party_source="BiT (QA)",
+            customer_email="raine.cabal@ticketmaster.com",
+            segment_type="NFC_ROTATING_SYMBOLOGY", delay_until=dt.date(2020, 4, 5),
+            hide_barcodes=True,
+        ),
+        Order(
+            NO_BARCODES_ORDER_TOKEN, "71-30004/NYC", DEMO_ACCOUNT_ID, safetix,
+            [
+                _ticket(safetix, ("101", "C", 9), "7001000100010011"),
+                _ticket(safetix, ("101", "C", 10), "7001000100010012"),
+            ],
+            days_ago(2), customer_email=DEMO_EMAIL, hide_barcodes=True,
         ),
     ]  # fmt: skip
     return {order.token: order for order in orders}

@@ -189,6 +189,37 @@ async def test_get_order_parses_the_documented_order(script: Script, acme: AcmeC
     assert order.phone_e164 == "+11234567890"
 
 
+async def test_update_order_sends_only_client_editable_fields(
+    script: Script, acme: AcmeClient
+) -> None:
+    """On the document's order: no ``visitorId`` ("internal only - ACME - do not use"), no
+    read-only ``id`` or items, nothing ACME records itself; the contact as it now is."""
+    script.add(
+        Expect("GET", "/v2/b2c/orders/30263798", doc("order_get_response.json")),
+        Expect(
+            "PUT",
+            "/v2/b2c/orders/30263798",
+            doc("order_get_response.json"),
+            body={
+                "email": "jane.doe@example.com",
+                "contactFirstName": "Jane",
+                "contactLastName": "Doe",
+                "zipCode": "95113",
+                "phoneNumber": "+11234567890",
+                "hideEventDate": False,
+            },
+        ),
+    )
+    order = await acme.get_order("30263798")
+    assert order.visitor_id == "1573098"
+    await acme.update_order(order.id, order.model_copy(update={"email": "jane.doe@example.com"}))
+    sent = json.loads(script.seen[1].content)
+    for read_only in ("id", "visitorId", "tempVisitorId", "orderItems", "createdOn", "updatedBy"):
+        assert read_only not in sent
+    for recorded in ("totalAmount", "paidAmount", "membershipId", "ccLastFourDigits", "legacy"):
+        assert recorded not in sent
+
+
 async def test_cart_calls(script: Script, acme: AcmeClient) -> None:
     wanted = Cart(membership_ids=[5970603], items=[CartItem.tickets("e1", "p1", 2)])
     script.add(

@@ -11,6 +11,7 @@ from adapters.sandbox.faults import Fault
 from adapters.sandbox.ticketmaster.fulfil import decode_token
 from adapters.sandbox.ticketmaster.seed import (
     DEMO_ACCOUNT_ID,
+    NO_BARCODES_ORDER_TOKEN,
     SAFETIX_EVENT_ID,
     SAFETIX_ORDER_TOKEN,
 )
@@ -55,6 +56,29 @@ async def test_refresh_happens_at_t_minus_20h_not_before_with_the_fans_device_an
         assert await redis.pttl(key) / 1000 >= start + AFTER_EVENT - world.clock()
 
 
+async def test_tickets_without_barcodes_are_refreshed_through_order_management(
+    world: World,
+) -> None:
+    await world.fan("nb")
+    ref = await world.register("nb", NO_BARCODES_ORDER_TOKEN)
+    await world.drain()
+    start = world.event_start(SAFETIX_EVENT_ID)
+    assert [job.job_id for job in await world.queued("tm_refresh")] == [f"refresh:{ref}:{start}"]
+    managed = len(world.calls.to("/partners/v1/orders"))
+
+    world.clock.set(start - REFRESH_LEAD)
+    await world.drain()
+    assert world.calls.renders == [], "secure render needs a barcode; none is sent blank"
+    assert len(world.calls.to("/partners/v1/orders")) == managed + 1
+    cached = await world.usher.tm_orders.tokens(ref)
+    assert sorted(cached) == ["seat:1A005E6A9C3B4D01:50528009", "seat:1A005E6A9C3B4D01:50528010"]
+    for token in cached.values():
+        assert decode_token(token.token)["iat"] == start - REFRESH_LEAD
+    assert await world.queued("tm_refresh") == []
+    _, failures = await collect(world.usher.store, world.clock())
+    assert list(failures) == []
+
+
 async def test_a_ticketmaster_outage_at_the_gate_is_served_the_t_minus_20h_token(
     world: World,
 ) -> None:
@@ -71,7 +95,7 @@ async def test_a_ticketmaster_outage_at_the_gate_is_served_the_t_minus_20h_token
     world.sandbox.faults.add(Fault("/partners", status=503))
     order = await world.usher.safetix.owned(Fan("console", "r2"), ref)
     shown = await world.usher.safetix.refresh(order)
-    assert {t.barcode: t.token for t in shown} == refreshed
+    assert {t.key: t.token for t in shown} == refreshed
     assert not any(t.fresh for t in shown)
 
 

@@ -27,7 +27,9 @@ from adapters.sandbox.ticketmaster.seed import (
     DELAYED_ORDER_TOKEN,
     DEMO_ACCOUNT_ID,
     DOC_ACCOUNT_ID,
+    DOC_DELAY_OFF_ORDER_TOKEN,
     DOC_ORDER_TOKEN,
+    NO_BARCODES_ORDER_TOKEN,
     PAST_EVENT_ID,
     PAYMENT_DOC_EVENT_ID,
     RENDER_DOC_ACCOUNT_ID,
@@ -216,6 +218,39 @@ async def test_documented_order_answers_in_the_documented_shape(env: Env) -> Non
     token = order.tickets[0].token
     assert token is not None
     assert decode_token(token)["b"] == "1212121212121212"
+
+
+async def test_documented_delay_off_order_answers_in_the_documented_shape(env: Env) -> None:
+    order = await env.client().order_management(
+        DOC_DELAY_OFF_ORDER_TOKEN,
+        device_id="12345",
+        device_type="NATIVE",
+        device_os="IOS",
+        third_party_account_id=DOC_ACCOUNT_ID,
+    )
+    documented = OrderManagementResponse.model_validate_json(
+        (DATA / "order_management_response.json").read_bytes()
+    )
+    assert _without_tokens(order) == _without_tokens(documented)
+    (ticket,) = order.tickets
+    assert ticket.barcode_id == ""
+    assert ticket.token is not None
+    assert decode_token(ticket.token)["s"] == "67174428"
+
+
+async def test_a_ticket_without_barcode_is_refused_by_secure_render(env: Env) -> None:
+    client = env.client()
+    order = await manage(client, NO_BARCODES_ORDER_TOKEN)
+    assert [t.barcode_id for t in order.tickets] == ["", ""]
+    assert all(t.is_safetix for t in order.tickets)
+    sent = entries(order)
+    assert all(entry.barcode is None for entry in sent)
+    result = await render(client, sent)
+    assert result.rendered == []
+    assert [t.error.error for t in result.failed if t.error] == ["missing.barcode.attribute"] * 2
+    again = await manage(client, NO_BARCODES_ORDER_TOKEN)
+    tokens = [t.token for t in order.tickets + again.tickets]
+    assert len(set(tokens)) == 4, "order management mints new tokens on every call"
 
 
 async def test_safetix_order(env: Env) -> None:

@@ -31,6 +31,27 @@ TOUR_EVENT = "61f99cfb62bd1f467c397829"
 PDT = timezone(timedelta(hours=-7))
 
 
+REFERENCE = Path(__file__).parents[2] / "data" / "reference"
+#: Copies that had to be repaired to be JSON (tests/data/acme/README.md says how).
+REPAIRED = {
+    "cart_put_all_in_one_request.json",
+    "cart_put_coupon_request.json",
+    "cart_put_member_and_retail_request.json",
+    "session_response.json",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted(DATA.glob("*.json")) if p.name not in REPAIRED],
+    ids=lambda path: path.name,
+)
+def test_sample_is_verbatim_from_its_document(path: Path) -> None:
+    text = path.read_text(encoding="utf-8").removesuffix("\n")
+    documents = [doc.read_text(encoding="utf-8") for doc in REFERENCE.glob("acme-*.txt")]
+    assert any(text in document for document in documents)
+
+
 def load(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -122,3 +124,60 @@ def test_a_bad_setting_stops_serve_with_one_line() -> None:
     assert result.stderr.strip() == (
         "usher: USHER_REDIS_URL: must start with redis://, rediss:// or unix://"
     )
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another program is listening on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def test_a_second_demo_says_its_port_is_taken_before_the_prompt(taken_port: int) -> None:
+    result = subprocess.run(
+        [*USHER, "demo"],
+        cwd=ROOT,
+        env=clean_env(USHER_PUBLIC_URL=f"http://127.0.0.1:{taken_port}"),
+        input="where are my tickets?\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""  # no intro, no prompt
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"port {taken_port}" in lines[0]
+    assert f"USHER_PUBLIC_URL=http://localhost:{taken_port + 1}" in lines[0]
+
+
+@pytest.mark.parametrize("command", ["serve", "sandbox"])
+def test_serve_and_sandbox_say_their_port_is_taken(taken_port: int, command: str) -> None:
+    result = run(command, "--port", str(taken_port))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"port {taken_port}" in lines[0]
+    assert "--port" in lines[0]
+
+
+def test_the_demo_chats_on_its_own_port_and_numbers_never_repeat() -> None:
+    port = free_port()
+    result = subprocess.run(
+        [*USHER, "demo"],
+        cwd=ROOT,
+        env=clean_env(USHER_PUBLIC_URL=f"http://127.0.0.1:{port}"),
+        input="help\nfind my order\n/contact +14155550134\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    numbers = re.findall(r"^  \[(\d+)\]", result.stdout, flags=re.MULTILINE)
+    assert len(numbers) > 5
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+    assert "bye!" in result.stdout

@@ -26,10 +26,12 @@ from bot.ticketmaster.models import (
     SecureRenderRequest,
     SecureRenderResponse,
     TMErrorBody,
+    keyed_tickets,
 )
 
 DATA = Path(__file__).parents[2] / "data" / "tm"
-REFERENCE = Path(__file__).parents[4] / "shared" / "reference" / "tm-safetix-partner-api.txt"
+#: The document itself, copied verbatim into the repository (a clone has no ../shared).
+REFERENCE = Path(__file__).parents[2] / "data" / "reference" / "tm-safetix-partner-api.txt"
 SAMPLES = sorted(DATA.glob("*.json"))
 
 
@@ -57,8 +59,6 @@ def test_every_sample_is_stored() -> None:
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda path: path.name)
 def test_sample_is_verbatim_from_the_document(path: Path) -> None:
-    if not REFERENCE.exists():
-        pytest.skip(f"reference document not found at {REFERENCE}")
     text = path.read_text(encoding="utf-8")
     assert text.endswith("}\n")
     assert text.removesuffix("\n") in REFERENCE.read_text(encoding="utf-8")
@@ -251,6 +251,67 @@ def test_unknown_fields_do_not_fail() -> None:
     order = OrderManagementResponse.model_validate(body)
     assert order.tickets[0].barcode_id == "1212121212121212"
     assert order.delivery_delay_date == date(2020, 4, 5)
+
+
+def test_delay_off_tickets_are_keyed_by_their_seat_not_the_empty_barcode() -> None:
+    order = OrderManagementResponse.model_validate_json(raw("order_management_response.json"))
+    (ticket,) = order.tickets
+    assert ticket.barcode_id == ""
+    assert ticket.identity == "seat:3F005105D843DFA3:67174428"
+    assert keyed_tickets(order.tickets) == [("seat:3F005105D843DFA3:67174428", ticket)]
+
+
+def test_two_tickets_without_barcode_get_two_keys() -> None:
+    body = sample("order_management_response.json")
+    second = copy.deepcopy(body["tickets"][0]) | {"seat_id": "67174429", "seat_name": "10"}
+    body["tickets"].append(second)
+    order = OrderManagementResponse.model_validate(body)
+    keys = [key for key, _ in keyed_tickets(order.tickets)]
+    assert keys == ["seat:3F005105D843DFA3:67174428", "seat:3F005105D843DFA3:67174429"]
+
+
+def test_tickets_with_neither_barcode_nor_seat_are_told_apart_by_position() -> None:
+    body = sample("order_management_response.json")
+    ga = {key: value for key, value in body["tickets"][0].items() if key not in ("seat_id",)}
+    ga |= {"row": None, "seat_name": None, "section": None, "is_ga": True}
+    body["tickets"] = [ga, copy.deepcopy(ga)]
+    order = OrderManagementResponse.model_validate(body)
+    keys = [key for key, _ in keyed_tickets(order.tickets)]
+    assert keys == ["place:3F005105D843DFA3:-/-/-", "place:3F005105D843DFA3:-/-/-#2"]
+    assert "" not in keys
+
+
+def test_a_ticket_with_a_barcode_is_keyed_by_it() -> None:
+    order = OrderManagementResponse.model_validate_json(
+        raw("order_management_delayed_response.json")
+    )
+    assert order.tickets[0].identity == "1212121212121212"
+
+
+def test_render_entry_leaves_out_an_empty_barcode_instead_of_sending_blank() -> None:
+    order = OrderManagementResponse.model_validate_json(raw("order_management_response.json"))
+    entry = RenderTicketRequest.from_order_ticket(order.tickets[0])
+    assert entry.model_dump(mode="json", exclude_none=True) == {
+        "eventId": "3F005105D843DFA3",
+        "section": "BALC2L",
+        "row": "B",
+        "seat": "9",
+    }
+
+
+def test_render_answers_are_matched_by_barcode_or_by_seat() -> None:
+    answer = SecureRenderResponse.model_validate_json(raw("secure_render_400_response.json"))
+    (failed,) = answer.tickets
+    by_barcode = RenderTicketRequest(
+        event_id="3F005237E5CB39EA", section="G", row="17", seat="1", barcode="964537283421"
+    )
+    assert by_barcode.answered_by(failed)
+    other = by_barcode.model_copy(update={"barcode": "963267823784"})
+    assert not other.answered_by(failed)
+    seatless = RenderTicketRequest(event_id="3F005237E5CB39EA", section="G", seat="1")
+    # No barcode: the row is part of the match, and the 400 sample's ticket has none either.
+    assert seatless.answered_by(failed)
+    assert not seatless.model_copy(update={"seat": "2"}).answered_by(failed)
 
 
 def test_secure_render_request_round_trips_in_camel_case() -> None:

@@ -487,6 +487,19 @@ async def test_orders_for_event_update_and_delete(acme: httpx.AsyncClient) -> No
     assert (await acme.get("/v2/b2c/orders/30270001")).status_code == 404
 
 
+@pytest.mark.parametrize("field", ["visitorId", "tempVisitorId"])
+async def test_an_update_with_an_internal_field_is_refused(
+    acme: httpx.AsyncClient, field: str
+) -> None:
+    """acme-orders.txt: "Visitor is an internal only field - ACME - do not use"."""
+    before = (await acme.get("/v2/b2c/orders/30263798")).json()
+    response = await acme.put(
+        "/v2/b2c/orders/30263798", json={"notes": "x", field: before.get("visitorId", "1")}
+    )
+    assert (response.status_code, response.json()["type"]) == (400, "INTERNAL_FIELD")
+    assert (await acme.get("/v2/b2c/orders/30263798")).json() == before
+
+
 async def test_resend_confirmation(acme: httpx.AsyncClient, env: AcmeEnv) -> None:
     async with httpx.AsyncClient(
         base_url=env.base_url, headers={"x-acme-api-key": KEYS.acme_api_key}
