@@ -23,6 +23,7 @@ from adapters.sandbox.config import SandboxKeys
 from adapters.store.carts import RedisCartStore
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.store.order_index import RedisOrderIndex
+from adapters.store.page_bindings import RedisPageBindings
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
@@ -140,7 +141,9 @@ def build(
     )
     tm_orders = RedisTmOrderStore(store)
     safetix = SafeTix(tm, tm_orders)
-    links = TicketLinks(settings.signing_key(), str(settings.public_url))
+    links = TicketLinks(
+        settings.signing_key(), str(settings.public_url), registry=RedisPageBindings(store)
+    )
     states = RedisStateStore(store)
     messenger = Messenger(states, {})
     scheduling = build_scheduling(settings, store, safetix, tm_orders, messenger, clock)
