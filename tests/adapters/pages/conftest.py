@@ -1,5 +1,5 @@
-"""Fixtures of the page tests: a real headless Chromium (Debian's, driven by Playwright), and
-Usher's web app with a stand-in Secure Entry SDK for the ticket page (``site``)."""
+"""Fixtures of the ticket page tests: Usher's web app with a stand-in Secure Entry SDK (``site``;
+the real headless Chromium, ``browser``, is in ``tests/adapters/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis_asyncio
-from playwright.async_api import Browser, async_playwright
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,21 +18,9 @@ from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
 from bot.app.web import create_app
 from tests.conftest import TEST_REDIS_URL
-from tests.support.browser import CHROMIUM_ARGS, STAND_IN_SDK, chromium_path
+from tests.support.browser import STAND_IN_SDK
 from tests.support.chat import Outbox
 from tests.support.servers import free_port, serve_asgi, serve_in_loop
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """One browser per test; each test opens its own contexts (separate cookie jars)."""
-    path = chromium_path()
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 @pytest.fixture(scope="module")
