@@ -99,8 +99,10 @@ class RedisStateStore:
         return [_reply_from_record(record) for record in records]
 
     async def forget(self, fan: Fan) -> None:
-        """Drop the fan's conversation state (a web chat session signed out)."""
-        await self.store.redis.delete(self.store.key("state", fan.key))
+        """Drop the fan's conversation state and its history (a web chat session signed out)."""
+        await self.store.redis.delete(
+            self.store.key("state", fan.key), self.store.key("history", fan.key)
+        )
 
     def _turn_key(self, fan: Fan, event_id: str) -> str:
         return self.store.key("turn", fan.key, event_id)
