@@ -63,6 +63,7 @@ class Listeners:
         app.action(PAGE_BUTTONS)(self._page_button)
         app.action("usher:take")(self._take)
         app.action("usher:close")(self._close)
+        app.action("usher:forget")(self._forget)
         app.view(CONTACT_FORM)(self._contact)
         app.action(LINK_PICK)(self._link_pick)
         app.action(CANNED_MENU)(self._canned_pick)
@@ -147,6 +148,14 @@ class Listeners:
                     note = await self.handoff.close(body, self.client)
                     if note is not None:
                         await ask.say(note)
+
+    async def _forget(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None:
+                async with answering(ask, "forget"):
+                    await ask.say(await self.handoff.forget_proofs(body, self.client))
 
     async def _link_pick(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
