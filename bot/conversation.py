@@ -28,7 +28,7 @@ from bot.app.metrics import INTENTS, TURN_LATENCY, TURNS
 from bot.app.tracing import start_request
 from bot.errors import BotError, RateLimited, UpstreamError
 from bot.history import remember
-from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
+from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Fan, Inbound, Reply
 from bot.ports import StateStore
 from bot.throttle import Admission, TurnGate
 from bot.turn import CHAT_ID, LANG, Handler, Turn
@@ -155,6 +155,24 @@ class Conversation:
         finally:
             TURNS.labels(inbound.channel, outcome).inc()
             TURN_LATENCY.labels(inbound.channel).observe(time.perf_counter() - started)
+
+    async def act_for(self, fan: Fan, action: Handler) -> list[Reply]:
+        """Run ``action`` on the fan's conversation from outside a turn; its replies.
+
+        For staff acting on a fan's behalf (``handlers.assist``): the action sees the fan's
+        saved state and language under the fan's lock, as a turn would, and what it changes
+        (a code now awaited) is saved. It runs no recognition and counts as no turn; its
+        exceptions reach the caller and save nothing. Delivering the replies is the caller's.
+        """
+        async with self.states.locked(fan):
+            state = await self.states.load(fan)
+            saved_lang, chat_id = state.get(LANG), state.get(CHAT_ID)
+            lang = copy.pick_language(saved_lang if isinstance(saved_lang, str) else None)
+            chat = chat_id if isinstance(chat_id, str) else fan.user_id
+            turn = Turn(Inbound(fan.channel, fan.user_id, chat), state, lang)
+            replies = await action(turn)
+            await self.states.save(fan, turn.state)
+            return replies
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         inbound = turn.inbound

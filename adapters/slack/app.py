@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.slack.assist import AssistConsole
 from adapters.slack.canned import CannedReplies
 from adapters.slack.claims import EventClaims
 from adapters.slack.handoff import HandoffDesk
@@ -70,6 +71,7 @@ class SlackChannel(Listeners):
         app_token: str | None = None,
         consumer: HandoffConsumer | None = None,
         canned: CannedReplies | None = None,
+        assist: AssistConsole | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -81,6 +83,7 @@ class SlackChannel(Listeners):
         self.app_token = app_token
         self.consumer = consumer
         self.canned = canned
+        self.assist = assist
         self.claims = EventClaims(store)
         self._busy: set[asyncio.Task[Any]] = set()
         self._socket: AsyncSocketModeHandler | None = None

@@ -10,7 +10,8 @@ The flow, and where each step's state lives (``adapters.store.handoff_queue``):
    ``RECLAIM_IDLE_MS``; an entry that fails (Slack down) is retried the same way. So a
    request is posted at least once: a crash between posting and XACK can post it twice, which
    beats losing it.
-3. "Take it" records the agent (first press wins) and updates the message: "Close" ends it,
+3. "Take it" records the agent (first press wins), sends them the fan's context in their DM
+   (``adapters.slack.assist``) and updates the message: "Close" ends it,
    and a "Canned reply…" menu (``adapters.slack.canned``) offers ``config/staff.toml``'s
    ready-made answers. Closing asks the fan to rate the help (``handlers.handoff``). "Forget
    verification" (after a confirmation) drops everything the fan proved, as their own
@@ -65,6 +66,7 @@ class HandoffDesk:
         *,
         menu: Block | None = None,
         forget: Callable[[Fan], Awaitable[None]] | None = None,
+        on_take: Callable[[AsyncWebClient, str, HandoffRecord], Awaitable[None]] | None = None,
     ) -> None:
         self.board = board
         self.messenger = messenger
@@ -74,6 +76,8 @@ class HandoffDesk:
         self.menu = menu
         #: Drops a fan's proofs (``bot.identity.Identity.forget``); None: no such button.
         self.forget = forget
+        #: Called once an agent has taken a handoff (the agent's DM with the fan's context).
+        self.on_take = on_take
 
     async def take(self, body: dict[str, Any], client: AsyncWebClient) -> str | None:
         """The "Take it" button; returns a note for the agent, or None when all went well."""
@@ -92,6 +96,9 @@ class HandoffDesk:
         await self.audit.record(agent, "take", detail=record.fan.key)
         await self._redraw(client, thread, message, copy.staff("handoff_taken", agent=agent), True)
         await self._tell_fan(client, record, [Reply(copy.text("human_taken", record.lang))])
+        if self.on_take is not None:
+            taken = HandoffRecord(record.thread, record.fan, record.lang, agent, None)
+            await self.on_take(client, agent, taken)
         return None
 
     async def close(self, body: dict[str, Any], client: AsyncWebClient) -> str | None:

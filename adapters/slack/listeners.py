@@ -19,6 +19,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.assist import SEND_CODE, SEND_TICKETS, AssistConsole
 from adapters.slack.blocks import CONTACT_FORM, as_typed
 from adapters.slack.canned import FORM as CANNED_FORM
 from adapters.slack.canned import MENU as CANNED_MENU
@@ -50,6 +51,7 @@ class Listeners:
     marketing: MarketingConsole
     handoff: HandoffDesk
     canned: CannedReplies | None
+    assist: AssistConsole | None
     claims: EventClaims
 
     def _working(self) -> AbstractAsyncContextManager[None]:
@@ -66,6 +68,8 @@ class Listeners:
         app.action("usher:forget")(self._forget)
         app.view(CONTACT_FORM)(self._contact)
         app.action(LINK_PICK)(self._link_pick)
+        app.action(SEND_TICKETS)(self._send_tickets)
+        app.action(SEND_CODE)(self._send_code)
         app.action(CANNED_MENU)(self._canned_pick)
         app.view(CANNED_FORM)(self._canned_send)
         app.event("message")(self._message)
@@ -156,6 +160,24 @@ class Listeners:
             if ask is not None:
                 async with answering(ask, "forget"):
                     await ask.say(await self.handoff.forget_proofs(body, self.client))
+
+    async def _send_tickets(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None and self.assist is not None:
+                await self.assist.send_tickets(ask, str(action.get("value") or ""))
+
+    async def _send_code(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None and self.assist is not None:
+                await self.assist.send_code(ask, str(action.get("value") or ""))
 
     async def _link_pick(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond

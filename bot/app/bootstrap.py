@@ -29,7 +29,7 @@ from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
 from adapters.store.turn_gate import RedisTurnGate
 from adapters.ticketmaster.client import TicketmasterClient
-from bot.app.routes import fan_routes
+from bot.app.routes import Journeys, fan_routes
 from bot.app.settings import Settings
 from bot.buying.shop import Shop
 from bot.conversation import Conversation
@@ -69,6 +69,8 @@ class Usher:
     shop: Shop
     #: ``config/staff.toml`` (or ``USHER_STAFF_CONFIG``): support hours, canned replies.
     staff: StaffConfig
+    #: The fans' handlers staff reuse when acting for a fan.
+    journeys: Journeys
     #: Jobs (``usher worker``), their queue, fans' reminder/offer preferences, broadcasts.
     scheduling: Scheduling
     sandbox: Sandbox | None
@@ -167,20 +169,21 @@ def build(
         clock=clock,
     )
     scheduling.cart_sweep = shop.carts.sweep
+    routes, journeys = fan_routes(
+        settings,
+        store,
+        acme,
+        identity,
+        safetix,
+        links,
+        shop,
+        scheduling.preferences,
+        staff,
+        clock,
+    )
     conversation = Conversation(
         states,
-        fan_routes(
-            settings,
-            store,
-            acme,
-            identity,
-            safetix,
-            links,
-            shop,
-            scheduling.preferences,
-            staff,
-            clock,
-        ),
+        routes,
         recognise,
         RedisTurnGate(store, settings.turn_limit()),
     )
@@ -197,6 +200,7 @@ def build(
         messenger=messenger,
         shop=shop,
         staff=staff,
+        journeys=journeys,
         scheduling=scheduling,
         sandbox=sandbox,
         http_clients=[acme_http, tm_http],

@@ -10,6 +10,7 @@ import structlog
 from pydantic import SecretStr
 
 from adapters.slack.app import SlackChannel
+from adapters.slack.assist import AssistConsole
 from adapters.slack.canned import CannedReplies, canned_menu
 from adapters.slack.client import web_client
 from adapters.slack.handoff import HandoffDesk
@@ -29,6 +30,7 @@ from bot.app.bootstrap import Usher
 from bot.buying.purchase_links import PurchaseLinks
 from bot.messages import Fan
 from bot.staff import Roles
+from handlers.assist import FanAssist
 from handlers.marketing import Marketing
 from handlers.support import SupportDesk
 from handlers.support_contact import ContactEditor
@@ -62,6 +64,21 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
     else:
         log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
     canned = usher.staff.canned
+    journeys = usher.journeys
+    assist = AssistConsole(
+        FanAssist(
+            usher.conversation,
+            usher.identity,
+            journeys.orders,
+            journeys.show_tickets,
+            journeys.verify,
+            usher.messenger,
+            usher.messenger.states,
+            audit,
+        ),
+        board,
+        tz,
+    )
     handoff = HandoffDesk(
         board,
         usher.messenger,
@@ -69,6 +86,7 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
         roles,
         menu=canned_menu(canned) if canned else None,
         forget=usher.identity.forget,
+        on_take=assist.on_take,
     )
     return SlackChannel(
         client,
@@ -86,6 +104,7 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
         app_token=_secret(settings.slack_app_token),
         consumer=consumer,
         canned=CannedReplies(handoff, canned),
+        assist=assist,
     )
 
 

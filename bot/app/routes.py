@@ -7,6 +7,7 @@ built here from the adapters they need, and the verification step learns where t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from adapters.acme.client import AcmeClient
 from adapters.store.audit_log import RedisAuditLog
@@ -36,6 +37,16 @@ from handlers.show_tickets import ShowTickets
 from handlers.verify import Verify
 
 
+@dataclass(frozen=True)
+class Journeys:
+    """The handlers staff reuse when they act for a fan (``handlers.assist``): the very same
+    instances the fans' own buttons run, so the same checks apply."""
+
+    orders: OrderBook
+    verify: Verify
+    show_tickets: ShowTickets
+
+
 def fan_routes(
     settings: Settings,
     store: Store,
@@ -47,7 +58,7 @@ def fan_routes(
     preferences: Preferences,
     staff: StaffConfig,
     clock: Callable[[], float],
-) -> Routes:
+) -> tuple[Routes, Journeys]:
     orders = OrderBook(acme, RedisCache(store, "acme"))
     verify = Verify(identity, orders, RedisRateCounter(store), settings.zone())
     find_order = FindOrder(orders, identity, verify, settings.zone())
@@ -83,7 +94,7 @@ def fan_routes(
         return switched if switched is not None else await forget_me.phrase(turn)
 
     deep_link = DeepLink(shop.links, buying.start_purchase)
-    return Routes(
+    routes = Routes(
         intents={
             "find_order": find_order,
             "show_tickets": show_tickets,
@@ -118,3 +129,4 @@ def fan_routes(
         relay=handoff.relay,
         phrases=phrases,
     )
+    return routes, Journeys(orders, verify, show_tickets)

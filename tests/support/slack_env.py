@@ -104,6 +104,7 @@ async def start_instance(
     redis_url: str,
     *,
     clock: Callable[[], float] = time.time,
+    more_channels: Callable[[Usher], Sequence[Any]] = lambda _: (),
     **settings: Any,
 ) -> SlackEnv:
     """Build and serve one Usher with Slack on; it all stops when ``stack`` closes.
@@ -131,7 +132,7 @@ async def start_instance(
     assert channel is not None
     recorder = Recorder()
     usher.messenger.add("console", recorder)
-    app = create_app(usher, channels=[channel], close_on_shutdown=False)
+    app = create_app(usher, channels=[channel, *more_channels(usher)], close_on_shutdown=False)
     url = await stack.enter_async_context(serve_in_loop(app))
     http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
     sender = SlackSender(http, url, fake.response_url())

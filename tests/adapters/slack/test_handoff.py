@@ -133,6 +133,7 @@ async def test_a_fan_and_an_agent_talk_through_a_thread_until_it_is_closed(
 
     assert [(who, what) for who, what, _ in await slack.audit()] == [
         (AGENT, "take"),
+        (AGENT, "fan_context"),  # the fan's context went to the agent's DM
         (AGENT, "reply"),
         (AGENT, "close"),
         (AGENT, "rating"),
