@@ -29,7 +29,7 @@ from bot.intents.text import correct
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "intents"
 REPEATS = 50
-#: The intents added in issue 16 (transfer, resale, refund, upgrade, lost ticket, venue, small talk).
+#: The intents added in issue 16 (transfer, resale, refund, upgrade, lost, venue, small talk).
 NEW_INTENTS = (
     "transfer_ticket",
     "resell_ticket",

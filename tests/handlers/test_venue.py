@@ -116,7 +116,7 @@ async def test_small_talk_gets_a_short_friendly_answer(
 
 
 async def test_ok_while_a_question_is_open_keeps_the_question(usher: Usher) -> None:
-    """"Send me the coupon code." "ok" "AAA5": the ok is answered and the code still taken."""
+    """ "Send me the coupon code." "ok" "AAA5": the ok is answered and the code still taken."""
     chat = Chat(usher, "st-code")
     await chat.say("I have a coupon")
     assert usher.conversation is not None
@@ -153,5 +153,5 @@ def test_a_placeholder_the_file_does_not_define_is_refused(tmp_path: Path) -> No
     broken = tmp_path / "venue.toml"
     text = DEFAULT_VENUE_FILE.read_text(encoding="utf-8")
     broken.write_text(text.replace("on {phone}", "on {telephone}", 1), encoding="utf-8")
-    with pytest.raises(VenueFileError, match="unknown {telephone}"):
+    with pytest.raises(VenueFileError, match=r"unknown \{telephone\}"):
         load_venue(broken)
