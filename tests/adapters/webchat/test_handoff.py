@@ -32,7 +32,7 @@ from tests.conftest import TEST_REDIS_URL
 from tests.support.chat import Outbox
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 from tests.support.servers import free_port, serve_in_loop
-from tests.support.slack_env import AGENT, HANDOFF_CHANNEL
+from tests.support.slack_env import AGENT, ALWAYS_STAFFED, HANDOFF_CHANNEL
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender
 
 pytestmark = pytest.mark.redis
@@ -58,6 +58,7 @@ async def desk(
         slack_api_url=f"{fake_slack.base_url}/api/",
         slack_agents=AGENT,
         slack_handoff_channel=HANDOFF_CHANNEL,
+        staff_config=ALWAYS_STAFFED,
     )
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
     outbox = Outbox()
@@ -87,7 +88,7 @@ async def test_an_agents_reply_reaches_the_open_widget(
     fan = site.widget()
     await fan.open()
     await fan.answer("my tickets never arrived")
-    assert text_of(await fan.answer("human")) == copy.text("human_queued")
+    assert text_of(await fan.answer("human")) == copy.text("human_queued", position=1)
     posted = await fake_slack.wait_message(lambda m: m["channel"] == HANDOFF_CHANNEL)
     assert "web" in str(posted["text"]) + str(posted.get("blocks"))
     board = HandoffBoard(site.usher.store)
