@@ -23,6 +23,7 @@ PRODUCTION = {
     "acme_tenant_id": 107,
     "secret_key": GOOD_KEY,
     "smtp_url": "smtps://mail.test:465",
+    "timezone": "America/New_York",
 }
 
 
