@@ -6,6 +6,10 @@ from then until an agent closes it, whatever the fan types goes to the agents (t
 stream, so the fan's turn never waits on Slack and nothing is lost when Slack is down) instead
 of to the bot. Buttons, a shared contact and slash commands (``/start``, ``/help``) still reach
 the bot, so a fan is never stuck behind a person who has not answered yet.
+
+Asking again while a request is on its way (queued or with the agents, for up to a cooldown)
+queues nothing and tells the fan a person is already coming: each request is a post in the
+agents' channel, and forty of them from one fan help nobody.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from bot.turn import HISTORY, Turn
 class HandoffQueue(Protocol):
     """Where requests for a person, and the fan's words during a handoff, go."""
 
-    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> None:
-        """Queue the fan for an agent."""
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> bool:
+        """Queue the fan for an agent; False (nothing queued) while an earlier request of the
+        fan is still on its way: within the cooldown and not closed by an agent."""
         ...
 
     async def is_open(self, fan: Fan) -> bool:
@@ -43,9 +48,9 @@ class Handoff:
         """Queue once per request and reassure the fan."""
         history = turn.state.get(HISTORY)
         lines = [str(line) for line in history] if isinstance(history, list) else []
-        await self.queue.request(turn.fan, turn.inbound.chat_id, turn.lang, lines)
+        queued = await self.queue.request(turn.fan, turn.inbound.chat_id, turn.lang, lines)
         turn.reset()
-        return [turn.reply("human_queued")]
+        return [turn.reply("human_queued" if queued else "human_already")]
 
     async def button(self, turn: Turn, argument: str) -> list[Reply]:
         """The "Talk to a person" button."""

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.bodies import KIB, BodyTooLarge, read_body, too_large
 from adapters.pages.common import origin, page_language, secure_headers, short_page
 from adapters.store.store import Store
 from bot import copy
@@ -38,6 +39,8 @@ COOKIE = "usher_page"
 PAGE_HEADER = "x-usher-page"
 TEMPLATE = Template((Path(__file__).parent / "ticket.html").read_text(encoding="utf-8"))
 TM_CONNECT = "https://app.ticketmaster.com"
+#: The page's token call carries no body; anything bigger than this is not from the page.
+MAX_TOKEN_BODY = KIB
 
 
 class PageRefused(Exception):
@@ -147,6 +150,10 @@ class TicketPages:
         site = request.headers.get("sec-fetch-site")
         if request.headers.get(PAGE_HEADER) != "1" or site not in (None, "same-origin"):
             return JSONResponse({"error": copy.text("page_failed", lang)}, 403, headers=no_store)
+        try:
+            await read_body(request, MAX_TOKEN_BODY)  # the script sends none
+        except BodyTooLarge:
+            return too_large(MAX_TOKEN_BODY)
         try:
             order = await self._order(token)
             if not await self._is_bound(token, request.cookies.get(COOKIE)):

@@ -12,9 +12,11 @@ independent of Slack, and a consumer group gives at-least-once delivery across p
 
 Once the console has posted a request, :class:`HandoffBoard` remembers where (a Slack channel
 and message ``ts``: the *thread*), which fan it is for, who took it and whether it is closed.
-Keys: ``handoff:thread:{channel}:{ts}`` (hash, 30 days) and ``handoff:fan:{fan}`` (the open
+Keys: ``handoff:thread:{channel}:{ts}`` (hash, 30 days), ``handoff:fan:{fan}`` (the open
 thread of a fan; it lapses after :data:`IDLE_TTL` without a word from either side, so a handoff
-nobody answers does not swallow the fan's messages forever).
+nobody answers does not swallow the fan's messages forever) and ``handoff:asked:{fan}`` (the
+fan's request cooldown: set when a request is queued, for :data:`ASK_COOLDOWN`, and cleared
+when an agent closes the handoff, so the fan can ask anew at once).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ THREAD_TTL = 30 * 24 * 3600
 IDLE_TTL = 24 * 3600
 REQUEST = "request"
 MESSAGE = "message"
+#: A fan's next request for a person within this long is not queued (nor posted again).
+ASK_COOLDOWN = 15 * 60.0
 
 
 class RedisHandoffQueue:
@@ -46,8 +50,10 @@ class RedisHandoffQueue:
         self.store = store
         self.board = HandoffBoard(store)
 
-    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> None:
-        """XADD one request with the conversation so far."""
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> bool:
+        """XADD one request with the conversation so far, unless one is on its way."""
+        if not await self.store.claim(asked_key(self.store, fan), ttl=ASK_COOLDOWN):
+            return False
         await self._add(
             {
                 "kind": REQUEST,
@@ -57,6 +63,7 @@ class RedisHandoffQueue:
                 "history": json.dumps(history[-20:]),
             }
         )
+        return True
 
     async def is_open(self, fan: Fan) -> bool:
         """True while the fan's request is posted for agents and not closed (nor idle)."""
@@ -152,7 +159,7 @@ class HandoffBoard:
         if not await awaited(self.redis.hsetnx(self._thread_key(thread), "closed_by", agent)):
             return None
         if await self.thread_of(record.fan) == thread:
-            await self.redis.delete(self._fan_key(record.fan))
+            await self.redis.delete(self._fan_key(record.fan), asked_key(self.store, record.fan))
         return record
 
     async def touch(self, fan: Fan, thread: Thread | None = None) -> None:
@@ -170,6 +177,11 @@ class HandoffBoard:
             current = await self.redis.get(key)
             if current is not None and current.decode() == value:
                 await self.redis.expire(key, IDLE_TTL)
+
+
+def asked_key(store: Store, fan: Fan) -> str:
+    """The fan's request cooldown (see the module docstring)."""
+    return store.key("handoff", "asked", fan.key)
 
 
 def _text(value: str | bytes) -> str:

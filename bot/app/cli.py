@@ -6,7 +6,7 @@
     usher telegram --polling        the Telegram bot by polling (a laptop; no public URL needed)
     usher intent ["TEXT"]           print the recognised intent and slots as JSON
     usher sandbox [--host --port]   serve the ACME and Ticketmaster simulators
-    usher api-token                 print the bearer token for POST /api/tm/orders
+    usher api-token                 print a new random token for USHER_API_TOKENS
     usher worker                    the background jobs (needs USHER_REDIS_URL)
     usher jobs [--json]             what is scheduled and what failed
 
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from adapters import console
-from adapters.pages.tm_orders_api import api_token
+from adapters.pages.tm_orders_api import new_api_token
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.demo import create_demo_purchase_link, register_demo_orders
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="serve the ACME and Ticketmaster simulators")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8100)
-    sub.add_parser("api-token", help="print the bearer token of POST /api/tm/orders")
+    sub.add_parser("api-token", help="print a new random bearer token for USHER_API_TOKENS")
     sub.add_parser("worker", help="run the background jobs (needs USHER_REDIS_URL)")
     jobs = sub.add_parser("jobs", help="list scheduled and failed jobs")
     jobs.add_argument("--json", action="store_true", help="JSON lines instead of a table")
@@ -187,8 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"usher: {exc}", file=sys.stderr)
             return 2
         usher = build(settings)
-        if settings.secret_key is None:
-            print(f"sandbox API token (POST /api/tm/orders): {api_token(settings.signing_key())}")
+        if not settings.api_tokens:
+            print("POST /api/tm/orders is off: set USHER_API_TOKENS (usher api-token makes one)")
         slack = slack_channel(usher)
         channels: list[WebChannel] = [slack] if slack is not None else []
         try:
@@ -221,10 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvicorn.Server(uvicorn.Config(Sandbox(keys), log_level="warning")).run([listener])
         return 0
     if args.command == "api-token":
-        if settings.secret_key is None:
-            print("usher: USHER_SECRET_KEY: set it to get a stable API token", file=sys.stderr)
-            return 2
-        print(api_token(settings.signing_key()))
+        print(new_api_token())
         return 0
     if args.command == "worker":
         return worker_command(settings)

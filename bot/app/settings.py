@@ -32,6 +32,7 @@ from bot.throttle import TurnLimit
 ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_API_TOKEN_LENGTH = 24
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     #: Channel id (C...) where fans' requests for a person are posted for agents to take.
     slack_handoff_channel: str | None = None
 
+    #: Bearer tokens accepted by ``POST /api/tm/orders`` (comma-separated; none: the API is off).
+    api_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
     smtp_url: str | None = None
     mail_from: str = "Usher <tickets@usher.invalid>"
 
@@ -103,6 +107,16 @@ class Settings(BaseSettings):
     turn_burst: int = Field(default=10, ge=1, le=1000)
 
     _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
+    _split_tokens = field_validator("api_tokens", mode="before")(_split_ids)
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _long_tokens(cls, value: list[SecretStr]) -> list[SecretStr]:
+        if any(len(token.get_secret_value()) < MIN_API_TOKEN_LENGTH for token in value):
+            raise ValueError(
+                f"each token needs at least {MIN_API_TOKEN_LENGTH} characters (usher api-token)"
+            )
+        return value
 
     @field_validator("redis_url")
     @classmethod

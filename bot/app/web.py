@@ -58,7 +58,11 @@ def create_app(
         str(settings.secure_entry_sdk_url),
         secure=str(settings.public_url).startswith("https://"),
     )
-    api = TmOrdersApi(usher.tm_orders, settings.signing_key(), usher.scheduling.planner)
+    api = TmOrdersApi(
+        usher.tm_orders,
+        [token.get_secret_value() for token in settings.api_tokens],
+        usher.scheduling.planner,
+    )
     sandbox_keys = usher.sandbox.keys if usher.sandbox is not None else None
     checkout = CheckoutPages(
         usher.shop, BrowserCheckout.from_settings(settings, sandbox_keys), settings.zone()

@@ -15,7 +15,6 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.faults import Fault
 from adapters.sandbox.ticketmaster.fulfil import decode_token
 from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
@@ -25,7 +24,7 @@ from bot.app.settings import load_settings
 from bot.app.web import create_app
 from bot.links import TicketLinks
 from bot.messages import Fan
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import API_AUTH, TEST_API_TOKEN, TEST_REDIS_URL
 from tests.support.browser import STAND_IN_SDK
 from tests.support.chat import Chat, Outbox
 from tests.support.servers import free_port, serve_asgi, serve_in_loop
@@ -53,7 +52,7 @@ async def site(
     monkeypatch.setenv("USHER_PUBLIC_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("USHER_SECURE_ENTRY_SDK_URL", sdk_url)
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
-    usher = build(load_settings(), mailer=Outbox(), store=store)
+    usher = build(load_settings(api_tokens=[TEST_API_TOKEN]), mailer=Outbox(), store=store)
     async with serve_in_loop(create_app(usher), port=port) as base:
         yield usher, base
 
@@ -62,7 +61,7 @@ async def register(usher: Usher, base: str, user: str) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.post(
             f"{base}/api/tm/orders",
-            headers={"Authorization": f"Bearer {api_token(usher.settings.signing_key())}"},
+            headers=API_AUTH,
             json={
                 "channel": "console",
                 "user_id": user,

@@ -181,3 +181,11 @@ def test_the_demo_chats_on_its_own_port_and_numbers_never_repeat() -> None:
     assert len(numbers) > 5
     assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
     assert "bye!" in result.stdout
+
+
+def test_api_token_prints_a_new_random_token_each_time() -> None:
+    first, second = run("api-token"), run("api-token")
+    assert first.returncode == second.returncode == 0
+    tokens = [first.stdout.strip(), second.stdout.strip()]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
+    assert tokens[0] != tokens[1]

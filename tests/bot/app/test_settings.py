@@ -33,6 +33,20 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().slack_agents == ["U1", "U2", "U3"]
 
 
+def test_api_tokens_are_a_comma_separated_list_of_long_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("USHER_API_TOKENS", f"{'a' * 24}, {'b' * 30}")
+    settings = load_settings()
+    assert [t.get_secret_value() for t in settings.api_tokens] == ["a" * 24, "b" * 30]
+    assert "a" * 24 not in repr(settings)
+    monkeypatch.setenv("USHER_API_TOKENS", f"{'a' * 24},short")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value).startswith("USHER_API_TOKENS: ")
+    assert "short" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
