@@ -52,7 +52,7 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
     )
     consumer = None
     if settings.slack_handoff_channel:
-        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel)
+        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel, tz)
     else:
         log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
     return SlackChannel(

@@ -33,6 +33,9 @@ ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
 MIN_SECRET_KEY_LENGTH = 32
 MIN_API_TOKEN_LENGTH = 24
+#: The sandbox venue's zone: the simulators' events are at local times there (the documented
+#: orders are written at -07:00, Pacific daylight time), and the demo shows them in it.
+SANDBOX_TIMEZONE = "America/Los_Angeles"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -95,8 +98,9 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8000")
     secret_key: SecretStr | None = None
     secure_entry_sdk_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SDK_URL)
-    #: IANA zone of the venue; event times are shown to fans in it.
-    timezone: str = "UTC"
+    #: IANA zone of the venue: every time shown to fans, agents and pages is in it. Unset: the
+    #: sandbox venue's zone in the sandbox; required otherwise.
+    timezone: str | None = None
     #: Scheduled Ticketmaster calls (refreshes, reloads) per second, across all workers.
     tm_refresh_rate: float = Field(default=20.0, gt=0, le=1000)
     #: How long before an event fans get their reminder: "3h", "90m", "1d" (bare: seconds).
@@ -134,7 +138,9 @@ class Settings(BaseSettings):
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -167,8 +173,8 @@ class Settings(BaseSettings):
         return value
 
     def zone(self) -> ZoneInfo:
-        """The venue's time zone."""
-        return ZoneInfo(self.timezone)
+        """The venue's time zone (the sandbox venue's when none is set, in the sandbox only)."""
+        return ZoneInfo(self.timezone or SANDBOX_TIMEZONE)
 
     @field_validator("slack_handoff_channel")
     @classmethod
@@ -194,6 +200,11 @@ class Settings(BaseSettings):
                 raise _missing("secret_key", "required outside the sandbox")
             if self.smtp_url is None:
                 raise _missing("smtp_url", "required outside the sandbox (one-time codes)")
+            if self.timezone is None:
+                raise _missing(
+                    "timezone",
+                    "required outside the sandbox: the venue's IANA zone, e.g. America/New_York",
+                )
         if (
             self.slack_bot_token is not None
             and self.slack_signing_secret is None

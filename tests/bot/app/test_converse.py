@@ -90,6 +90,7 @@ def deployed_chat(real_redis: object) -> Iterator[tuple[Converse, object]]:
             USHER_REDIS_URL=TEST_REDIS_URL,
             USHER_SMTP_URL=smtp_url,
             USHER_SECRET_KEY="s" * 48,
+            USHER_TIMEZONE="America/Los_Angeles",
         )
         chat = Converse(env)
         yield chat, inbox
@@ -117,4 +118,22 @@ def test_a_wrong_setting_fails_at_start_with_one_line() -> None:
     assert chat.close() == 2
     err = chat.stderr().strip()
     assert err.startswith("usher: USHER_ACME_TENANT_ID:")
+    assert "\n" not in err
+
+
+def test_outside_the_sandbox_the_venue_zone_is_required_at_start() -> None:
+    """Without USHER_TIMEZONE a deployment would show every time in UTC: a fan at a 19:30
+    concert in Los Angeles would read 03:30 the next day. It refuses to start instead."""
+    chat = Converse(
+        clean_env(
+            USHER_ACME_BASE_URL="https://acme.example.com",
+            USHER_ACME_API_KEY="k",
+            USHER_ACME_TENANT_ID="107",
+            USHER_SECRET_KEY="s" * 48,
+            USHER_SMTP_URL="smtp://127.0.0.1:9",
+        )
+    )
+    assert chat.close() == 2
+    err = chat.stderr().strip()
+    assert err.startswith("usher: USHER_TIMEZONE: required outside the sandbox")
     assert "\n" not in err
