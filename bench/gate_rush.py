@@ -116,7 +116,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def run(fans: int, views: int, window: float) -> dict[str, object]:
-    sandbox_port, serve_port = _free_port(), _free_port()
+    sandbox_port, serve_port, metrics_port = _free_port(), _free_port(), _free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     base = f"http://127.0.0.1:{serve_port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("USHER_")}
@@ -127,6 +127,9 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
         "USHER_TM_API_KEY": DEFAULT_TM_API_KEY,
         "USHER_REDIS_URL": REDIS_URL,
         "USHER_SECRET_KEY": SECRET,
+        "USHER_SMTP_URL": "smtps://127.0.0.1:9",  # never used
+        "USHER_TIMEZONE": "America/Los_Angeles",
+        "USHER_ALLOW_HTTP": "true",  # the simulator over loopback HTTP
         "USHER_API_TOKENS": API_TOKEN,
         "USHER_PUBLIC_URL": base,
         # The worker loads the registered orders before the rush: paced at 100/s instead of
@@ -139,7 +142,12 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
             flush = redis_asyncio.Redis.from_url(REDIS_URL)
             await flush.flushdb()
             await flush.aclose()
-            procs.append(_start(["serve", "--port", str(serve_port)], serve_env))
+            procs.append(
+                _start(
+                    ["serve", "--port", str(serve_port), "--metrics-port", str(metrics_port)],
+                    serve_env,
+                )
+            )
             procs.append(_start(["worker"], serve_env))
             await _wait_up(client, f"{base}/healthz")
             faults = [
@@ -152,7 +160,8 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
             result: dict[str, object] = {"orders_loaded_s": await _loaded(fans)}
             client_cpu, serve_cpu = cpu_seconds(), cpu_seconds(procs[1].pid)
             worker_cpu, sandbox_cpu = cpu_seconds(procs[2].pid), cpu_seconds(procs[0].pid)
-            result.update(await _rush(client, base, links, views, window))
+            metrics = f"http://127.0.0.1:{metrics_port}"
+            result.update(await _rush(client, base, metrics, links, views, window))
             result["client_cpu_s"] = round(cpu_seconds() - client_cpu, 1)
             result["serve_cpu_s"] = round(cpu_seconds(procs[1].pid) - serve_cpu, 1)
             result["worker_cpu_s"] = round(cpu_seconds(procs[2].pid) - worker_cpu, 1)
@@ -208,12 +217,17 @@ async def _register(client: aiohttp.ClientSession, base: str, fans: int) -> list
 
 
 async def _rush(
-    client: aiohttp.ClientSession, base: str, links: list[str], views: int, window: float
+    client: aiohttp.ClientSession,
+    base: str,
+    metrics: str,
+    links: list[str],
+    views: int,
+    window: float,
 ) -> dict[str, object]:
     cookies: dict[str, str] = {}
     times: list[float] = []
     fresh = cached = failed = 0
-    before = await _render_calls(client, base)
+    before = await _render_calls(client, metrics)
     started = time.perf_counter()
 
     async def view(index: int) -> None:
@@ -250,7 +264,7 @@ async def _rush(
 
     await asyncio.gather(*(view(i) for i in range(views)))
     elapsed = time.perf_counter() - started
-    calls = await _render_calls(client, base) - before
+    calls = await _render_calls(client, metrics) - before
     return {
         "elapsed_s": round(elapsed, 1),
         "time_to_ticket_ms": {

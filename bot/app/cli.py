@@ -2,7 +2,8 @@
 
     usher demo                      chat in the terminal against the built-in sandboxes
     usher converse                  the same bot over JSON lines (scripts and tests)
-    usher serve [--host --port]     the web app (pages, API, health, metrics, Slack, Telegram)
+    usher serve [--host --port --metrics-port]  the web app (pages, API, health, Slack,
+                                    Telegram); /metrics only on --metrics-port
     usher telegram --polling        the Telegram bot by polling (a laptop; no public URL needed)
     usher intent ["TEXT"]           print the recognised intent and slots as JSON
     usher sandbox [--host --port]   serve the ACME and Ticketmaster simulators
@@ -40,7 +41,7 @@ from bot.app.jobs_command import jobs_command, worker_command
 from bot.app.listen import PortTaken, bind
 from bot.app.settings import Settings, load_settings
 from bot.app.warmup import warm_up
-from bot.app.web import WebChannel, create_app
+from bot.app.web import WebChannel, create_app, create_metrics_app
 from bot.errors import ConfigError
 from bot.messages import Fan
 
@@ -65,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve GET /metrics on this port (on --host); without it, no metrics are served",
+    )
     serve.add_argument(
         "--set-webhook",
         action="store_true",
@@ -152,6 +159,35 @@ def _demo_listener(settings: Settings) -> socket.socket:
     )
 
 
+class _MetricsServer(uvicorn.Server):
+    """The metrics listener: the public server owns the signals and stops this one."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+        return contextlib.nullcontext()
+
+
+class _WithMetrics(uvicorn.Server):
+    """The public server, with the metrics server started and stopped alongside it."""
+
+    def __init__(
+        self, config: uvicorn.Config, metrics: uvicorn.Server, listener: socket.socket
+    ) -> None:
+        super().__init__(config)
+        self.metrics = metrics
+        self.metrics_listener = listener
+        self._metrics_task: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self._metrics_task = asyncio.create_task(self.metrics.serve([self.metrics_listener]))
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.metrics.should_exit = True
+        if self._metrics_task is not None:
+            await self._metrics_task
+        await super().shutdown(sockets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usher`` console script."""
     args = _parser().parse_args(argv)
@@ -183,6 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.port,
                 how_to_change=f"--port, e.g. usher serve --port {args.port + 1}",
             )
+            metrics_listener = (
+                bind(args.host, args.metrics_port, how_to_change="--metrics-port")
+                if args.metrics_port is not None
+                else None
+            )
         except PortTaken as exc:
             print(f"usher: {exc}", file=sys.stderr)
             return 2
@@ -201,7 +242,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"usher: {exc}", file=sys.stderr)
             return 2
         app = create_app(usher, channels=channels)
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run([listener])
+        config = uvicorn.Config(app, log_level="warning")
+        if metrics_listener is None:
+            uvicorn.Server(config).run([listener])
+            return 0
+        metrics = _MetricsServer(
+            uvicorn.Config(create_metrics_app(usher), log_level="warning", lifespan="off")
+        )
+        _WithMetrics(config, metrics, metrics_listener).run([listener])
         return 0
     if args.command == "telegram":
         try:

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from adapters.pages.tm_orders_api import TmOrdersApi
 from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
 from bot.app.bootstrap import Usher
-from bot.app.web import create_app
+from bot.app.web import create_app, create_metrics_app
 from bot.messages import Fan
 from tests.conftest import API_AUTH
 
@@ -122,11 +122,14 @@ async def test_bad_registrations_get_a_clear_400_and_change_nothing(
     assert await usher.tm_orders.orders_of(Fan("telegram", "1")) == []
 
 
-async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
+async def test_health_and_metrics(client: httpx.AsyncClient, usher: Usher) -> None:
     health = await client.get("/healthz")
     assert health.status_code == 200
     assert health.json() == {"ok": True, "redis": True}
-    metrics = await client.get("/metrics")
+    assert (await client.get("/metrics")).status_code == 404  # not on the public app
+    transport = httpx.ASGITransport(app=create_metrics_app(usher))
+    async with httpx.AsyncClient(transport=transport, base_url="http://usher.test") as http:
+        metrics = await http.get("/metrics")
     assert metrics.status_code == 200
     assert "usher_turns_total" in metrics.text
     assert "usher_upstream_seconds" in metrics.text
