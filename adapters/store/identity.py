@@ -79,6 +79,10 @@ class RedisStateStore:
             return None
         return [_reply_from_record(record) for record in records]
 
+    async def forget(self, fan: Fan) -> None:
+        """Drop the fan's conversation state (a web chat session signed out)."""
+        await self.store.redis.delete(self.store.key("state", fan.key))
+
     def _turn_key(self, fan: Fan, event_id: str) -> str:
         return self.store.key("turn", fan.key, event_id)
 

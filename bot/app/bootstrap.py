@@ -32,11 +32,13 @@ from bot.app.routes import fan_routes
 from bot.app.settings import Settings
 from bot.buying.shop import Shop
 from bot.conversation import Conversation
+from bot.errors import ConfigError
 from bot.identity import Identity
 from bot.intents.recognise import recognise
 from bot.links import TicketLinks
 from bot.outbound import Messenger
 from bot.ports import Mailer
+from bot.staff_config import StaffConfig, StaffConfigError, load_staff_config
 from bot.ticketmaster.safetix import SafeTix
 
 log = structlog.get_logger("usher.bootstrap")
@@ -64,6 +66,8 @@ class Usher:
     conversation: Conversation
     messenger: Messenger
     shop: Shop
+    #: ``config/staff.toml`` (or ``USHER_STAFF_CONFIG``): support hours, canned replies.
+    staff: StaffConfig
     #: Jobs (``usher worker``), their queue, fans' reminder/offer preferences, broadcasts.
     scheduling: Scheduling
     sandbox: Sandbox | None
@@ -100,6 +104,10 @@ def build(
     if sandbox is None and (settings.acme_sandbox or settings.tm_sandbox):
         sandbox = Sandbox(SandboxKeys.from_settings(settings))
     keys = sandbox.keys if sandbox is not None else SandboxKeys()
+    try:
+        staff = load_staff_config(settings.staff_config)
+    except StaffConfigError as exc:
+        raise ConfigError(f"USHER_STAFF_CONFIG: {exc}") from None
     store = store or connect(settings.redis_url)
     if settings.allow_http and settings.plain_http_upstreams():
         log.warning(
@@ -167,7 +175,16 @@ def build(
     conversation = Conversation(
         states,
         fan_routes(
-            settings, store, acme, identity, safetix, links, shop, scheduling.preferences, clock
+            settings,
+            store,
+            acme,
+            identity,
+            safetix,
+            links,
+            shop,
+            scheduling.preferences,
+            staff,
+            clock,
         ),
         recognise,
         RedisTurnGate(store, settings.turn_limit()),
@@ -184,6 +201,7 @@ def build(
         conversation=conversation,
         messenger=messenger,
         shop=shop,
+        staff=staff,
         scheduling=scheduling,
         sandbox=sandbox,
         http_clients=[acme_http, tm_http],

@@ -17,7 +17,9 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -31,6 +33,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.staff_config import StaffConfigError, load_staff_config
 from bot.throttle import TurnLimit
 
 ENV_PREFIX = "USHER_"
@@ -96,6 +99,8 @@ class Settings(BaseSettings):
     slack_marketers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Channel id (C...) where fans' requests for a person are posted for agents to take.
     slack_handoff_channel: str | None = None
+    #: The staff file (support hours, canned replies); unset: the shipped config/staff.toml.
+    staff_config: Path | None = None
 
     #: Bearer tokens accepted by ``POST /api/tm/orders`` (comma-separated; none: the API is off).
     api_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
@@ -119,8 +124,13 @@ class Settings(BaseSettings):
     turn_rate: float = Field(default=30.0, gt=0, le=6000)
     #: ... and at most this many in a row.
     turn_burst: int = Field(default=10, ge=1, le=1000)
+    #: Sites (origins) allowed to embed the chat widget and open its WebSocket. None (unset):
+    #: web chat is off outside the sandbox; in the sandbox the public URL's own site.
+    webchat_origins: Annotated[list[str] | None, NoDecode] = None
 
-    _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
+    _split_agents = field_validator(
+        "slack_agents", "slack_marketers", "webchat_origins", mode="before"
+    )(_split_ids)
     _split_tokens = field_validator("api_tokens", mode="before")(_split_ids)
 
     @field_validator("api_tokens")
@@ -131,6 +141,11 @@ class Settings(BaseSettings):
                 f"each token needs at least {MIN_API_TOKEN_LENGTH} characters (usher api-token)"
             )
         return value
+
+    @field_validator("webchat_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [web_origin(entry) for entry in value]
 
     @field_validator("redis_url")
     @classmethod
@@ -197,6 +212,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a channel id like C0123ABCD (not a #name)")
         return value
 
+    @field_validator("staff_config")
+    @classmethod
+    def _staff_file(cls, value: Path | None) -> Path | None:
+        try:
+            load_staff_config(value)  # checked at start-up, read again by bootstrap
+        except StaffConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("telegram_bot_username")
     @classmethod
     def _strip_at(cls, value: str | None) -> str | None:
@@ -229,6 +253,21 @@ class Settings(BaseSettings):
             len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH
         ):
             raise _missing("secret_key", f"must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        if self.webchat_origins is not None:
+            if not self.webchat_origins:
+                raise _missing(
+                    "webchat_origins",
+                    "names no site: list the origins allowed to embed the chat widget "
+                    "(https://venue.example), or leave it unset to turn web chat off",
+                )
+            if not self.acme_sandbox and any(
+                not origin.startswith("https://") and not _loopback(origin)
+                for origin in self.webchat_origins
+            ):
+                raise _missing(
+                    "webchat_origins",
+                    "must be https:// origins outside the sandbox (or http://localhost)",
+                )
         real = self.real_parts()
         if real:
             self._strict(f"required outside the sandbox ({real[0]} is set)")
@@ -289,6 +328,28 @@ class Settings(BaseSettings):
         """How many turns a fan may take (``USHER_TURN_RATE``, ``USHER_TURN_BURST``)."""
         return TurnLimit(per_minute=self.turn_rate, burst=self.turn_burst)
 
+    @property
+    def webchat_enabled(self) -> bool:
+        """Web chat runs when sites are allowed to embed it, and always in the sandbox."""
+        return self.webchat_origins is not None or self.acme_sandbox
+
+    def webchat_allowed_origins(self) -> frozenset[str]:
+        """The ``Origin`` values the chat's WebSocket accepts (empty when web chat is off).
+
+        In the sandbox with nothing set: the public URL's own site, so ``/chat/demo`` works,
+        as ``localhost`` and as ``127.0.0.1`` (a browser names the site as it was typed).
+        """
+        if self.webchat_origins is not None:
+            return frozenset(self.webchat_origins)
+        if not self.acme_sandbox:
+            return frozenset()
+        own = web_origin(str(self.public_url))
+        twins = {own}
+        for one, other in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if one in own:
+                twins.add(own.replace(one, other))
+        return frozenset(twins)
+
     def signing_key(self) -> bytes:
         """The key that signs links and page sessions (random per start in the sandbox)."""
         if self.secret_key is not None:
@@ -307,6 +368,34 @@ class _SettingProblem(ValueError):
 
 def _missing(field: str, problem: str) -> _SettingProblem:
     return _SettingProblem(field, problem)
+
+
+def web_origin(value: str) -> str:
+    """``https://Venue.example:443/`` -> ``https://venue.example``: an origin as browsers send it.
+
+    ValueError for anything that is not ``http(s)://host[:port]`` (a path, a query, a user or
+    a wildcard would mean the operator expects a rule this check does not apply).
+    """
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an origin like https://venue.example")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{value!r} is not an origin like https://venue.example (no path)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{value!r} has a bad port") from None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    suffix = f":{port}" if port is not None and port != default else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def _loopback(origin: str) -> bool:
+    """``http://localhost:3000`` and the like: a developer's own machine (browsers treat it as
+    a secure context too)."""
+    host = urlsplit(origin).hostname
+    return host in ("localhost", "127.0.0.1", "::1")
 
 
 def env_name(field: str) -> str:
