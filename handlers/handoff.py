@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -37,15 +38,22 @@ from bot.turn import HISTORY, Turn
 STARS = range(1, 6)
 
 
+@dataclass(frozen=True)
+class Requested:
+    """Where a request for a person stands."""
+
+    #: The fan's place in the queue; 0 when an agent already has them.
+    place: int
+    #: False when nothing was queued: an earlier request is on its way (the cooldown).
+    queued: bool = True
+
+
 class HandoffQueue(Protocol):
     """Where requests for a person, and the fan's words during a handoff, go."""
 
-    async def request(
-        self, fan: Fan, chat_id: str, lang: str, history: list[str]
-    ) -> int | None:
-        """Queue the fan for an agent; their place in the queue (0: an agent has them), or
-        None (nothing queued) while an earlier request of the fan is still on its way: within
-        the cooldown and not closed by an agent."""
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> Requested:
+        """Queue the fan for an agent, unless an earlier request of theirs is still on its way
+        (within the cooldown, not closed by an agent); either way, their place."""
         ...
 
     async def take_rating(self, fan: Fan) -> PendingRating | None:
@@ -82,12 +90,13 @@ class Handoff:
         """Queue once per request and tell the fan their place, or when the desk reopens."""
         history = turn.state.get(HISTORY)
         lines = [str(line) for line in history] if isinstance(history, list) else []
-        place = await self.queue.request(turn.fan, turn.inbound.chat_id, turn.lang, lines)
+        requested = await self.queue.request(turn.fan, turn.inbound.chat_id, turn.lang, lines)
         turn.reset()
-        if place is None:
-            return [turn.reply("human_already")]
+        place = requested.place
         if place == 0:
             return [turn.reply("human_with_agent")]
+        if not requested.queued:
+            return [turn.reply("human_already", position=place)]
         now = datetime.fromtimestamp(self.clock(), UTC)
         if self.hours.is_open(now, self.tz):
             return [turn.reply("human_queued", position=place)]

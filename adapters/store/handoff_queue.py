@@ -37,6 +37,7 @@ from adapters.store.store import Store, awaited
 from adapters.store.streams import HANDOFF
 from bot.messages import Fan
 from bot.staff import PendingRating
+from handlers.handoff import Requested
 
 #: The stream keeps the newest entries only; older ones have long been answered.
 MAX_LENGTH = 10_000
@@ -59,16 +60,14 @@ class RedisHandoffQueue:
         self.store = store
         self.board = HandoffBoard(store)
 
-    async def request(
-        self, fan: Fan, chat_id: str, lang: str, history: list[str]
-    ) -> int | None:
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> Requested:
         """XADD one request with the conversation so far; the fan's place in the queue.
 
-        0 when an agent already has the fan's open handoff (the request goes to its thread);
-        None, and nothing queued, while an earlier request is on its way (the cooldown).
+        Place 0 when an agent already has the fan's open handoff (the request goes to its
+        thread). Nothing is added while an earlier request is on its way (the cooldown).
         """
         if not await self.store.claim(asked_key(self.store, fan), ttl=ASK_COOLDOWN):
-            return None
+            return Requested(await self.board.wait(fan), queued=False)
         await self._add(
             {
                 "kind": REQUEST,
@@ -78,7 +77,7 @@ class RedisHandoffQueue:
                 "history": json.dumps(history[-20:]),
             }
         )
-        return await self.board.wait(fan)
+        return Requested(await self.board.wait(fan))
 
     async def take_rating(self, fan: Fan) -> PendingRating | None:
         """The closed handoff the fan may rate (once: it is forgotten as it is read)."""

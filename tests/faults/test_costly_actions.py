@@ -69,13 +69,14 @@ async def requests_in_stream(usher: Usher) -> int:
 async def test_asking_for_a_person_forty_times_queues_one_request(usher: Usher) -> None:
     chat = Chat(usher, "impatient")
     await chat.say("human")
-    assert chat.text == copy.text("human_queued")
+    first = chat.text  # the queue place, or when the desk is back (the shipped hours)
+    assert first != copy.text("human_already", position=1)
     for n in range(39):
         if n % 2:
             await chat.say("human")
         else:
             await chat.press("human")
-        assert chat.text == copy.text("human_already")
+        assert chat.text == copy.text("human_already", position=1)
     assert await requests_in_stream(usher) == 1
     # Someone else asking is not held back.
     await Chat(usher, "someone-else").say("I want to talk to a person")
@@ -90,5 +91,5 @@ async def test_once_an_agent_closes_the_request_the_fan_may_ask_again(usher: Ush
     await board.open(thread, Fan("console", "came-back"), "en")
     await board.close(thread, "U0AGENT")
     await chat.say("human")
-    assert chat.text == copy.text("human_queued")
+    assert chat.text != copy.text("human_already", position=1)
     assert await requests_in_stream(usher) == 2
