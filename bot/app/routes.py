@@ -49,7 +49,7 @@ def fan_routes(
     clock: Callable[[], float],
 ) -> Routes:
     orders = OrderBook(acme, RedisCache(store, "acme"))
-    verify = Verify(identity, orders, RedisRateCounter(store))
+    verify = Verify(identity, orders, RedisRateCounter(store), settings.zone())
     find_order = FindOrder(orders, identity, verify, settings.zone())
     show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
     handoff = Handoff(

@@ -24,7 +24,7 @@ PRODUCTION = {
     "acme_pub_api_key": "pub-key",
     "secret_key": GOOD_KEY,
     "smtp_url": "smtps://mail.test:465",
-    "timezone": "America/Los_Angeles",
+    "timezone": "America/New_York",
 }
 
 
