@@ -197,7 +197,8 @@ class TicketPages:
             return JSONResponse(
                 {"error": copy.text(refused.key, lang)}, refused.status, headers=no_store
             )
-        tickets = await self.recent.get(browser, order.ref)  # a reload seconds later
+        binding = f"{browser}\x00{link.link_id}\x00{order.ref}"
+        tickets = await self.recent.get(binding)  # a reload seconds later
         if tickets is None:
             device = await self.safetix.store.browser_device_id(order.fan, browser)
             try:
@@ -205,7 +206,7 @@ class TicketPages:
             except UpstreamError:  # never loaded, and Ticketmaster is not answering now
                 tickets = []
             if tickets:
-                await self.recent.put(browser, order.ref, tickets)
+                await self.recent.put(binding, tickets)
         if not tickets:
             return JSONResponse({"error": copy.text("page_failed", lang)}, 503, headers=no_store)
         body = {

@@ -4,8 +4,9 @@ Why: every view of the secure ticket page asks Ticketmaster's secure render for 
 and that quota is shared by the whole gate on event day. A fan who reloads the page ten times
 in a row (a weak signal at the gate, an impatient thumb, a script) would spend ten calls for
 tokens that are a second old. So the tokens a browser got are kept for :data:`REUSE_SECONDS`
-under that browser and order (Redis, so any process can serve the reload) and given back to
-the *same binding* only: another browser has its own device id, so its own tokens.
+under that binding (the browser, the live link and the order; Redis, so any process can serve
+the reload) and given back to the same binding only: another browser has its own device id, so
+its own tokens, and a fresh link starts afresh.
 
 The SafeTix tokens are secrets; they already live in Redis as the fallback cache
 (``adapters.store.tm_orders``), and these copies expire in seconds.
@@ -32,13 +33,13 @@ class RecentTokens:
         self.store = store
         self.seconds = seconds
 
-    def _key(self, browser: str, ref: str) -> str:
-        digest = hashlib.sha256(f"{browser}\x00{ref}".encode()).hexdigest()[:32]
+    def _key(self, binding: str) -> str:
+        digest = hashlib.sha256(binding.encode()).hexdigest()[:32]
         return self.store.key("page", "tokens", digest)
 
-    async def get(self, browser: str, ref: str) -> list[PageTicket] | None:
-        """The tokens this browser got for this order seconds ago, if any."""
-        cached = await self.store.get_json(self._key(browser, ref))
+    async def get(self, binding: str) -> list[PageTicket] | None:
+        """The tokens this binding (browser, link, order) got seconds ago, if any."""
+        cached = await self.store.get_json(self._key(binding))
         if not isinstance(cached, list):
             CACHE.labels("page_tokens", "miss").inc()
             return None
@@ -47,7 +48,7 @@ class RecentTokens:
             PageTicket(**{**t, "seat": tuple(t["seat"]) if t["seat"] else None}) for t in cached
         ]
 
-    async def put(self, browser: str, ref: str, tickets: list[PageTicket]) -> None:
-        """Keep what this browser was just given."""
+    async def put(self, binding: str, tickets: list[PageTicket]) -> None:
+        """Keep what this binding was just given."""
         records = [dataclasses.asdict(t) for t in tickets]
-        await self.store.set_json(self._key(browser, ref), records, ttl=self.seconds)
+        await self.store.set_json(self._key(binding), records, ttl=self.seconds)

@@ -34,6 +34,7 @@ from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.process import clean_env
 from tests.support.servers import free_port, serve_in_loop
 from tests.support.slack_requests import SIGNING_SECRET
+from tests.support.ticket_page import BROWSER
 
 pytestmark = pytest.mark.redis
 
@@ -123,6 +124,7 @@ def routes() -> dict[str, tuple[str, dict[str, str]]]:
         "x-usher-page": "1",
         "Sec-Fetch-Site": "same-origin",
         "Content-Type": "application/json",
+        **BROWSER,  # the token call refuses robots before anything else
     }
     now = str(int(time.time()))
     return {
