@@ -10,8 +10,10 @@ else. Unknown, expired and revoked links get one page (410) whichever it was.
 Chat apps fetch links to draw previews; a GET that made a cart each time would fill ACME with
 carts and the link's figures with clicks nobody made. So, before any cart is made:
 
-* **Robots** (preview fetchers, and clients that do not even claim to be a browser) get a plain
-  page: no cart, no click, no cart counted.
+* **Robots** (preview fetchers, and clients that do not even claim to be a browser) get the
+  link's preview (``adapters.pages.link_preview``: Open Graph and Twitter card tags with the
+  event's name, date and a card image), so a shared link previews properly: no cart, no
+  click, no cart counted.
 * **One cart per browser per link**: the browser keeps a signed cookie (``/l/{code}`` only)
   naming its cart; a reload goes back to that cart while it is unpaid, counting nothing. A
   client that keeps no cookie is recognised by its address for :data:`ADDRESS_MEMORY`: its
@@ -38,6 +40,7 @@ from starlette.routing import Route
 
 from adapters.pages.checkout import checkout_short_page as short_page
 from adapters.pages.common import is_robot, page_language
+from adapters.pages.link_preview import LinkPreviews
 from adapters.store.identity import RedisRateCounter
 from adapters.store.store import Store
 from bot import copy
@@ -61,9 +64,17 @@ class PurchaseLinkPage:
     """The ``/l/{code}`` route, bound to the running Usher."""
 
     def __init__(
-        self, shop: Shop, store: Store, secret: bytes, *, carts_per_minute: int, secure: bool
+        self,
+        shop: Shop,
+        store: Store,
+        secret: bytes,
+        previews: LinkPreviews,
+        *,
+        carts_per_minute: int,
+        secure: bool,
     ) -> None:
         self.shop = shop
+        self.previews = previews
         self.store = store
         self.counter = RedisRateCounter(store)
         self.cookies = URLSafeSerializer(secret, salt="usher.link-cart")
@@ -71,15 +82,18 @@ class PurchaseLinkPage:
         self.secure = secure
 
     def routes(self) -> list[Route]:
-        """The one route."""
-        return [Route("/l/{code}", self.open, methods=["GET"])]
+        """The link, and its preview's card image."""
+        return [
+            Route("/l/{code}", self.open, methods=["GET"]),
+            Route("/l/{code}/card.png", self.previews.image, methods=["GET"]),
+        ]
 
     async def open(self, request: Request) -> Response:
         """The browser's cart for the link (a fresh one the first time), then its checkout."""
         lang = page_language(request)
         code = request.path_params["code"]
         if is_robot(request):
-            return short_page(lang, copy.text("page_checkout_title", lang), 200)
+            return await self.previews.page(request)
         address = _digest(request.client.host if request.client else "")
         if await self.counter.hit(f"link-address:{address}", MINUTE) > PER_ADDRESS:
             return _busy(lang, "page_link_slow_down")

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.pages.browser_checkout import BrowserCheckout
 from adapters.pages.checkout import CheckoutPages
+from adapters.pages.link_preview import LinkPreviews
 from adapters.pages.purchase_link import PurchaseLinkPage
 from adapters.pages.ticket import TicketPages
 from adapters.pages.tm_orders_api import TmOrdersApi
@@ -109,6 +110,13 @@ def create_app(
             usher.shop,
             usher.store,
             settings.signing_key(),
+            LinkPreviews(
+                usher.shop.links,
+                usher.acme,
+                public_url=str(settings.public_url),
+                tz=settings.zone(),
+                site_name=settings.venue().facts["name"],
+            ),
             carts_per_minute=settings.link_carts_per_minute,
             secure=str(settings.public_url).startswith("https://"),
         ).routes(),

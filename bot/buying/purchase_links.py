@@ -142,6 +142,13 @@ class PurchaseLinks:
             await self.store.count(code, "clicks")
         return link
 
+    async def describe(self, code: str, event_name: str | None, event_start: float | None) -> None:
+        """Keep the event's name and start on a link made before they were kept."""
+        link = await self.store.get(code)
+        if link is not None:
+            data = {**link.to_json(), "event_name": event_name, "event_start": event_start}
+            await self.store.save(PurchaseLink.from_json(data))
+
     async def revoke(self, code: str) -> bool:
         """Stop a link from opening; False when there is no such link."""
         link = await self.store.get(code)
