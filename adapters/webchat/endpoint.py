@@ -103,6 +103,8 @@ class Endpoint:
         self.origins = origins
         self.forget = forget
         self.limits = limits
+        #: Run for each new session's fan (``usher demo`` gives them the sandbox's orders).
+        self.on_new_session: Forget | None = None
 
     async def run(self, websocket: WebSocket) -> None:
         """One socket, from the handshake to its close."""
@@ -159,6 +161,8 @@ class Endpoint:
             await websocket.close(POLICY)
             return
         session = await self.sessions.open(hello.token)
+        if session.fresh and self.on_new_session is not None:
+            await self.on_new_session(Fan(CHANNEL, session.id))
         if len(self.registry.open.get(session.id, ())) >= self.limits.sockets_per_session:
             CHANNEL_EVENTS.labels(CHANNEL, "limited").inc()
             await websocket.close(TRY_LATER)
