@@ -139,8 +139,13 @@ class Connection:
         """Tell the widget its session is gone, and close."""
         with contextlib.suppress(OSError, RuntimeError):
             await self.send(SIGNED_OUT)
-            await self._close(1000)
+        await self.close(1000)
+
+    async def close(self, code: int) -> None:
+        """Close the socket (the widget reconnects unless it was signed out)."""
         self.closed = True
+        with contextlib.suppress(OSError, RuntimeError):
+            await self._close(code)
 
 
 class Registry:
