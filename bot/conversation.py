@@ -27,17 +27,16 @@ from bot import copy
 from bot.app.metrics import INTENTS, TURN_LATENCY, TURNS
 from bot.app.tracing import start_request
 from bot.errors import BotError, RateLimited, UpstreamError
+from bot.history import remember
 from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
 from bot.ports import StateStore
 from bot.throttle import Admission, TurnGate
-from bot.turn import CHAT_ID, HISTORY, LANG, Handler, Turn
+from bot.turn import CHAT_ID, LANG, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
 
 #: ``/start PAYLOAD`` as Telegram delivers a deep link (payload: 1-64 of A-Za-z0-9_-).
 DEEP_LINK = re.compile(r"^/start(?:@\w+)?\s+(\S+)$", re.IGNORECASE)
-HISTORY_LINES = 20
-HISTORY_LINE = 300
 #: Intents that interrupt whatever the bot was waiting for.
 ESCAPES = frozenset({"cancel", "help", "human"})
 
@@ -85,16 +84,6 @@ def clean_text(raw: str) -> str:
     """Drop control and format characters (keeping newlines) and surrounding space."""
     kept = (ch for ch in raw if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     return "".join(kept).strip()
-
-
-def remember(turn: Turn, text: str) -> None:
-    """Keep the fan's last messages, so an agent taking over sees the conversation so far."""
-    if not text:
-        return
-    history = turn.state.get(HISTORY)
-    lines = history if isinstance(history, list) else []
-    lines.append(text[:HISTORY_LINE])
-    turn.state[HISTORY] = lines[-HISTORY_LINES:]
 
 
 class Conversation:

@@ -28,7 +28,10 @@ class CodeRecord:
 
 @dataclass(frozen=True)
 class Proof:
-    """Something the fan proved: ``kind`` is ``email``, ``phone`` or ``order``."""
+    """Something the fan holds: ``kind`` is ``email`` (by code) or ``phone`` (by contact).
+
+    Proofs of another kind (the order-level proofs of earlier versions) are ignored when read.
+    """
 
     kind: str
     value: str
@@ -130,7 +133,7 @@ class Clock(Protocol):
 
 
 class RateCounter(Protocol):
-    """Fixed-window counters for abuse limits (code sends, order-number guesses)."""
+    """Fixed-window counters for abuse limits (code sends and wrong codes, order lookups)."""
 
     async def hit(self, key: str, window: float) -> int:
         """Count one event under ``key``; return how many fell in the current window."""

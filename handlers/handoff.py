@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 from bot import copy
 from bot.conversation import clean_text
 from bot.formatting import when
+from bot.history import UNRECORDED_STEPS, recent, redact
 from bot.messages import Button, Fan, Reply
 from bot.staff import RATING, AuditLog, PendingRating
 from bot.staff_config import SupportHours
-from bot.turn import HISTORY, Turn
+from bot.turn import Turn
 
 #: The stars a fan can give.
 STARS = range(1, 6)
@@ -72,9 +73,9 @@ class Handoff:
 
     async def __call__(self, turn: Turn) -> list[Reply]:
         """Queue once per request and tell the fan their place, or when the desk reopens."""
-        history = turn.state.get(HISTORY)
-        lines = [str(line) for line in history] if isinstance(history, list) else []
-        place = await self.queue.request(turn.fan, turn.inbound.chat_id, turn.lang, lines)
+        place = await self.queue.request(
+            turn.fan, turn.inbound.chat_id, turn.lang, recent(turn.state)
+        )
         turn.reset()
         if place == 0:
             return [turn.reply("human_with_agent")]
@@ -106,17 +107,21 @@ class Handoff:
         """``Routes.relay``: the fan's text goes to the agents while a handoff is open.
 
         Answers nothing (the person will), or None when the turn is the bot's: no open
-        handoff, or a button, a contact or a slash command rather than words for a person.
+        handoff, a button, a contact or a slash command rather than words for a person, or the
+        answer to a secret question the bot asked (a code, a membership number, a last name),
+        which agents must never see. What goes to the agents is redacted like the history.
         """
         inbound = turn.inbound
         if inbound.button is not None or inbound.contact_phone is not None:
+            return None
+        if turn.awaiting in UNRECORDED_STEPS:
             return None
         text = clean_text(inbound.text or "")
         if not text or text.startswith("/"):
             return None
         if not await self.queue.is_open(turn.fan):
             return None
-        await self.queue.forward(turn.fan, text)
+        await self.queue.forward(turn.fan, redact(text))
         return []
 
 

@@ -107,6 +107,7 @@ class SlackChannel:
         self.app.action(PAGE_BUTTONS)(self._page_button)
         self.app.action("usher:take")(self._take)
         self.app.action("usher:close")(self._close)
+        self.app.action("usher:forget")(self._forget)
         self.app.view(CONTACT_FORM)(self._contact)
         self.app.action(CANNED_MENU)(self._canned_pick)
         self.app.view(CANNED_FORM)(self._canned_send)
@@ -249,6 +250,14 @@ class SlackChannel:
                     note = await self.handoff.close(body, self.client)
                     if note is not None:
                         await ask.say(note)
+
+    async def _forget(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None:
+                async with answering(ask, "forget"):
+                    await ask.say(await self.handoff.forget_proofs(body, self.client))
 
     async def _canned_pick(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond

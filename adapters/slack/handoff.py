@@ -12,7 +12,9 @@ The flow, and where each step's state lives (``adapters.store.handoff_queue``):
    beats losing it.
 3. "Take it" records the agent (first press wins) and updates the message: "Close" ends it,
    and a "Canned reply…" menu (``adapters.slack.canned``) offers ``config/staff.toml``'s
-   ready-made answers. Closing asks the fan to rate the help (``handlers.handoff``).
+   ready-made answers. Closing asks the fan to rate the help (``handlers.handoff``). "Forget
+   verification" (after a confirmation) drops everything the fan proved, as their own
+   "forget me" would: for a fan whose phone or mailbox is no longer theirs. Audited.
 4. The taker's replies in the message's thread go to the fan on their own channel through the
    Messenger; other people's thread replies are internal notes and stay in Slack. What the fan
    writes meanwhile arrives as ``message`` entries and is posted into the thread, masked.
@@ -24,6 +26,7 @@ replies are :class:`HandoffDesk` here.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import SLACK_MARKUP, Block, actions, button, context, unescape
 from adapters.store.handoff_queue import HandoffBoard, HandoffRecord, Thread
 from bot import copy
-from bot.messages import Reply
+from bot.messages import Fan, Reply
 from bot.outbound import Messenger, Unreachable
 from bot.staff import AuditLog, Roles
 from handlers.handoff import rating_question
@@ -61,6 +64,7 @@ class HandoffDesk:
         roles: Roles,
         *,
         menu: Block | None = None,
+        forget: Callable[[Fan], Awaitable[None]] | None = None,
     ) -> None:
         self.board = board
         self.messenger = messenger
@@ -68,6 +72,8 @@ class HandoffDesk:
         self.roles = roles
         #: The "Canned reply…" select shown beside "Close" (None: no canned replies).
         self.menu = menu
+        #: Drops a fan's proofs (``bot.identity.Identity.forget``); None: no such button.
+        self.forget = forget
 
     async def take(self, body: dict[str, Any], client: AsyncWebClient) -> str | None:
         """The "Take it" button; returns a note for the agent, or None when all went well."""
@@ -102,6 +108,21 @@ class HandoffDesk:
         closed = Reply(copy.text("human_closed", record.lang))
         await self._tell_fan(client, record, [closed, rating_question(record.lang)])
         return None
+
+    async def forget_proofs(self, body: dict[str, Any], client: AsyncWebClient) -> str:
+        """The "Forget verification" button: the fan's proofs are dropped (audited) and the fan
+        is told; returns the note for the agent. Any agent may press it while the handoff is
+        open, as any agent may take one."""
+        agent, thread, _ = pressed(body)
+        record = await self.board.get(thread)
+        if record is None or self.forget is None:
+            return copy.staff("handoff_unknown")
+        if record.closed_by is not None:
+            return copy.staff("handoff_closed_already", agent=record.closed_by)
+        await self.forget(record.fan)
+        await self.audit.record(agent, "forget_proofs", detail=record.fan.key)
+        await self._tell_fan(client, record, [Reply(copy.text("forgot_by_staff", record.lang))])
+        return copy.staff("handoff_forgot")
 
     async def reply(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         """A message in a handoff thread: the taker's reaches the fan, others stay notes."""
@@ -156,7 +177,10 @@ class HandoffDesk:
         blocks = [*kept, context(status)]
         if open_:
             close = button(copy.staff("button_close"), "usher:close", "close", "danger")
-            blocks.append(actions(close, *([self.menu] if self.menu else [])))
+            extra = [self.menu] if self.menu else []
+            if self.forget is not None:
+                extra.append(forget_button())
+            blocks.append(actions(close, *extra))
         await client.chat_update(channel=thread.channel, ts=thread.ts, text=status, blocks=blocks)
 
     async def _tell_fan(
@@ -170,6 +194,20 @@ class HandoffDesk:
                 thread_ts=record.thread.ts,
                 text=copy.staff("handoff_unreachable"),
             )
+
+
+def forget_button() -> Block:
+    """ "Forget verification", behind Slack's own confirmation dialog (it cannot be undone;
+    the fan verifies again)."""
+    element = button(copy.staff("button_forget"), "usher:forget", "forget")
+    element["confirm"] = {
+        "title": {"type": "plain_text", "text": copy.staff("forget_confirm_title")},
+        "text": {"type": "plain_text", "text": copy.staff("forget_confirm_text")},
+        "confirm": {"type": "plain_text", "text": copy.staff("forget_confirm_yes")},
+        "deny": {"type": "plain_text", "text": copy.staff("forget_confirm_no")},
+        "style": "danger",
+    }
+    return element
 
 
 def pressed(body: dict[str, Any]) -> tuple[str, Thread, dict[str, Any]]:

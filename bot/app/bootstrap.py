@@ -23,6 +23,7 @@ from adapters.sandbox.config import SandboxKeys
 from adapters.store.carts import RedisCartStore
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.store.order_index import RedisOrderIndex
+from adapters.store.page_bindings import RedisPageBindings
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
@@ -148,7 +149,9 @@ def build(
     )
     tm_orders = RedisTmOrderStore(store)
     safetix = SafeTix(tm, tm_orders)
-    links = TicketLinks(settings.signing_key(), str(settings.public_url))
+    links = TicketLinks(
+        settings.signing_key(), str(settings.public_url), registry=RedisPageBindings(store)
+    )
     states = RedisStateStore(store)
     messenger = Messenger(states, {})
     scheduling = build_scheduling(settings, store, safetix, tm_orders, messenger, clock)
@@ -157,7 +160,7 @@ def build(
         orders=acme,
         records=RedisCartStore(store),
         link_store=RedisLinkStore(store),
-        prover=identity,
+        verifier=identity,
         notifier=messenger,
         secret=settings.signing_key(),
         public_url=str(settings.public_url),

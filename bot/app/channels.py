@@ -63,7 +63,12 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
         log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
     canned = usher.staff.canned
     handoff = HandoffDesk(
-        board, usher.messenger, audit, roles, menu=canned_menu(canned) if canned else None
+        board,
+        usher.messenger,
+        audit,
+        roles,
+        menu=canned_menu(canned) if canned else None,
+        forget=usher.identity.forget,
     )
     return SlackChannel(
         client,

@@ -14,10 +14,8 @@ from bot.orders import OrderBook
 
 pytestmark = pytest.mark.redis
 
-ALEX = Verified(emails=frozenset(), phones=frozenset({"+14155550134"}), orders=frozenset())
-SOMEONE_ELSE = Verified(
-    emails=frozenset({"nobody@example.com"}), phones=frozenset(), orders=frozenset()
-)
+ALEX = Verified(emails=frozenset(), phones=frozenset({"+14155550134"}))
+SOMEONE_ELSE = Verified(emails=frozenset({"nobody@example.com"}), phones=frozenset())
 
 
 class CountingCache(RedisCache):

@@ -89,7 +89,11 @@ async def test_a_fan_and_an_agent_talk_through_a_thread_until_it_is_closed(
     await press(slack, AGENT, "usher:take", posted)
     taken = slack.fake.message(HANDOFF_CHANNEL, posted["ts"])
     assert f"Taken by <@{AGENT}>" in texts(taken)
-    assert [b["action_id"] for b in buttons(taken)] == ["usher:close", "usher:canned"]
+    assert [b["action_id"] for b in buttons(taken)] == [
+        "usher:close",
+        "usher:canned",
+        "usher:forget",
+    ]
     assert "j***e@gmail.com" in texts(taken)  # the conversation so far stays on the message
     assert slack.recorder.sent == [("fan-1", [Reply(copy.text("human_taken"))])]
     await press(slack, AGENT_2, "usher:take", posted)
