@@ -1,6 +1,7 @@
 """1,000 web chat sockets on one ``usher serve``, a turn every 5 s each, against a bare echo.
 
-What runs, as deployed: real Redis; ``usher sandbox`` (ACME and Ticketmaster, remote in
+What runs, as deployed: real Redis (a private ``redis-server``, ``bench._redis_profile``, unless
+``USHER_BENCH_REDIS_URL`` names one); ``usher sandbox`` (ACME and Ticketmaster, remote in
 production, so not counted); the process measured, the real ``usher serve`` with web chat on
 (``USHER_WEBCHAT_ORIGINS``); and the floor it is weighed against, ``bench._ws_echo``, a bare
 Starlette WebSocket on uvicorn with the same options that answers each message from memory.
@@ -19,7 +20,8 @@ turn only once the last was answered (a turn still open at its next tick counts 
 **Memory**: resident memory (``VmRSS``) after start-up and a warm-up turn, with every socket
 open and idle, and at the end of the load; "per 1,000 sockets" is the growth from the first to
 the second, scaled. **CPU** per turn: the server process's user+system time over the load
-divided by the turns answered.
+divided by the turns answered. **Redis**: the commands one turn sends, and those its scripts
+run, counted under MONITOR over 20 turns (one each of 20 sockets) before the timed load.
 
     python -m bench.webchat [--sockets 1000] [--every 5] [--seconds 40]
 """
@@ -50,7 +52,7 @@ from bench._harness import (
     usher,
     wait_up,
 )
-from bench.turns import REDIS_URL
+from bench._redis_profile import bench_redis, profile
 from bench.turns import usher_env as telegram_env
 
 ORIGIN = "http://localhost:8080"
@@ -59,6 +61,7 @@ TEXT = "where are my tickets?"
 #: A turn not answered within this long counts as failed.
 TURN_TIMEOUT = 30.0
 CONNECT_CONCURRENCY = 50
+PROFILED_TURNS = 20
 
 
 @dataclass
@@ -182,15 +185,35 @@ async def load(url: str, pid: int, sockets: int, every: float, seconds: float) -
 
 def usher_env(sandbox: str, redis_url: str) -> dict[str, str]:
     """``bench.turns``' production-like settings, with web chat on instead of Telegram."""
-    env = {k: v for k, v in telegram_env("", sandbox).items() if "TELEGRAM" not in k}
-    env.update(USHER_REDIS_URL=redis_url, USHER_WEBCHAT_ORIGINS=ORIGIN)
+    env = {k: v for k, v in telegram_env("", sandbox, redis_url).items() if "TELEGRAM" not in k}
+    env.update(USHER_WEBCHAT_ORIGINS=ORIGIN)
     return clean_env(**env)
 
 
+async def redis_profile(url: str, redis_url: str, turns: int = PROFILED_TURNS) -> dict[str, object]:
+    """The Redis commands of ``turns`` turns, one per socket, one after the other (MONITOR;
+    apart from the timings; one per socket as each fan's turn bucket would slow one down)."""
+    sockets, _ = await open_all(url, turns)
+
+    async def play() -> None:
+        for number, socket in enumerate(sockets):
+            await turn(socket, f"profile-{number}")
+
+    try:
+        return (await profile(redis_url, turns, play)).figures()
+    finally:
+        for socket in sockets:
+            await socket.close()
+
+
 async def run(
-    sockets: int, every: float, seconds: float, redis_url: str = REDIS_URL
+    sockets: int, every: float, seconds: float, redis_url: str | None = None
 ) -> dict[str, object]:
-    """Both sides, one after the other, on this machine (``redis_url``'s database is flushed)."""
+    """Both sides, one after the other, on this machine (``redis_url``'s database is flushed;
+    None: a private server, or ``USHER_BENCH_REDIS_URL``)."""
+    if redis_url is None:
+        async with bench_redis() as private:
+            return await run(sockets, every, seconds, private)
     redis = redis_asyncio.Redis.from_url(redis_url)
     await redis.flushdb()
     sandbox_port, usher_port, echo_port = free_port(), free_port(), free_port()
@@ -201,6 +224,7 @@ async def run(
         env = usher_env(f"http://127.0.0.1:{sandbox_port}", redis_url)
         serve = usher(["serve", "--port", str(usher_port)], env)
         await wait_up(f"http://127.0.0.1:{usher_port}/healthz", serve)
+        commands = await redis_profile(f"ws://127.0.0.1:{usher_port}/chat/ws", redis_url)
         usher_side = await load(
             f"ws://127.0.0.1:{usher_port}/chat/ws", serve.pid, sockets, every, seconds
         )
@@ -235,6 +259,7 @@ async def run(
             "rss_per_1000_sockets": ratio("rss_mib_per_1000_sockets"),
             "cpu_per_turn": ratio("cpu_ms_per_turn"),
         },
+        "usher_redis_per_turn": commands,
     }
 
 
