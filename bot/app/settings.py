@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     turn_rate: float = Field(default=30.0, gt=0, le=6000)
     #: ... and at most this many in a row.
     turn_burst: int = Field(default=10, ge=1, le=1000)
+    #: New carts one purchase link may open a minute from browsers (``GET /l/{code}``).
+    link_carts_per_minute: int = Field(default=120, ge=1, le=100_000)
     #: Sites (origins) allowed to embed the chat widget and open its WebSocket. None (unset):
     #: web chat is off outside the sandbox; in the sandbox the public URL's own site.
     webchat_origins: Annotated[list[str] | None, NoDecode] = None
