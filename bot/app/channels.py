@@ -58,7 +58,9 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
     )
     consumer = None
     if settings.slack_handoff_channel:
-        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel, tz)
+        consumer = HandoffConsumer(
+            usher.store, board, client, settings.slack_handoff_channel, tz, identity=usher.identity
+        )
     else:
         log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
     canned = usher.staff.canned
