@@ -23,7 +23,16 @@ from zoneinfo import ZoneInfo
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import Block, actions, button, escape, section
+from adapters.slack.blocks import (
+    SECTION_LIMIT,
+    Block,
+    actions,
+    button,
+    escape,
+    plain_section,
+    quoted,
+    section,
+)
 from adapters.slack.console import Ask, answering
 from adapters.store.handoff_queue import HandoffBoard, HandoffRecord, Thread
 from bot import copy
@@ -37,8 +46,6 @@ log = structlog.get_logger("usher.slack.assist")
 
 SEND_TICKETS = "usher:send_tickets"
 SEND_CODE = "usher:send_code"
-#: Rich text elements are capped by Slack; a fan's last messages fit well under this.
-TEXT_LIMIT = 3000
 
 
 def value_of(thread: Thread, order_id: str) -> str:
@@ -55,20 +62,6 @@ def read_value(value: str) -> tuple[Thread, str] | None:
         return None
 
 
-def plain(text: str) -> Block:
-    """A section of plain text: shown exactly as written, never read as markup."""
-    return {"type": "section", "text": {"type": "plain_text", "text": text[:TEXT_LIMIT]}}
-
-
-def fan_words(lines: list[str]) -> Block:
-    """The fan's messages as a rich text quote: literal text, one message a line."""
-    text = "\n".join(lines)[-TEXT_LIMIT:] or copy.staff("assist_history_none")
-    return {
-        "type": "rich_text",
-        "elements": [{"type": "rich_text_quote", "elements": [{"type": "text", "text": text}]}],
-    }
-
-
 def context_blocks(found: FanContext, record: HandoffRecord, tz: ZoneInfo) -> list[Block]:
     """The DM an agent gets on taking a handoff (everything in full: it is theirs alone)."""
     blocks = [section(copy.staff("assist_title", channel=escape(record.fan.channel)))]
@@ -76,16 +69,16 @@ def context_blocks(found: FanContext, record: HandoffRecord, tz: ZoneInfo) -> li
     proofs += [copy.staff("assist_proof_phone", phone=p) for p in sorted(found.verified.phones)]
     if proofs:
         blocks.append(section(copy.staff("assist_verified_title")))
-        blocks.append(plain("\n".join(proofs)))
+        blocks.append(plain_section("\n".join(proofs)))
     else:
         blocks.append(section(copy.staff("assist_not_verified")))
     blocks.append(section(copy.staff("assist_history")))
-    blocks.append(fan_words(found.history))
+    blocks.append(quoted(_latest(found.history) or [copy.staff("assist_history_none")]))
     if found.verified.anything:
         title = "assist_orders" if found.orders else "assist_orders_none"
         blocks.append(section(copy.staff(title, count=len(found.orders))))
     for order in found.orders:
-        blocks.append(plain(card(order, tz)))
+        blocks.append(plain_section(card(order, tz)))
         blocks.append(
             actions(
                 button(
@@ -99,6 +92,18 @@ def context_blocks(found: FanContext, record: HandoffRecord, tz: ZoneInfo) -> li
             )
         )
     return blocks
+
+
+def _latest(lines: list[str]) -> list[str]:
+    """The newest lines that fit one block (a quote is cut from its start otherwise)."""
+    kept: list[str] = []
+    room = SECTION_LIMIT
+    for line in reversed(lines):
+        room -= len(line) + 1
+        if room < 0:
+            break
+        kept.append(line)
+    return kept[::-1]
 
 
 def card(order: Order, tz: ZoneInfo) -> str:
