@@ -131,7 +131,7 @@ def webchat_channel(usher: Usher, *, limits: Limits | None = None) -> WebChat | 
     # In the sandbox with no sites named, any page on this machine may chat (any port).
     origins = Origins(
         settings.webchat_allowed_origins(),
-        any_loopback=settings.acme_sandbox and settings.webchat_origins is None,
+        any_loopback=not settings.production and settings.webchat_origins is None,
     )
     return WebChat(
         usher.store,
@@ -140,5 +140,5 @@ def webchat_channel(usher: Usher, *, limits: Limits | None = None) -> WebChat | 
         forget,
         messenger=usher.messenger,
         limits=limits,
-        demo=settings.acme_sandbox,
+        demo=not settings.production,
     )
