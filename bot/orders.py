@@ -113,10 +113,24 @@ class OrderBook:
         self.source = source
         self.cache = cache
 
-    async def _search(self, *, email: str | None = None, phone: str | None = None) -> list[Order]:
-        """All orders for one email or phone form, reused for a few seconds."""
-        key = "search:" + _digest(f"{email or ''}|{phone or ''}")
-        if self.cache is not None and (hit := await self.cache.get(key)) is not None:
+    async def _search(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        prefetched: dict[str, str | None] | None = None,
+    ) -> list[Order]:
+        """All orders for one email or phone form, reused for a few seconds.
+
+        ``prefetched``: cache entries already read (:meth:`_prefetch_searches`), so several
+        searches of one turn cost one round trip to the cache, not one each.
+        """
+        key = _search_key(email, phone)
+        if prefetched is not None and key in prefetched:
+            hit = prefetched[key]
+        else:
+            hit = await self.cache.get(key) if self.cache is not None else None
+        if hit is not None:
             CACHE.labels("acme_search", "hit").inc()
             return ORDER_LIST.validate_json(hit)
         CACHE.labels("acme_search", "miss").inc()
@@ -142,14 +156,25 @@ class OrderBook:
     async def visible_orders(self, verified: Verified) -> list[Order]:
         """Every order the fan may see, newest first (search results: no items)."""
         found: dict[str, Order] = {}
-        searches = [self._search(email=email) for email in sorted(verified.emails)]
+        wanted: list[tuple[str | None, str | None]] = [(e, None) for e in sorted(verified.emails)]
         for phone in sorted(verified.phones):
-            searches.extend(self._search(phone=form) for form in phone_search_forms(phone))
+            wanted.extend((None, form) for form in phone_search_forms(phone))
+        prefetched = await self._prefetch_searches(wanted)
+        searches = [self._search(email=e, phone=p, prefetched=prefetched) for e, p in wanted]
         for results in await asyncio.gather(*searches):
             for order in results:
                 if owns(order, verified):
                     found.setdefault(order.id, order)
         return newest_first(found.values())
+
+    async def _prefetch_searches(
+        self, wanted: list[tuple[str | None, str | None]]
+    ) -> dict[str, str | None]:
+        """The cached answers of several searches, by cache key, in one round trip."""
+        if self.cache is None or len(wanted) < 2:
+            return {}
+        keys = [_search_key(email, phone) for email, phone in wanted]
+        return dict(zip(keys, await self.cache.get_many(keys), strict=True))
 
     async def owned_order(self, order_id: str, verified: Verified) -> Order:
         """One order with its items, or NotAllowed when it is missing or not the fan's."""
@@ -223,6 +248,10 @@ class OrderBook:
                 except NotFound:
                     return None
         return None
+
+
+def _search_key(email: str | None, phone: str | None) -> str:
+    return "search:" + _digest(f"{email or ''}|{phone or ''}")
 
 
 def _digest(value: str) -> str:

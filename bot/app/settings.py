@@ -278,7 +278,7 @@ class Settings(BaseSettings):
                     "names no site: list the origins allowed to embed the chat widget "
                     "(https://venue.example), or leave it unset to turn web chat off",
                 )
-            if not self.acme_sandbox and any(
+            if self.production and any(
                 not origin.startswith("https://") and not _loopback(origin)
                 for origin in self.webchat_origins
             ):
@@ -349,7 +349,7 @@ class Settings(BaseSettings):
     @property
     def webchat_enabled(self) -> bool:
         """Web chat runs when sites are allowed to embed it, and always in the sandbox."""
-        return self.webchat_origins is not None or self.acme_sandbox
+        return self.webchat_origins is not None or not self.production
 
     def webchat_allowed_origins(self) -> frozenset[str]:
         """The ``Origin`` values the chat's WebSocket accepts (empty when web chat is off).
@@ -359,7 +359,7 @@ class Settings(BaseSettings):
         """
         if self.webchat_origins is not None:
             return frozenset(self.webchat_origins)
-        if not self.acme_sandbox:
+        if self.production:
             return frozenset()
         own = web_origin(str(self.public_url))
         twins = {own}
