@@ -264,3 +264,13 @@ async def test_a_widget_must_say_hello_first_and_soon(start_site: StartSite) -> 
         await rude.send(json.dumps({"type": "text", "text": "hi", "ref": "r1"}))
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(rude.recv(), 5)
+
+
+@pytest.mark.parametrize("lang", copy.languages())
+def test_verification_messages_leave_the_phone_offer_to_channels_that_have_one(lang: str) -> None:
+    # Replies that ask the channel for its share-my-phone control (request_contact) say
+    # nothing about phones themselves: Telegram adds its button and prompt, the web has none.
+    for key in ("verify_intro", "code_paused"):
+        text = copy.text(key, lang).lower()
+        assert "phone" not in text
+        assert "teléfono" not in text
