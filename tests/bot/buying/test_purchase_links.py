@@ -75,15 +75,18 @@ async def test_the_report_reads_every_link_in_three_round_trips(
     real_redis: redis_asyncio.Redis, clock: Clock
 ) -> None:
     tally = Tally()
-    counted = PurchaseLinks(
-        RedisLinkStore(Store(counting_redis(TEST_REDIS_URL, tally), prefix="usher-test:")), clock
-    )
-    made = [
-        await counted.create(event_id="61f99cfb62bd1f467c397829", created_by="U1") for _ in range(5)
-    ]
-    await counted.counted(made[0].code, "carts")
-    tally.reset()
-    report = await counted.report()
+    client = counting_redis(TEST_REDIS_URL, tally)
+    counted = PurchaseLinks(RedisLinkStore(Store(client, prefix="usher-test:")), clock)
+    try:
+        made = [
+            await counted.create(event_id="61f99cfb62bd1f467c397829", created_by="U1")
+            for _ in range(5)
+        ]
+        await counted.counted(made[0].code, "carts")
+        tally.reset()
+        report = await counted.report()
+    finally:
+        await client.aclose()
     assert {link.code for link, _ in report} == {link.code for link in made}
     assert [stats["carts"] for link, stats in report if link.code == made[0].code] == [1]
     assert tally.round_trips == 3
