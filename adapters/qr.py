@@ -62,19 +62,20 @@ def qr_svg_path(value: str) -> SvgQr:
 @functools.lru_cache(maxsize=QR_CACHE_SIZE)
 def qr_png(value: str) -> bytes:
     """The QR code of ``value`` as a PNG."""
-    code = segno.make_qr(value, error="m")
-    width, _ = code.symbol_size(scale=1, border=QR_BORDER)
-    out = io.BytesIO()
-    code.save(out, kind="png", scale=max(QR_MIN_SCALE, QR_PIXELS // width), border=QR_BORDER)
-    return out.getvalue()
+    return _png(value, "m", QR_PIXELS)
 
 
 def poster_png(value: str) -> bytes:
     """A QR code of ``value`` sized for print (a poster, a flyer): a large PNG."""
-    code = segno.make_qr(value, error="q")
+    return _png(value, "q", POSTER_PIXELS)
+
+
+def _png(value: str, error: str, pixels: int) -> bytes:
+    """About ``pixels`` a side, in whole modules of at least :data:`QR_MIN_SCALE` px."""
+    code = segno.make_qr(value, error=error)
     width, _ = code.symbol_size(scale=1, border=QR_BORDER)
     out = io.BytesIO()
-    code.save(out, kind="png", scale=max(QR_MIN_SCALE, POSTER_PIXELS // width), border=QR_BORDER)
+    code.save(out, kind="png", scale=max(QR_MIN_SCALE, pixels // width), border=QR_BORDER)
     return out.getvalue()
 
 

@@ -4,11 +4,11 @@ ACME's catalog has no search: it lists event templates (``GET /v2/b2c/event/temp
 events for sale) and each template's time slots in a window (``.../templates/{id}/times``; an
 instance id per slot). So a query is read in two parts: a *date phrase* ("today", "tomorrow",
 "Sat", "12 Dec", "Sat 12 Dec 2026", "Dec 12", "2026-12-12"), which picks the window, and
-*name words*, matched against the templates' names (whole words, prefixes of three letters or
-more, or close spellings: "jaz", "jazz", "jazzz" all find "Evening Jazz Concert"). The
-templates that match the most words win; their upcoming slots (in the window, or in the next
-:data:`HORIZON`) are the matches, soonest first. Words that match no name are handed back, so
-the caller can say what it took them for.
+*name words*, matched against the templates' names word by word the way a fan's words are
+matched against their own events (``bot.events.name_score``: rapidfuzz, so "jaz", "jazz" and
+"jazzz" all find "Evening Jazz Concert"). The templates that match the most words win; their
+upcoming slots (in the window, or in the next :data:`HORIZON`) are the matches, soonest first.
+Words that match no name are handed back, so the caller can say what it took them for.
 
 Dates are read in the venue's time zone: "Sat" is the coming Saturday (today, if today is
 one), "12 Dec" the next 12 December. "Sat 12 Dec" on a day that is no Saturday is refused
@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from difflib import SequenceMatcher
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.acme.catalog_models import EventTemplate, EventTime
+from bot.events import name_score
+from bot.intents.text import fold
 from bot.staff import StaffError
 
 #: How far ahead events are looked for when no date is given.
@@ -35,8 +35,6 @@ HORIZON = timedelta(days=90)
 MAX_TEMPLATES = 10
 #: Matches offered at most (a Slack select takes 100; more is no choice for a person).
 MAX_MATCHES = 25
-#: Close spellings: a typo or two in a longer word.
-FUZZY_RATIO = 0.8
 WEEKDAYS = {
     name: index
     for index, names in enumerate(
@@ -128,25 +126,12 @@ class Found:
 
 def words_of(text: str) -> list[str]:
     """Lower-case words without accents: "Évening Jazz-Concert" -> evening, jazz, concert."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    return [w for w in re.split(r"[^0-9a-z]+", plain) if w]
+    return [w for w in re.split(r"[^0-9a-z]+", fold(text)) if w]
 
 
-def word_matches(typed: str, word: str) -> bool:
-    """Same word, a prefix of 3+ letters, or a close spelling of a word of 4+ letters."""
-    if typed == word or (len(typed) >= 3 and word.startswith(typed)):
-        return True
-    return (
-        len(typed) >= 4
-        and len(word) >= 4
-        and SequenceMatcher(None, typed, word).ratio() >= FUZZY_RATIO
-    )
-
-
-def names_word(typed: str, names: list[list[str]]) -> bool:
-    """True when ``typed`` matches a word of one of the names."""
-    return any(word_matches(typed, word) for name in names for word in name)
+def names_word(typed: str, names: list[str]) -> bool:
+    """True when ``typed`` is a word (or a close spelling of one) of one of the names."""
+    return any(name_score((typed,), name) > 0 for name in names)
 
 
 def take_day(words: list[str], today: date) -> tuple[date | None, list[str]]:
@@ -233,7 +218,7 @@ class EventSearch:
             return Found([], False, [])
         templates = await self.catalog.list_event_templates(start_time=start, end_time=end)
         typed = [w for word in name_words for w in words_of(word) if w not in STOP_WORDS]
-        names = [words_of(t.name) for t in templates]
+        names = [" ".join(words_of(t.name)) for t in templates]
         unmatched = [w for w in typed if not names_word(w, names)]
         wanted = [w for w in typed if w not in unmatched]
         if wanted:

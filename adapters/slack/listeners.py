@@ -10,6 +10,7 @@ nothing), then hands the work to the consoles.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -106,78 +107,83 @@ class Listeners:
             usage += [staff("usage_marketing")] if marketer else []
             await ask.say("\n".join([staff("usage_title"), *usage]))
 
-    async def _order_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    async def _as_agent(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        work: Callable[[Ask], Awaitable[str | None]],
+        action: str,
     ) -> None:
+        """Acknowledge, refuse anyone who is not an agent, then ``work``: its note (if any) and
+        any failure are told to the agent."""
         async with self._working():
             await ack()
             ask = await self._agent(body, respond)
-            if ask is None:
-                return
-            verb = str(action["action_id"]).removeprefix("usher:")
-            handler = {
-                "details": self.support.details,
-                "tickets": self.support.tickets,
-                "resend": self.support.resend,
-                "edit": self.support.edit,
-            }[verb]
-            await handler(ask, str(action.get("value") or ""))
+            if ask is not None:
+                async with answering(ask, action):
+                    note = await work(ask)
+                    if note is not None:
+                        await ask.say(note)
+
+    async def _order_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        verb = str(action["action_id"]).removeprefix("usher:")
+        handler = {
+            "details": self.support.details,
+            "tickets": self.support.tickets,
+            "resend": self.support.resend,
+            "edit": self.support.edit,
+        }[verb]
+        value = str(action.get("value") or "")
+        await self._as_agent(ack, body, respond, lambda ask: _none(handler(ask, value)), verb)
 
     async def _page_button(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None:
-                kind = str(action["action_id"]).removeprefix("usher:").removesuffix("_page")
-                await self.support.page(ask, kind, str(action.get("value") or ""))
+        kind = str(action["action_id"]).removeprefix("usher:").removesuffix("_page")
+        value = str(action.get("value") or "")
+        await self._as_agent(
+            ack, body, respond, lambda ask: _none(self.support.page(ask, kind, value)), kind
+        )
 
     async def _take(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None:
-                async with answering(ask, "take"):
-                    note = await self.handoff.take(body, self.client)
-                    if note is not None:
-                        await ask.say(note)
+        await self._as_agent(
+            ack, body, respond, lambda _: self.handoff.take(body, self.client), "take"
+        )
 
     async def _close(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None:
-                async with answering(ask, "close"):
-                    note = await self.handoff.close(body, self.client)
-                    if note is not None:
-                        await ask.say(note)
+        await self._as_agent(
+            ack, body, respond, lambda _: self.handoff.close(body, self.client), "close"
+        )
 
     async def _forget(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None:
-                async with answering(ask, "forget"):
-                    await ask.say(await self.handoff.forget_proofs(body, self.client))
+        await self._as_agent(
+            ack, body, respond, lambda _: self.handoff.forget_proofs(body, self.client), "forget"
+        )
 
     async def _send_tickets(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None and self.assist is not None:
-                await self.assist.send_tickets(ask, str(action.get("value") or ""))
+        value, assist = str(action.get("value") or ""), self.assist
+
+        async def send(ask: Ask) -> None:
+            if assist is not None:
+                await assist.send_tickets(ask, value)
+
+        await self._as_agent(ack, body, respond, send, "send_tickets")
 
     async def _send_code(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None and self.assist is not None:
-                await self.assist.send_code(ask, str(action.get("value") or ""))
+        value, assist = str(action.get("value") or ""), self.assist
+
+        async def send(ask: Ask) -> None:
+            if assist is not None:
+                await assist.send_code(ask, value)
+
+        await self._as_agent(ack, body, respond, send, "send_code")
 
     async def _link_pick(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
@@ -193,12 +199,13 @@ class Listeners:
     async def _canned_pick(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        async with self._working():
-            await ack()
-            ask = await self._agent(body, respond)
-            if ask is not None and self.canned is not None:
-                async with answering(ask, "canned"):
-                    await self.canned.pick(ask, body, action)
+        canned = self.canned
+
+        async def pick(ask: Ask) -> None:
+            if canned is not None:
+                await canned.pick(ask, body, action)
+
+        await self._as_agent(ack, body, respond, pick, "canned")
 
     async def _canned_send(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         async with self._working():
@@ -241,3 +248,8 @@ class Listeners:
             return ask
         await ask.say(staff("refused"))
         return None
+
+
+async def _none(work: Awaitable[None]) -> None:
+    """Await ``work``, which leaves nothing to tell (it answers the person itself)."""
+    await work
