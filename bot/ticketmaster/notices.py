@@ -23,7 +23,7 @@ from bot import copy
 from bot.errors import UpstreamError
 from bot.formatting import when
 from bot.messages import Button, Fan, Reply
-from bot.outbound import Messenger, Unreachable
+from bot.outbound import Compose, Messenger, Unreachable
 from bot.preferences import Preferences
 from bot.schedule import (
     AFTER_EVENT,
@@ -90,13 +90,13 @@ class FanNotices:
             await self.book.fail(job_id, READY, "the tickets were still not ready at the event")
             await self.book.done(job_id, keep_until=keep)
             return "never ready"
-        lang = await self.messenger.language_of(order.fan)
-        reply = Reply(
-            copy.text("tickets_ready", lang, event=facts.name),
-            buttons=(_show_tickets(ref, lang),),
-        )
+
+        async def ready(lang: str) -> list[Reply]:
+            text = copy.text("tickets_ready", lang, event=facts.name)
+            return [Reply(text, buttons=(_show_tickets(ref, lang),))]
+
         outcome = await self._deliver(
-            order.fan, reply, f"sent:ready:{ref}", job_id, READY, event_ts, attempt
+            order.fan, ready, f"sent:ready:{ref}", job_id, READY, event_ts, attempt
         )
         if outcome == "sent":
             await self.book.queue.enqueue(plan_job(ref, self.book.clock()))
@@ -134,22 +134,21 @@ class FanNotices:
         if not await self.preferences.reminders_on(order.fan):
             await self.book.done(job_id, keep_until=keep)
             return "reminders off"
-        lang = await self.messenger.language_of(order.fan)
         start = datetime.fromtimestamp(event_ts, UTC)
-        reply = Reply(
-            copy.text("event_reminder", lang, event=facts.name, when=when(start, self.tz, lang)),
-            buttons=(
-                _show_tickets(ref, lang),
-                Button(copy.text("button_stop_reminders", lang), STOP_REMINDERS),
-            ),
-        )
+
+        async def reminder(lang: str) -> list[Reply]:
+            moment = when(start, self.tz, lang)
+            text = copy.text("event_reminder", lang, event=facts.name, when=moment)
+            stop = Button(copy.text("button_stop_reminders", lang), STOP_REMINDERS)
+            return [Reply(text, buttons=(_show_tickets(ref, lang), stop))]
+
         claim = f"sent:remind:{order.fan.key}:{facts.event_id}:{event_ts}"
-        return await self._deliver(order.fan, reply, claim, job_id, REMIND, event_ts, attempt)
+        return await self._deliver(order.fan, reminder, claim, job_id, REMIND, event_ts, attempt)
 
     async def _deliver(
         self,
         fan: Fan,
-        reply: Reply,
+        compose: Compose,
         claim: str,
         job_id: str,
         function: str,
@@ -162,7 +161,7 @@ class FanNotices:
             await self.book.done(job_id, keep_until=keep)
             return "already sent"
         try:
-            await self.messenger.send(fan, [reply])
+            await self.messenger.send_composed(fan, compose)
         except Unreachable as exc:
             await self.book.fail(job_id, function, f"fan unreachable: {exc}")
             await self.book.done(job_id, keep_until=keep)
