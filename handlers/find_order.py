@@ -36,7 +36,7 @@ class FindOrder:
             return started
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="find_order")
+            return await self.verify.intro(turn, resume="find_order")
         number = turn.slots.get("order_number")
         if isinstance(number, str):
             order = await self.orders.by_number(number, verified)
@@ -47,7 +47,7 @@ class FindOrder:
         """One page of the fan's orders, newest first."""
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="find_order")
+            return await self.verify.intro(turn, resume="find_order")
         orders = await self.orders.visible_orders(verified)
         if not orders:
             who = ", ".join(sorted(verified.emails | verified.phones)) or "you"

@@ -105,7 +105,7 @@ class ShowTickets:
             return await self.button(turn, order.id)
         tm_orders = await self.safetix.store.orders_of(turn.fan)
         if not verified.anything and not tm_orders:
-            return self.verify.intro(turn, resume="show_tickets")
+            return await self.verify.intro(turn, resume="show_tickets")
         full: list[Order] = []
         if verified.anything:
             summaries = await self.orders.visible_orders(verified)
@@ -142,7 +142,7 @@ class ShowTickets:
             return await self._tm_replies(turn, view) if view else [turn.reply("no_tickets")]
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="show_tickets")
+            return await self.verify.intro(turn, resume="show_tickets")
         if argument.startswith(EVENT_PREFIX):
             summaries = await self.orders.visible_orders(verified)
             full = await self.orders.details([o.id for o in summaries], verified)

@@ -79,9 +79,13 @@ def fan_routes(
     forget_me = ForgetMe(identity)
 
     async def phrases(turn: Turn) -> list[Reply] | None:
-        """The fixed whole-message phrases: the reminder/offer switches, then "forget me"."""
-        switched = await switches.phrase(turn)
-        return switched if switched is not None else await forget_me.phrase(turn)
+        """The fixed whole-message phrases: a pending code (or "send a new code"), the
+        reminder/offer switches, then "forget me"."""
+        for phrase in (verify.code_phrase, switches.phrase, forget_me.phrase):
+            answered = await phrase(turn)
+            if answered is not None:
+                return answered
+        return None
 
     deep_link = DeepLink(shop.links, buying.start_purchase)
     venue = VenueDesk(settings.venue())
