@@ -197,6 +197,10 @@ class Identity:
             raise
         return SendResult.SENT
 
+    async def cancel_code(self, fan: Fan) -> None:
+        """Void the fan's pending code (they stopped verifying: "cancel")."""
+        await self.store.drop_code(fan)
+
     async def pending_email(self, fan: Fan) -> str | None:
         """The address of the fan's code still waiting to be typed (None: no live code)."""
         record = await self.store.get_code(fan)

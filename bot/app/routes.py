@@ -78,6 +78,15 @@ def fan_routes(
     switches = PreferenceSwitches(preferences)
     forget_me = ForgetMe(identity)
 
+    async def cancel(turn: Turn) -> list[Reply]:
+        """"cancel" stops whatever was going on, a code on its way included (it no longer
+        works: six digits typed afterwards are not read as it)."""
+        await identity.cancel_code(turn.fan)
+        return await help_handlers.cancel(turn)
+
+    async def cancel_button(turn: Turn, argument: str) -> list[Reply]:
+        return await cancel(turn)
+
     async def phrases(turn: Turn) -> list[Reply] | None:
         """The fixed whole-message phrases: a pending code (or "send a new code"), the
         reminder/offer switches, then "forget me"."""
@@ -94,7 +103,7 @@ def fan_routes(
             "find_order": find_order,
             "show_tickets": show_tickets,
             "help": help_handlers.help_,
-            "cancel": help_handlers.cancel,
+            "cancel": cancel,
             "human": handoff,
             "venue_question": venue.question,
             **dict.fromkeys(POLICY_OF, venue.policy),
@@ -108,7 +117,7 @@ def fan_routes(
             "tickets": show_tickets.button,
             "verify": verify.button,
             "help": help_handlers.help_button,
-            "cancel": help_handlers.cancel_button,
+            "cancel": cancel_button,
             "human": handoff.button,
             "rate": handoff.rate,
             "prefs": switches.button,
