@@ -11,6 +11,7 @@ import pytest
 
 from bot.app.bootstrap import Usher
 from bot.buying.carts import CART, MEMBERSHIP
+from bot.messages import Fan
 from tests.support.chat import Chat
 from tests.support.shop import (
     ADULT,
@@ -27,7 +28,9 @@ PERSONAL = ("Marcus", "marcus.lee", "212", "0147", "Individual", "New York")
 
 
 async def state_of(chat: Chat) -> dict[str, object]:
-    state = await chat.usher.store.get_json(chat.usher.store.key("state", f"console:{chat.user}"))
+    state = await chat.usher.store.get_json(
+        chat.usher.store.fan_key("state", Fan("console", chat.user))
+    )
     assert isinstance(state, dict)
     return state
 

@@ -239,11 +239,15 @@ async def test_signing_out_while_offline_reaches_the_server_once_back_online(
     await expect(fan.fan_messages).to_have_count(0)  # gone from this device at once
     assert await fan.token() is None
     assert await site.webchat.sessions.alive(session_id)
+    await fan.input.fill("my orders")  # typed while still offline: for a new session
+    await fan.input.press("Enter")
     await context.set_offline(False)
     for _ in range(600):  # the widget retries with back-off
         if not await site.webchat.sessions.alive(session_id):
             break
         await asyncio.sleep(0.05)
     assert not await site.webchat.sessions.alive(session_id)
+    await fan.bot_says("make sure it's you", within_ms=20_000)  # a new, unverified fan
     await expect(fan.page.locator("#usher-chat li.note")).to_have_count(1)
+    assert await fan.session_id() != session_id
     await context.close()
