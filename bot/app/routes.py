@@ -79,7 +79,7 @@ def fan_routes(
     forget_me = ForgetMe(identity)
 
     async def cancel(turn: Turn) -> list[Reply]:
-        """"cancel" stops whatever was going on, a code on its way included (it no longer
+        """ "cancel" stops whatever was going on, a code on its way included (it no longer
         works: six digits typed afterwards are not read as it)."""
         await identity.cancel_code(turn.fan)
         return await help_handlers.cancel(turn)
