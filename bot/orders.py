@@ -12,15 +12,16 @@ matching that" as for an order that does not exist, so a fan cannot probe for or
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
 from pydantic import TypeAdapter
 
 from bot.acme.models import Order
-from bot.acme.types import to_e164
+from bot.acme.types import email_spellings, phone_spellings, to_e164
 from bot.app.metrics import CACHE
 from bot.errors import NotAllowed, NotFound
 from bot.identity import Verified
@@ -30,6 +31,8 @@ DETAIL_CONCURRENCY = 8
 #: How long a search answer and an order's details are reused (a fan retrying at the gate).
 SEARCH_TTL = 30.0
 ORDER_TTL = 60.0
+#: How long the spelling that found a fan's phone is tried first (as long as a proof lasts).
+SPELLING_TTL = 30 * 24 * 3600.0
 ORDER_LIST = TypeAdapter(list[Order])
 OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -64,14 +67,20 @@ class OrderSource(Protocol):
         ...
 
 
-def phone_search_forms(e164: str) -> list[str]:
-    """The shapes ACME may have stored a phone in: ``+11234567890`` and ``1234567890``."""
-    forms = [e164]
-    if e164.startswith("+1") and len(e164) == 12:
-        forms.append(e164[2:])
-    else:
-        forms.append(e164.lstrip("+"))
-    return forms
+async def first_hit(
+    spellings: Sequence[str], search: Callable[[str], Awaitable[list[Order]]]
+) -> tuple[str | None, list[Order]]:
+    """Search each spelling in turn and stop at the first that finds orders.
+
+    ACME matches an email or phone exactly as the order stores it, so a number is searched in
+    each spelling ACME may hold it in (``bot.acme.types.phone_spellings``); one call per
+    spelling, never more than needed. Returns the spelling that found them (None: nothing).
+    """
+    for spelling in spellings:
+        found = await search(spelling)
+        if found:
+            return spelling, found
+    return None, []
 
 
 #: Ticket statuses that no longer get anyone in (the ticket was voided or refunded).
@@ -96,8 +105,17 @@ def owns(order: Order, verified: Verified) -> bool:
     emails = {e.strip().lower() for e in (order.email, order.billing_email) if e}
     if emails & verified.emails:
         return True
-    phones = {to_e164(p) for p in (order.phone_number, order.billing_phone_number) if p}
-    return bool(phones & verified.phones)
+    stored = [p.strip() for p in (order.phone_number, order.billing_phone_number) if p]
+    if {to_e164(p) for p in stored} & verified.phones:
+        return True
+    # A spelling without its country (``442079460958``) reads as another number in E.164; it
+    # is still the fan's when it is one of the spellings their number is searched in.
+    return any(p in _spellings(phone) for phone in verified.phones for p in stored)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spellings(e164: str) -> frozenset[str]:
+    return frozenset(phone_spellings(e164))
 
 
 def newest_first(orders: Iterable[Order]) -> list[Order]:
@@ -138,12 +156,30 @@ class OrderBook:
             await self.cache.put(key, order.model_dump_json(by_alias=True), ORDER_TTL)
         return order
 
+    async def _by_email(self, email: str) -> list[Order]:
+        """The orders of an email: as given, then lowercased, stopping at the first hit."""
+        _, found = await first_hit(email_spellings(email), lambda e: self._search(email=e))
+        return found
+
+    async def _by_phone(self, e164: str) -> list[Order]:
+        """The orders of a phone, in the spellings ACME may store it in, stopping at the first
+        that finds any; the winning spelling is remembered and tried first next time."""
+        spellings = phone_spellings(e164)
+        key = spelling_key(e164)
+        known = await self.cache.get(key) if self.cache is not None else None
+        if known in spellings:
+            spellings.remove(known)
+            spellings.insert(0, known)
+        winner, found = await first_hit(spellings, lambda p: self._search(phone=p))
+        if winner is not None and winner != known and self.cache is not None:
+            await self.cache.put(key, winner, SPELLING_TTL)
+        return found
+
     async def visible_orders(self, verified: Verified) -> list[Order]:
         """Every order the fan may see, newest first (search results: no items)."""
         found: dict[str, Order] = {}
-        searches = [self._search(email=email) for email in sorted(verified.emails)]
-        for phone in sorted(verified.phones):
-            searches.extend(self._search(phone=form) for form in phone_search_forms(phone))
+        searches = [self._by_email(email) for email in sorted(verified.emails)]
+        searches += [self._by_phone(phone) for phone in sorted(verified.phones)]
         for results in await asyncio.gather(*searches):
             for order in results:
                 if owns(order, verified):
@@ -212,11 +248,16 @@ class OrderBook:
     async def prove(self, order_number: str, email: str) -> Order:
         """The order with this number (or id) whose email is ``email``, else NotAllowed."""
         wanted = order_number.strip().lstrip("#")
-        email = email.strip().lower()
-        async for order in self.source.iter_orders(email=email):
-            if wanted in (order.order_number, order.id) and (order.email or "").lower() == email:
-                return order
+        for spelling in email_spellings(email):
+            async for order in self.source.iter_orders(email=spelling):
+                if wanted in (order.order_number, order.id) and order.has_email(spelling):
+                    return order
         raise NotAllowed("no order with that number and email")
+
+
+def spelling_key(e164: str) -> str:
+    """The cache key of the spelling that found a phone's orders (names no phone)."""
+    return "phone-spelling:" + _digest(e164)
 
 
 def _digest(value: str) -> str:

@@ -108,16 +108,17 @@ class FindOrder:
         for summary in chunk:
             order = full.get(summary.id, summary)
             number = order.order_number or order.id
-            lines.append(
-                turn.say(
-                    "order_line",
-                    number=number,
-                    events=", ".join(event_names(order)) or turn.say("no_events"),
-                    when=when(first_event_time(order) or order.created_on, self.tz, turn.lang),
-                    amount=money(order.total_amount),
-                    status=turn.say(status_key(order)),
-                )
-            )
+            facts = {
+                "number": number,
+                "events": ", ".join(event_names(order)) or turn.say("no_events"),
+                "amount": money(order.total_amount),
+                "status": turn.say(status_key(order)),
+            }
+            if order.dates_hidden:
+                lines.append(turn.say("order_line_undated", **facts))
+            else:
+                moment = when(first_event_time(order) or order.created_on, self.tz, turn.lang)
+                lines.append(turn.say("order_line", when=moment, **facts))
             buttons.append(turn.button("button_details", f"order:{order.id}", number=number))
             buttons.append(turn.button("button_show_tickets", f"tickets:{order.id}", number=number))
         if page < pages:
@@ -135,7 +136,7 @@ class FindOrder:
                 name=item_name(item),
                 quantity=item.quantity,
                 when=f" · {when(item.event_start_time, self.tz, turn.lang)}"
-                if item.event_start_time
+                if item.event_start_time and not order.dates_hidden
                 else "",
                 amount=money(item.amount),
             )

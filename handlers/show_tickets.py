@@ -32,7 +32,9 @@ PAST_AFTER = timedelta(hours=6)
 MAX_EVENTS = 5
 TM_PREFIX = "tm-"
 
-EventKey = tuple[str, datetime | None]
+#: (event name, start, dates hidden): the start orders and filters the groups; it is shown
+#: only when the order does not hide its dates (``hideEventDate``).
+EventKey = tuple[str, datetime | None, bool]
 
 
 class ShowTickets:
@@ -116,7 +118,7 @@ class ShowTickets:
                 if only_upcoming and start is not None and start < cutoff:
                     had_past = True
                     continue
-                key = (item.event_name or item.display_name or "?", start)
+                key = (item.event_name or item.display_name or "?", start, order.dates_hidden)
                 kind = item.ticketing_type_name or item.display_name or ""
                 groups[key].extend((t.uuid, kind) for t in tickets)
         ordered = sorted(
@@ -128,24 +130,25 @@ class ShowTickets:
         self, turn: Turn, groups: dict[EventKey, list[tuple[str, str]]]
     ) -> list[Reply]:
         replies = []
-        for (event, start), tickets in groups.items():
-            moment = when(start, self.tz, turn.lang)
+        for (event, start, hidden), tickets in groups.items():
+            dated = {} if hidden else {"when": when(start, self.tz, turn.lang)}
+            suffix = "_undated" if hidden else ""
             images = tuple(
                 Image(
                     qr=uuid,
                     alt=turn.say(
-                        "ticket_alt",
+                        "ticket_alt" + suffix,
                         event=event,
-                        when=moment,
                         type=kind,
                         index=index,
                         count=len(tickets),
+                        **dated,
                     ),
                 )
                 for index, (uuid, kind) in enumerate(tickets, start=1)
             )
             replies.append(
-                Reply(turn.say("tickets_header", event=event, when=moment), images=images)
+                Reply(turn.say("tickets_header" + suffix, event=event, **dated), images=images)
             )
         return replies
 

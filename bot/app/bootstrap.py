@@ -40,6 +40,8 @@ from bot.ticketmaster.safetix import SafeTix
 log = structlog.get_logger("usher.bootstrap")
 
 SANDBOX_ORIGIN = "http://sandbox.usher.invalid"
+#: Every upstream call's default; calls with a promise of their own set theirs (Ticketmaster's
+#: order management and secure render from its SLAs, ACME's searches longer).
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 #: Every connection may be kept alive: in a rush dozens of upstream calls are in flight at
 #: once, and with httpx's default of 20 kept-alive connections each call past the 20th opened
@@ -114,6 +116,7 @@ def build(
         base_url=acme_base or SANDBOX_ORIGIN,
         tenant_id=settings.acme_tenant_id or keys.acme_tenant_id,
         auth=ApiKeyAuth(acme_key),
+        search_timeout=settings.acme_search_timeout.total_seconds(),
     )
     tm_base = None if settings.tm_sandbox else str(settings.tm_base_url).rstrip("/")
     tm_http = _http_client(tm_base, sandbox)

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     acme_api_key: SecretStr | None = None
     acme_tenant_id: int | None = Field(default=None, gt=0)
     acme_pub_api_key: SecretStr | None = None
+    #: How long one ACME order search may take ("30s", "1m"): ACME publishes no SLA, and a
+    #: search reads up to a thousand orders, so a large tenant may need more.
+    acme_search_timeout: timedelta = timedelta(seconds=30)
     #: Google reCAPTCHA (v3) site key for the checkout page; ACME wants a token on checkout.
     recaptcha_site_key: str | None = None
 
@@ -122,7 +125,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as America/New_York") from None
         return value
 
-    @field_validator("reminder_before", "telegram_takeover", mode="before")
+    @field_validator("reminder_before", "telegram_takeover", "acme_search_timeout", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         if not isinstance(value, str):
@@ -145,6 +148,13 @@ class Settings(BaseSettings):
         # Below a second, a busy but healthy process would lose its updates to another one.
         if not timedelta(seconds=1) <= value <= timedelta(minutes=10):
             raise ValueError("must be at least 1 second and at most 10 minutes")
+        return value
+
+    @field_validator("acme_search_timeout")
+    @classmethod
+    def _sensible_search_timeout(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= value <= timedelta(minutes=5):
+            raise ValueError("must be at least 1 second and at most 5 minutes")
         return value
 
     def zone(self) -> ZoneInfo:

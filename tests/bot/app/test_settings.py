@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from bot.app.bootstrap import build
 from bot.app.settings import load_settings
 from bot.errors import ConfigError
+from tests.support.chat import Outbox
 
 GOOD_KEY = "k" * 40
 
@@ -68,6 +72,9 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"USHER_SECRET_KEY": "short"}, "USHER_SECRET_KEY"),
         ({"USHER_PUBLIC_URL": "ftp://x"}, "USHER_PUBLIC_URL"),
         ({"USHER_TIMEZONE": "Mars/Olympus"}, "USHER_TIMEZONE"),
+        ({"USHER_ACME_SEARCH_TIMEOUT": "soon"}, "USHER_ACME_SEARCH_TIMEOUT"),
+        ({"USHER_ACME_SEARCH_TIMEOUT": "0.5s"}, "USHER_ACME_SEARCH_TIMEOUT"),
+        ({"USHER_ACME_SEARCH_TIMEOUT": "1h"}, "USHER_ACME_SEARCH_TIMEOUT"),
     ],
 )
 def test_a_bad_setting_names_its_variable_in_one_line(
@@ -113,3 +120,15 @@ def test_empty_values_from_an_env_file_count_as_unset(monkeypatch: pytest.Monkey
     settings = load_settings()
     assert settings.acme_sandbox
     assert settings.tm_preprod is False
+
+
+async def test_the_acme_search_timeout_reaches_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().acme_search_timeout == timedelta(seconds=30)
+    monkeypatch.setenv("USHER_ACME_SEARCH_TIMEOUT", "1m")
+    settings = load_settings()
+    assert settings.acme_search_timeout == timedelta(minutes=1)
+    usher = build(settings, mailer=Outbox())
+    try:
+        assert usher.acme.search_timeout == 60.0
+    finally:
+        await usher.aclose()
