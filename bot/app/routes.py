@@ -30,6 +30,7 @@ from handlers.find_order import FindOrder
 from handlers.forget import ForgetMe
 from handlers.handoff import Handoff
 from handlers.preferences import PreferenceSwitches
+from handlers.resend_confirmation import ResendConfirmation
 from handlers.show_tickets import ShowTickets
 from handlers.verify import Verify
 
@@ -50,6 +51,7 @@ def fan_routes(
     find_order = FindOrder(orders, identity, verify, settings.zone())
     show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
     handoff = Handoff(RedisHandoffQueue(store))
+    resend = ResendConfirmation(orders, identity, verify, acme, RedisRateCounter(store))
     buying = buying_routes(
         shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
     )
@@ -57,6 +59,7 @@ def fan_routes(
         "find_order": find_order,
         "show_tickets": show_tickets,
         "buy_addon": buying.add_ons,
+        "resend_confirmation": resend,
     }
 
     async def continue_with(turn: Turn, resume: str) -> list[Reply]:
@@ -85,6 +88,7 @@ def fan_routes(
             "help": help_handlers.help_,
             "cancel": help_handlers.cancel,
             "human": handoff,
+            "resend_confirmation": resend,
             "unknown": buying.unknown,
             **buying.intents,
         },
@@ -97,6 +101,7 @@ def fan_routes(
             "cancel": help_handlers.cancel_button,
             "human": handoff.button,
             "prefs": switches.button,
+            "resend": resend.button,
             # A broadcast's offer button opens its purchase link as the deep link would.
             "link": deep_link,
             **buying.buttons,

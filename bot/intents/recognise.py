@@ -45,6 +45,7 @@ Intent = Literal[
     "help",
     "cancel",
     "human",
+    "resend_confirmation",
     "unknown",
 ]
 
@@ -57,6 +58,7 @@ THRESHOLD: Final = 2.0
 _PRIORITY: Final[tuple[Intent, ...]] = (
     "cancel",
     "human",
+    "resend_confirmation",
     "apply_coupon",
     "apply_membership",
     "buy_addon",
