@@ -39,6 +39,7 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as redis_asyncio
 
+from adapters.pages.ticket import COOKIE
 from adapters.pages.tm_orders_api import api_token, order_ref
 from adapters.sandbox.config import DEFAULT_TM_API_KEY
 from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
@@ -52,7 +53,11 @@ REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 RENDER_COUNT = re.compile(
     r'usher_upstream_seconds_count\{endpoint="secure_render",service="ticketmaster"\} (\S+)'
 )
-COOKIE = "usher_page"
+#: Each fan views the page from a phone browser (the page serves robots a plain page).
+BROWSER_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+)
 #: Longest wait for the worker to load every registered order before the rush.
 LOAD_LIMIT = 90.0
 #: Connections the load generator may open: more than views ever in flight at once.
@@ -87,7 +92,10 @@ def _session() -> aiohttp.ClientSession:
         limit=CONNECTIONS, limit_per_host=CONNECTIONS, keepalive_timeout=CLIENT_KEEP_ALIVE
     )
     return aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=TIMEOUT
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=TIMEOUT,
+        headers={"User-Agent": BROWSER_AGENT},
     )
 
 

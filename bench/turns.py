@@ -124,6 +124,7 @@ def usher_env(api: str, sandbox: str) -> dict[str, str]:
         "USHER_SECRET_KEY": SECRET_KEY,
         # Required outside the sandbox; never used (fans verify by sharing their contact).
         "USHER_SMTP_URL": "smtp://127.0.0.1:9",
+        "USHER_TIMEZONE": "America/Los_Angeles",
         "USHER_PUBLIC_URL": "https://usher.example.com",
         "USHER_TELEGRAM_TOKEN": TOKEN,
         "USHER_TELEGRAM_API_URL": api,

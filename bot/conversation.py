@@ -27,16 +27,16 @@ from bot import copy
 from bot.app.metrics import INTENTS, TURN_LATENCY, TURNS
 from bot.app.tracing import start_request
 from bot.errors import BotError, RateLimited, UpstreamError
+from bot.history import remember
 from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
 from bot.ports import StateStore
-from bot.turn import CHAT_ID, HISTORY, LANG, Handler, Turn
+from bot.throttle import Admission, TurnGate
+from bot.turn import CHAT_ID, LANG, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
 
 #: ``/start PAYLOAD`` as Telegram delivers a deep link (payload: 1-64 of A-Za-z0-9_-).
 DEEP_LINK = re.compile(r"^/start(?:@\w+)?\s+(\S+)$", re.IGNORECASE)
-HISTORY_LINES = 20
-HISTORY_LINE = 300
 #: Intents that interrupt whatever the bot was waiting for.
 ESCAPES = frozenset({"cancel", "help", "human"})
 
@@ -86,23 +86,21 @@ def clean_text(raw: str) -> str:
     return "".join(kept).strip()
 
 
-def remember(turn: Turn, text: str) -> None:
-    """Keep the fan's last messages, so an agent taking over sees the conversation so far."""
-    if not text:
-        return
-    history = turn.state.get(HISTORY)
-    lines = history if isinstance(history, list) else []
-    lines.append(text[:HISTORY_LINE])
-    turn.state[HISTORY] = lines[-HISTORY_LINES:]
-
-
 class Conversation:
     """Runs turns. Holds no fan state itself, so any process can serve any turn."""
 
-    def __init__(self, states: StateStore, routes: Routes, recognise: Recogniser) -> None:
+    def __init__(
+        self,
+        states: StateStore,
+        routes: Routes,
+        recognise: Recogniser,
+        gate: TurnGate | None = None,
+    ) -> None:
+        """``gate``: the per-fan turn bucket (``bot.throttle``); None admits every turn."""
         self.states = states
         self.routes = routes
         self.recognise = recognise
+        self.gate = gate
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event and return the replies for the fan."""
@@ -111,6 +109,14 @@ class Conversation:
         lang = copy.pick_language(inbound.locale)
         outcome = "ok"
         try:
+            # First, before any other work: a flooding fan's refused turns cost one Redis call.
+            admission = Admission.ADMIT if self.gate is None else await self.gate.admit(inbound.fan)
+            if admission is not Admission.ADMIT:
+                outcome = "throttled"
+                if admission is Admission.SLOW_DOWN:  # once per flood: the rest is silence
+                    log.info("fan_throttled", channel=inbound.channel)
+                    return [Reply(copy.text("slow_down", lang))]
+                return []
             if inbound.text is not None and len(inbound.text) > MAX_TEXT_LENGTH:
                 outcome = "rejected"
                 return [Reply(copy.text("too_long", lang))]

@@ -1,7 +1,10 @@
 """How amounts, dates and personal data look in messages and logs.
 
 Dates are shown in the venue's time zone (``USHER_TIMEZONE``), because a fan reads "doors at
-19:00" in the time of the place they are going to, not in UTC.
+19:00" in the time of the place they are going to, not in UTC. A time of day carries the zone's
+abbreviation ("19:30 PST"): the reader may be elsewhere (a fan planning a trip, an agent in
+another office, a phone set to another zone), and on the night clocks go back 01:30 happens
+twice. A date alone needs none.
 """
 
 from __future__ import annotations
@@ -35,14 +38,26 @@ def money(amount: Decimal | None, currency: str = "$") -> str:
 
 
 def when(moment: datetime | None, tz: ZoneInfo, lang: str = "en", *, time: bool = True) -> str:
-    """``Sat 15 May 2021, 19:00`` in the venue's zone (no time part when ``time`` is False)."""
+    """``Sat 15 May 2021, 19:00 PDT`` in the venue's zone (no time part when ``time`` is False)."""
     if moment is None:
         return ""
     local = moment.astimezone(tz)
     days = WEEKDAYS.get(lang, WEEKDAYS["en"])
     months = MONTHS.get(lang, MONTHS["en"])
     day = f"{days[local.weekday()]} {local.day} {months[local.month - 1]} {local.year}"
-    return f"{day}, {local:%H:%M}" if time else day
+    return f"{day}, {clock_time(local)}" if time else day
+
+
+def clock_time(local: datetime) -> str:
+    """``19:30 PDT``: the wall-clock time of an aware datetime with its zone's abbreviation."""
+    return f"{local:%H:%M} {zone_name(local)}"
+
+
+def zone_name(local: datetime) -> str:
+    """The zone's abbreviation at that moment (``PST``, ``CET``), or ``UTC-03`` for zones whose
+    database entry has no letters (``-03``)."""
+    name = local.tzname() or ""
+    return f"UTC{name}" if name.startswith(("+", "-")) else name
 
 
 def mask_email(email: str | None) -> str:

@@ -2,14 +2,25 @@
 
 docs/architecture.md's rules, in one place:
 
-* A fan sees an order only when its email or phone is one the fan verified, or when the fan
-  proved that single order (order number plus its email). Proofs last 30 days per fan.
+* A fan sees an order only when its email or phone is one the fan holds: an email verified by
+  a one-time code mailed to it, or a phone the channel vouches is the sender's own (Telegram's
+  shared contact). Nothing else is a proof: an order number plus its email is only a lookup key
+  (``handlers.verify``), and there is no order-level proof. Proofs last 30 days per fan, are
+  re-checked against the order at every access, and can be taken back (:meth:`Identity.forget`).
 * One-time codes: 6 digits, valid 10 minutes, single use, at most 5 tries, a new code voids
-  the old one, at most 3 sends per hour per email and per fan, stored only as a keyed hash
-  (HMAC with the secret key, bound to the fan and the email), never logged.
+  the old one, stored only as a keyed hash (HMAC with the secret key, bound to the fan and the
+  email), never logged.
+* Send limits that a stranger cannot use against the owner: at most 3 sends an hour for one
+  (email, fan) pair, under a higher ceiling of 10 an hour for the email across every fan, and
+  5 an hour for one fan across emails (so one account cannot mail-bomb many addresses). Three
+  strangers asking for codes to an address still leave its owner a send.
+* Brute force across accounts is capped per email: 20 wrong codes in a day, whoever typed
+  them, pause codes for that email for a day (pending codes no longer work, no new code is
+  mailed) and mail the address once to say someone tried. The answers read the same for every
+  email, known to ACME or not, so nothing here reveals whether an address has orders.
 
-The policy is pure logic over the ``IdentityStore`` and ``RateCounter`` ports, so it runs the
-same on real Redis and in tests.
+The policy is pure logic over the ``IdentityStore``, ``RateCounter`` and ``Mailer`` ports, so it
+runs the same on real Redis and in tests.
 """
 
 from __future__ import annotations
@@ -20,16 +31,32 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Literal
 
+import structlog
+
+from bot import copy
 from bot.messages import Fan
 from bot.ports import Clock, CodeRecord, IdentityStore, Mailer, Proof, RateCounter
+
+log = structlog.get_logger("usher.identity")
 
 CODE_DIGITS = 6
 CODE_TTL = 10 * 60.0
 MAX_TRIES = 5
-MAX_SENDS_PER_HOUR = 3
+#: Sends an hour to one email for one fan; for one email from every fan; for one fan.
+MAX_SENDS_PER_PAIR = 3
+MAX_SENDS_PER_EMAIL = 10
+MAX_SENDS_PER_FAN = 5
 SEND_WINDOW = 3600.0
+#: Wrong codes for one email in a day, across every fan, before codes for it pause for a day.
+MAX_FAILED_TRIES_PER_EMAIL = 20
+PAUSE_WINDOW = 24 * 3600.0
 PROOF_TTL = 30 * 24 * 3600.0
+
+ProofKind = Literal["email", "phone"]
+#: Language of each part of the notice to an email's owner (we do not know theirs).
+NOTICE_LANGUAGES = ("en", "es")
 
 
 class CodeCheck(enum.Enum):
@@ -40,6 +67,8 @@ class CodeCheck(enum.Enum):
     LOCKED_OUT = "locked_out"
     EXPIRED = "expired"
     NO_CODE = "no_code"
+    #: Too many wrong codes for this email today, across fans: codes for it are paused.
+    PAUSED = "paused"
 
 
 class SendResult(enum.Enum):
@@ -47,6 +76,8 @@ class SendResult(enum.Enum):
 
     SENT = "sent"
     TOO_MANY = "too_many"
+    #: Codes for this email are paused for the day (too many wrong codes, across fans).
+    PAUSED = "paused"
 
 
 @dataclass(frozen=True)
@@ -64,17 +95,20 @@ class Verified:
 
     emails: frozenset[str]
     phones: frozenset[str]
-    orders: frozenset[str]
 
     @property
     def anything(self) -> bool:
         """True when the fan proved at least one thing."""
-        return bool(self.emails or self.phones or self.orders)
+        return bool(self.emails or self.phones)
 
 
 def _digest(value: str) -> str:
     """A non-reversible label for counters, so emails never appear in Redis key names."""
     return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
+def _pause_key(email: str) -> str:
+    return f"otp-paused:email:{_digest(email)}"
 
 
 class Identity:
@@ -102,19 +136,22 @@ class Identity:
     async def send_code(
         self, fan: Fan, email: str, *, subject: str, body_template: str
     ) -> SendResult:
-        """Mail a fresh code to ``email`` (voiding any earlier one) unless over the limits.
+        """Mail a fresh code to ``email`` (voiding the fan's earlier one) unless over the limits.
 
         ``body_template`` must contain ``{code}``; it comes from the message copy so the mail
         speaks the fan's language.
         """
         email = email.strip().lower()
-        by_email = f"otp-send:email:{_digest(email)}"
-        by_fan = f"otp-send:fan:{_digest(fan.key)}"
-        if (
-            await self.counter.peek(by_email) >= MAX_SENDS_PER_HOUR
-            or await self.counter.peek(by_fan) >= MAX_SENDS_PER_HOUR
-        ):
-            return SendResult.TOO_MANY
+        if await self.counter.peek(_pause_key(email)) > 0:
+            return SendResult.PAUSED
+        counters = (
+            (f"otp-send:pair:{_digest(fan.key + chr(0) + email)}", MAX_SENDS_PER_PAIR),
+            (f"otp-send:email:{_digest(email)}", MAX_SENDS_PER_EMAIL),
+            (f"otp-send:fan:{_digest(fan.key)}", MAX_SENDS_PER_FAN),
+        )
+        for key, limit in counters:
+            if await self.counter.peek(key) >= limit:
+                return SendResult.TOO_MANY
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         record = CodeRecord(
             email=email,
@@ -123,8 +160,8 @@ class Identity:
             tries=0,
         )
         await self.store.put_code(fan, record)
-        await self.counter.hit(by_email, SEND_WINDOW)
-        await self.counter.hit(by_fan, SEND_WINDOW)
+        for key, _ in counters:
+            await self.counter.hit(key, SEND_WINDOW)
         try:
             await self.mailer.send(email, subject, body_template.format(code=code))
         except Exception:
@@ -138,6 +175,9 @@ class Identity:
         record = await self.store.get_code(fan)
         if record is None:
             return CheckResult(CodeCheck.NO_CODE)
+        if await self.counter.peek(_pause_key(record.email)) > 0:
+            await self.store.drop_code(fan)
+            return CheckResult(CodeCheck.PAUSED)
         if record.expires_at <= self.clock():
             await self.store.drop_code(fan)
             return CheckResult(CodeCheck.EXPIRED)
@@ -147,13 +187,34 @@ class Identity:
             await self.prove(fan, "email", record.email)
             return CheckResult(CodeCheck.OK, email=record.email)
         tries = await self.store.count_failed_try(fan)
+        failed = await self.counter.hit(f"otp-failed:email:{_digest(record.email)}", PAUSE_WINDOW)
+        if failed >= MAX_FAILED_TRIES_PER_EMAIL:
+            await self.store.drop_code(fan)
+            await self._pause(record.email)
+            return CheckResult(CodeCheck.PAUSED)
         if tries >= MAX_TRIES:
             await self.store.drop_code(fan)
             return CheckResult(CodeCheck.LOCKED_OUT)
         return CheckResult(CodeCheck.WRONG, tries_left=MAX_TRIES - tries)
 
-    async def prove(self, fan: Fan, kind: str, value: str) -> None:
-        """Record that the fan proved an email, a phone (E.164) or a single order id."""
+    async def _pause(self, email: str) -> None:
+        """Pause codes for ``email`` for a day; the first to pause it mails its owner."""
+        if await self.counter.hit(_pause_key(email), PAUSE_WINDOW) != 1:
+            return
+        subject = " / ".join(
+            copy.text("code_paused_mail_subject", lang) for lang in NOTICE_LANGUAGES
+        )
+        body = "\n\n---\n\n".join(
+            copy.text("code_paused_mail_body", lang, tries=MAX_FAILED_TRIES_PER_EMAIL)
+            for lang in NOTICE_LANGUAGES
+        )
+        try:
+            await self.mailer.send(email, subject, body)
+        except Exception as exc:  # the pause holds either way; the notice is a courtesy
+            log.warning("pause_notice_failed", error=type(exc).__name__)
+
+    async def prove(self, fan: Fan, kind: ProofKind, value: str) -> None:
+        """Record that the fan holds an email (code) or a phone (E.164, the channel vouched)."""
         await self.store.add_proof(fan, Proof(kind, value, self.clock() + PROOF_TTL))
 
     async def verified(self, fan: Fan) -> Verified:
@@ -163,7 +224,6 @@ class Identity:
         return Verified(
             emails=frozenset(p.value for p in proofs if p.kind == "email"),
             phones=frozenset(p.value for p in proofs if p.kind == "phone"),
-            orders=frozenset(p.value for p in proofs if p.kind == "order"),
         )
 
     async def forget(self, fan: Fan) -> None:

@@ -1,9 +1,11 @@
 """Which orders a fan may see: the ownership rule, applied at every access.
 
 ACME does no per-fan authorisation (its orders document says so), so this module is the gate.
-An order is the fan's when its email is one they verified, its phone (compared in E.164) is
-one they verified, or its id is one they proved with its number plus email. Nothing a fan
-types or a button carries is trusted: every access fetches the order and checks again.
+An order is the fan's when its email is one they verified (by code) or its phone (compared in
+E.164) is one they verified (the channel vouched). Nothing a fan types or a button carries is
+trusted: every access fetches the order and checks again. An order number plus an email is
+only a lookup key (:meth:`OrderBook.lookup`): it finds an order to show its status and to mail
+a code to, and opens nothing.
 
 A refusal raises :class:`NotAllowed`, whose message is the same "couldn't find an order
 matching that" as for an order that does not exist, so a fan cannot probe for orders.
@@ -99,9 +101,8 @@ def ticket_live(status: str | None) -> bool:
 
 
 def owns(order: Order, verified: Verified) -> bool:
-    """The ownership rule from docs/architecture.md."""
-    if order.id in verified.orders:
-        return True
+    """The ownership rule from docs/architecture.md: the order's email or phone is one the fan
+    holds."""
     emails = {e.strip().lower() for e in (order.email, order.billing_email) if e}
     if emails & verified.emails:
         return True
@@ -184,9 +185,6 @@ class OrderBook:
             for order in results:
                 if owns(order, verified):
                     found.setdefault(order.id, order)
-        missing = [oid for oid in sorted(verified.orders) if oid not in found]
-        for order in await self.details(missing, verified):
-            found.setdefault(order.id, order)
         return newest_first(found.values())
 
     async def owned_order(self, order_id: str, verified: Verified) -> Order:
@@ -245,14 +243,22 @@ class OrderBook:
             CACHE.labels("acme_order", "hit").inc(len(found))
         return found
 
-    async def prove(self, order_number: str, email: str) -> Order:
-        """The order with this number (or id) whose email is ``email``, else NotAllowed."""
+    async def lookup(self, order_number: str, email: str) -> Order | None:
+        """The order with this number (or id) whose email is ``email``, with its items; or None.
+
+        A lookup key, not a proof: the caller shows the order's status and mails a code to the
+        order's own email, nothing more. None reads the same whether the number or the email
+        was wrong.
+        """
         wanted = order_number.strip().lstrip("#")
-        for spelling in email_spellings(email):
-            async for order in self.source.iter_orders(email=spelling):
+        for spelling in email_spellings(email):  # ACME matches as stored: as typed, then lower
+            for order in await self._search(email=spelling):
                 if wanted in (order.order_number, order.id) and order.has_email(spelling):
-                    return order
-        raise NotAllowed("no order with that number and email")
+                    try:
+                        return await self._get(order.id)
+                    except NotFound:
+                        return None
+        return None
 
 
 def spelling_key(e164: str) -> str:

@@ -15,7 +15,7 @@ import structlog
 
 from bot.messages import Fan, Reply
 from bot.ports import StateStore
-from bot.turn import CHAT_ID, LANG
+from bot.turn import AWAITING, CHAT_ID, LANG, RESUME
 
 log = structlog.get_logger("usher.outbound")
 
@@ -61,3 +61,13 @@ class Messenger:
         if chat_id is None:
             raise Unreachable(f"no chat known for {fan.channel} fan")
         await sender.send(chat_id, replies)
+
+    async def expect(self, fan: Fan, what: str, *, resume: str) -> None:
+        """Make the fan's next message the answer to a question a proactive message asks
+        (a checkout's "send me the code"), as a turn's ``Turn.expect`` would: under the fan's
+        lock, so it cannot interleave with a turn of theirs."""
+        async with self.states.locked(fan):
+            state = await self.states.load(fan)
+            state[AWAITING] = what
+            state[RESUME] = resume
+            await self.states.save(fan, state)

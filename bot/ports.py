@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.acme.models import Order
 from bot.messages import Fan, Reply
 
 
@@ -27,7 +28,10 @@ class CodeRecord:
 
 @dataclass(frozen=True)
 class Proof:
-    """Something the fan proved: ``kind`` is ``email``, ``phone`` or ``order``."""
+    """Something the fan holds: ``kind`` is ``email`` (by code) or ``phone`` (by contact).
+
+    Proofs of another kind (the order-level proofs of earlier versions) are ignored when read.
+    """
 
     kind: str
     value: str
@@ -94,6 +98,24 @@ class IdentityStore(Protocol):
         ...
 
 
+class OrderIndex(Protocol):
+    """Order number -> order id, for every order Usher has read from ACME.
+
+    ACME searches orders by email and phone only; fans and agents quote the order *number*
+    (printed on the receipt). Every order the ACME client reads is remembered here, so an
+    order seen once (a search, a fan's turn, an event listing, a checkout) can later be found
+    by its number alone.
+    """
+
+    async def remember(self, orders: Sequence[Order]) -> None:
+        """Note the number and id of each order (orders without a number are skipped)."""
+        ...
+
+    async def order_id(self, number: str) -> str | None:
+        """The id of the order with this number, when one was seen; else None."""
+        ...
+
+
 class Mailer(Protocol):
     """Sends plain-text mail (one-time codes)."""
 
@@ -111,7 +133,7 @@ class Clock(Protocol):
 
 
 class RateCounter(Protocol):
-    """Fixed-window counters for abuse limits (code sends, order-number guesses)."""
+    """Fixed-window counters for abuse limits (code sends and wrong codes, order lookups)."""
 
     async def hit(self, key: str, window: float) -> int:
         """Count one event under ``key``; return how many fell in the current window."""

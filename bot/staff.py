@@ -9,6 +9,7 @@ has an answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,6 +43,13 @@ class AuditEntry:
     detail: str = ""
 
 
+#: The audit action of a fan's rating of the help they got; ``who`` is the agent rated and
+#: ``detail`` starts with the stars (``"4/5 telegram"``).
+RATING = "rating"
+#: The ratings ``/usher audit`` sums up.
+RATING_DAYS = 7
+
+
 class AuditLog(Protocol):
     """Append-only record of staff actions (a Redis stream in production)."""
 
@@ -52,6 +60,36 @@ class AuditLog(Protocol):
     async def latest(self, *, order: str | None = None, count: int = 20) -> list[AuditEntry]:
         """The newest entries first, for one order when given."""
         ...
+
+    async def ratings(self, since: float) -> list[AuditEntry]:
+        """The :data:`RATING` entries recorded since ``since`` (UNIX time), oldest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class PendingRating:
+    """A closed handoff the fan has not rated yet: who helped, and where (Slack thread)."""
+
+    agent: str
+    thread: str
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """Fans' ratings over a period: how many, and their average (None without any)."""
+
+    count: int
+    average: float | None
+
+
+def summarise_ratings(entries: Sequence[AuditEntry]) -> RatingSummary:
+    """Count and average the stars of :data:`RATING` entries (malformed ones are skipped)."""
+    stars = []
+    for entry in entries:
+        head = entry.detail.split("/", 1)[0]
+        if entry.action == RATING and head.isdigit() and 1 <= int(head) <= 5:
+            stars.append(int(head))
+    return RatingSummary(len(stars), sum(stars) / len(stars) if stars else None)
 
 
 class StaffError(Exception):

@@ -7,7 +7,8 @@ here so every handler agrees on them:
 * ``awaiting``  what the bot asked for and expects next: ``email``, ``code``, ``order_email``
 * ``resume``    the intent to carry on with once the fan is verified
 * ``order_number``  an order number waiting for its email
-* ``history``   the fan's last messages, for an agent who takes over
+* ``history``   the fan's last messages for an agent who takes over: ``[time, text]`` pairs,
+  redacted, a day at most (``bot.history``; the store keeps them under a key of their own)
 * ``chat_id``   where the fan last wrote from, so proactive messages can reach them
 """
 

@@ -6,22 +6,43 @@ from then until an agent closes it, whatever the fan types goes to the agents (t
 stream, so the fan's turn never waits on Slack and nothing is lost when Slack is down) instead
 of to the bot. Buttons, a shared contact and slash commands (``/start``, ``/help``) still reach
 the bot, so a fan is never stuck behind a person who has not answered yet.
+
+What the fan is told depends on the support desk's hours (``config/staff.toml``): while it is
+staffed, their place in the queue; outside the hours, when someone will be back. After an agent
+closes the handoff the fan is asked to rate the help (1-5); the rating goes to the staff audit
+log, credited to the agent who helped, and ``/usher audit`` sums the week's ratings up.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
+from bot import copy
 from bot.conversation import clean_text
-from bot.messages import Fan, Reply
-from bot.turn import HISTORY, Turn
+from bot.formatting import when
+from bot.history import UNRECORDED_STEPS, recent, redact
+from bot.messages import Button, Fan, Reply
+from bot.staff import RATING, AuditLog, PendingRating
+from bot.staff_config import SupportHours
+from bot.turn import Turn
+
+#: The stars a fan can give.
+STARS = range(1, 6)
 
 
 class HandoffQueue(Protocol):
     """Where requests for a person, and the fan's words during a handoff, go."""
 
-    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> None:
-        """Queue the fan for an agent."""
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> int:
+        """Queue the fan for an agent; their place in the queue (0: an agent has them)."""
+        ...
+
+    async def take_rating(self, fan: Fan) -> PendingRating | None:
+        """The fan's closed handoff waiting for a rating, at most once."""
         ...
 
     async def is_open(self, fan: Fan) -> bool:
@@ -36,16 +57,47 @@ class HandoffQueue(Protocol):
 class Handoff:
     """The ``human`` intent, and the relay of the fan's words while a handoff is open."""
 
-    def __init__(self, queue: HandoffQueue) -> None:
+    def __init__(
+        self,
+        queue: HandoffQueue,
+        hours: SupportHours,
+        audit: AuditLog,
+        tz: ZoneInfo,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.queue = queue
+        self.hours = hours
+        self.audit = audit
+        self.tz = tz
+        self.clock = clock
 
     async def __call__(self, turn: Turn) -> list[Reply]:
-        """Queue once per request and reassure the fan."""
-        history = turn.state.get(HISTORY)
-        lines = [str(line) for line in history] if isinstance(history, list) else []
-        await self.queue.request(turn.fan, turn.inbound.chat_id, turn.lang, lines)
+        """Queue once per request and tell the fan their place, or when the desk reopens."""
+        place = await self.queue.request(
+            turn.fan, turn.inbound.chat_id, turn.lang, recent(turn.state)
+        )
         turn.reset()
-        return [turn.reply("human_queued")]
+        if place == 0:
+            return [turn.reply("human_with_agent")]
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        if self.hours.is_open(now, self.tz):
+            return [turn.reply("human_queued", position=place)]
+        back = self.hours.next_open(now, self.tz)
+        if back is None:
+            return [turn.reply("human_queued_away")]
+        return [turn.reply("human_queued_back", back=when(back, self.tz, turn.lang))]
+
+    async def rate(self, turn: Turn, argument: str) -> list[Reply]:
+        """A press on one of the rating buttons (``rate:1`` .. ``rate:5``) after a close."""
+        if not argument.isdigit() or int(argument) not in STARS:
+            return [turn.reply("rate_invalid")]
+        pending = await self.queue.take_rating(turn.fan)
+        if pending is None:
+            return [turn.reply("rate_nothing")]
+        await self.audit.record(
+            pending.agent, RATING, detail=f"{argument}/5 {turn.fan.channel} {pending.thread}"
+        )
+        return [turn.reply("rate_thanks")]
 
     async def button(self, turn: Turn, argument: str) -> list[Reply]:
         """The "Talk to a person" button."""
@@ -55,15 +107,25 @@ class Handoff:
         """``Routes.relay``: the fan's text goes to the agents while a handoff is open.
 
         Answers nothing (the person will), or None when the turn is the bot's: no open
-        handoff, or a button, a contact or a slash command rather than words for a person.
+        handoff, a button, a contact or a slash command rather than words for a person, or the
+        answer to a secret question the bot asked (a code, a membership number, a last name),
+        which agents must never see. What goes to the agents is redacted like the history.
         """
         inbound = turn.inbound
         if inbound.button is not None or inbound.contact_phone is not None:
+            return None
+        if turn.awaiting in UNRECORDED_STEPS:
             return None
         text = clean_text(inbound.text or "")
         if not text or text.startswith("/"):
             return None
         if not await self.queue.is_open(turn.fan):
             return None
-        await self.queue.forward(turn.fan, text)
+        await self.queue.forward(turn.fan, redact(text))
         return []
+
+
+def rating_question(lang: str) -> Reply:
+    """The question sent after an agent closes a handoff, with one button per star count."""
+    buttons = tuple(Button(copy.text("button_rate", lang, stars=n), f"rate:{n}") for n in STARS)
+    return Reply(copy.text("rate_question", lang), buttons=buttons)

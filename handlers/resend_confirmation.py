@@ -75,7 +75,9 @@ class ResendConfirmation:
         if len(orders) == 1:
             return await self.button(turn, orders[0].id)
         buttons = tuple(
-            turn.button("button_resend_confirmation", f"resend:{o.id}", number=o.order_number or o.id)
+            turn.button(
+                "button_resend_confirmation", f"resend:{o.id}", number=o.order_number or o.id
+            )
             for o in orders[:CHOICES]
         )
         return [turn.reply("resend_which", buttons=buttons)]

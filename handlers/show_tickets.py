@@ -190,7 +190,9 @@ class ShowTickets:
             replies.append(
                 Reply(
                     turn.say("safetix_intro", event=name, when=moment, seat=seats),
-                    links=(Link(turn.say("safetix_link"), self.links.url(turn.fan, order.ref)),),
+                    links=(
+                        Link(turn.say("safetix_link"), await self.links.issue(turn.fan, order.ref)),
+                    ),
                 )
             )
         barcodes = [t for t in live if t.is_barcode_only]

@@ -8,9 +8,11 @@ ACME can search orders by email and by phone only (acme-orders.txt), not by orde
 So a lookup is read by its shape: an email searches by email (as typed, then lowercased); a
 phone number in any spelling is normalised to E.164 and searched in each spelling ACME may
 have stored it in (``bot.acme.types.phone_spellings``), stopping at the first that finds
-orders (ACME matches as stored); digits that are no phone number are taken as an order *id*
-and read directly. An order number alone cannot be found: the agent is
-asked for the email or phone, and ``<number> <email or phone>`` narrows that search to it.
+orders (ACME matches as stored); digits that are no phone number are an order *number* or
+*id*. A number is found through the order index (``bot.ports.OrderIndex``: every order the bot
+has read from ACME, by anyone, for any reason), an id is read directly; a number never seen
+gets a plain answer: search by the email or phone once, and the number works from then on.
+``<number> <email or phone>`` narrows a search to that order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bot.acme.types import email_spellings, phone_spellings, to_e164
 from bot.errors import NotFound
 from bot.formatting import MIN_PHONE_DIGITS, mask_text
 from bot.orders import first_hit, is_order_id, newest_first
+from bot.ports import OrderIndex
 from bot.staff import AuditLog, StaffError
 
 #: Orders per page of ``find`` and ``event`` answers (each becomes a few Block Kit blocks).
@@ -80,6 +83,10 @@ class Lookup:
     number: str | None = None
 
 
+#: ``Lookup.kind`` of a bare order number or id.
+REFERENCE: Kind = "id"
+
+
 @dataclass(frozen=True)
 class Found:
     """A page of orders (with their items) out of ``total``."""
@@ -93,8 +100,9 @@ class Found:
 def parse_lookup(text: str) -> Lookup:
     """Read ``find``'s argument; StaffError ``find_usage`` when it is none of the shapes.
 
-    ``jane@example.com [number]``, a phone in any spelling ``[#number]``, or an order id
-    (``30263798``; a leading ``#`` makes digits an id even when they could be a phone).
+    ``jane@example.com [number]``, a phone in any spelling ``[#number]``, or an order number
+    or id (``100148401``, ``30263798``; a leading ``#`` makes digits an order reference even
+    when they could be a phone).
     """
     words = text.split()
     email = next((w for w in words if EMAIL.match(w)), None)
@@ -125,19 +133,20 @@ def pages_of(total: int) -> int:
 class SupportDesk:
     """Order lookups and actions for agents, each one audited."""
 
-    def __init__(self, acme: OrderDirectory, audit: AuditLog) -> None:
+    def __init__(self, acme: OrderDirectory, audit: AuditLog, numbers: OrderIndex) -> None:
         self.acme = acme
         self.audit = audit
+        self.numbers = numbers
 
     async def find(self, agent: str, text: str, page: int = 1) -> Found:
-        """The orders matching an email, a phone or an order id, newest first, one page."""
+        """The orders matching an email, a phone, an order number or id; newest first."""
         lookup = parse_lookup(text)
         if page == 1:
             await self.audit.record(agent, "find", detail=f"{lookup.kind} {mask_text(text)}")
-        if lookup.kind == "id":
-            orders = [order] if (order := await self._maybe_order(lookup.value)) else []
+        if lookup.kind == REFERENCE:
+            orders = await self._by_reference(lookup.value)
             if not orders:
-                raise StaffError("find_not_an_id", id=lookup.value)
+                raise StaffError("find_not_seen", ref=lookup.value)
         else:
             orders = await self._search(lookup)
         if lookup.number is not None:
@@ -184,6 +193,17 @@ class SupportDesk:
             raise StaffError("resend_impossible", id=order.id)
         await self.acme.resend_confirmation(order.order_number, order.email)
         return order
+
+    async def _by_reference(self, reference: str) -> list[Order]:
+        """The order with this number (through the index) and the one with this id.
+
+        Both are tried: numbers and ids are both digit strings, and an agent quoting either
+        should not have to say which. Usually exactly one exists.
+        """
+        order_id = await self.numbers.order_id(reference)
+        candidates = dict.fromkeys(i for i in (order_id, reference) if i is not None)
+        found = await asyncio.gather(*(self._maybe_order(i) for i in candidates))
+        return list({order.id: order for order in found if order is not None}.values())
 
     async def _search(self, lookup: Lookup) -> list[Order]:
         if lookup.kind == "email":

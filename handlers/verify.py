@@ -1,27 +1,58 @@
-"""Proving who you are: email code, order number plus email, or a shared phone contact.
+"""Proving who you are: an email code or a shared phone; an order number is a lookup key only.
 
-The verification steps interrupt a journey ("show my tickets") and then carry on with it:
-the journey is remembered in the state's ``resume`` key and ``continue_with`` (bound at
-start-up) runs it once the fan is verified.
+The rules (``bot.identity`` holds the code policy, ``bot.orders`` the ownership rule):
+
+* **Email**: a one-time code mailed to the address; the right code verifies it, which opens
+  every order on it.
+* **Phone**: a contact the channel vouches is the sender's own (Telegram's shared contact).
+* **Order number plus email** proves nothing. It shows that order's *status* (event, date,
+  paid or refunded, ticket count, the email masked) and mails a code to the order's own
+  address, whatever the fan typed; the code, typed back, verifies that email as above. No QR
+  code, SafeTix link, add-on or checkout follows from a lookup alone. Lookups are budgeted per
+  fan (10 an hour, found or not) and per order number (10 *failed* lookups an hour across every
+  fan, so spraying one order number from many accounts does not scale); a refusal reads the
+  same whether the number, the email or both were wrong.
+
+The steps interrupt a journey ("show my tickets") and then carry on with it. The fan's state
+(``bot.turn``) says where the flow is, so whoever builds on it knows every state:
+
+* ``awaiting = "email"``: the bot asked who the fan is. An email mails a code (then ``code``);
+  an order number with an email is a lookup; an order number alone asks for its email (then
+  ``order_email``); a shared contact verifies the phone.
+* ``awaiting = "order_email"``: ``order_number`` holds the number; the next email completes
+  the lookup.
+* ``awaiting = "code"``: a code is on its way. Six digits are checked; a new email mails a new
+  code; anything else passes through to intent recognition (the code stays valid).
+* ``resume``: what to do once verified, run by ``continue_with`` (bound at start-up): an intent
+  (``show_tickets``, ``find_order``, ``buy_addon``) or, after a lookup, that one order
+  (``tickets:<order id>`` or ``order:<order id>``).
+
+Nothing else is kept between turns: the code itself lives only as a hash in the identity store.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
+from bot.acme.models import Order
 from bot.acme.types import to_e164
-from bot.errors import NotAllowed
+from bot.formatting import mask_email, when
 from bot.identity import CodeCheck, Identity, SendResult
 from bot.messages import Reply
-from bot.orders import OrderBook
+from bot.orders import OrderBook, owns
 from bot.ports import RateCounter
 from bot.turn import ORDER_NUMBER, RESUME, Turn
+from handlers.order_text import event_names, first_event_time, status_key, ticket_count
 
 CODE_PATTERN = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})(?!\d)")
-#: Order-number-plus-email attempts a fan may make per hour (guessing other fans' orders).
-MAX_ORDER_GUESSES = 10
-GUESS_WINDOW = 3600.0
+#: Order lookups a fan may make per hour, found or not (guessing other fans' orders).
+MAX_LOOKUPS_PER_FAN = 10
+#: Failed lookups of one order number per hour, whoever makes them.
+MAX_FAILED_LOOKUPS_PER_ORDER = 10
+LOOKUP_WINDOW = 3600.0
 
 Continue = Callable[[Turn, str], Awaitable[list[Reply]]]
 
@@ -30,17 +61,26 @@ async def _nothing_to_resume(turn: Turn, intent: str) -> list[Reply]:
     return []
 
 
-class Verify:
-    """The verification steps and the contact handler."""
+def _order_key(number: str) -> str:
+    """The per-order budget's counter: any typed number, existing or not, counts alike."""
+    digest = hashlib.sha256(number.strip().lstrip("#").lower().encode()).hexdigest()[:24]
+    return f"lookup-failed:order:{digest}"
 
-    def __init__(self, identity: Identity, orders: OrderBook, counter: RateCounter) -> None:
+
+class Verify:
+    """The verification steps, the order lookup and the contact handler."""
+
+    def __init__(
+        self, identity: Identity, orders: OrderBook, counter: RateCounter, tz: ZoneInfo
+    ) -> None:
         self.identity = identity
         self.orders = orders
         self.counter = counter
+        self.tz = tz
         self.continue_with: Continue = _nothing_to_resume
 
     def intro(self, turn: Turn, resume: str) -> list[Reply]:
-        """Explain how to verify, offering the three ways."""
+        """Explain how to verify, offering the ways."""
         turn.expect("email", resume=resume)
         return [
             Reply(
@@ -54,15 +94,15 @@ class Verify:
         ]
 
     async def from_slots(self, turn: Turn, resume: str) -> list[Reply] | None:
-        """Verify with what the fan typed alongside their request, when it is enough to start.
+        """Start with what the fan typed alongside their request, when it is enough.
 
-        "my tickets, order 100148401 jane@example.com" proves the order; an email that is not
+        "my tickets, order 100148401 jane@example.com" is a lookup; an email that is not
         verified yet gets a code; an order number alone asks for its email. None: nothing to do.
         """
         email, number = turn.slots.get("email"), turn.slots.get("order_number")
         if isinstance(number, str) and isinstance(email, str):
             turn.state[RESUME] = resume
-            return await self.prove_order(turn, number, email)
+            return await self.lookup(turn, number, email)
         verified = await self.identity.verified(turn.fan)
         if isinstance(email, str) and email.lower() not in verified.emails:
             turn.expect("code", resume=resume)
@@ -73,41 +113,65 @@ class Verify:
             return [turn.reply("ask_order_email", number=number)]
         return None
 
-    async def send_code(self, turn: Turn, email: str) -> list[Reply]:
-        """Mail a code to ``email`` and wait for it."""
+    async def send_code(self, turn: Turn, email: str, *, on_order: bool = False) -> list[Reply]:
+        """Mail a code to ``email`` and wait for it (``on_order``: the address of a lookup,
+        shown masked, since the fan may not be its owner)."""
         result = await self.identity.send_code(
             turn.fan,
             email,
             subject=turn.say("code_mail_subject"),
             body_template=turn.say("code_mail_body", code="{code}"),
         )
-        if result is SendResult.TOO_MANY:
+        if result is not SendResult.SENT:
+            turn.expect(None)
+            turn.state.pop(RESUME, None)
+            if result is SendResult.PAUSED:
+                return [Reply(turn.say("code_paused"), request_contact=True)]
             return [turn.reply("code_too_many")]
         turn.expect("code")
-        return [
-            Reply(
-                turn.say("code_sent", email=email.strip().lower()),
-                buttons=(turn.button("button_resend", "verify:resend"),),
-            )
-        ]
+        if on_order:
+            text = turn.say("lookup_code_sent", email=mask_email(email.strip().lower()))
+        else:
+            text = turn.say("code_sent", email=email.strip().lower())
+        return [Reply(text, buttons=(turn.button("button_resend", "verify:resend"),))]
 
-    async def prove_order(self, turn: Turn, number: str, email: str) -> list[Reply]:
-        """Order number plus its email proves that one order (refusals all read alike)."""
-        if await self.counter.hit(f"order-guess:{turn.fan.key}", GUESS_WINDOW) > MAX_ORDER_GUESSES:
-            return [turn.reply("order_guess_limit")]
-        try:
-            order = await self.orders.prove(number, email)
-        except NotAllowed:
-            turn.state.pop(ORDER_NUMBER, None)
-            turn.expect(None)
-            return [turn.reply("not_found_or_not_yours")]
-        await self.identity.prove(turn.fan, "order", order.id)
+    async def lookup(self, turn: Turn, number: str, email: str) -> list[Reply]:
+        """Order number plus email: the order's status and a code to its own address."""
         turn.state.pop(ORDER_NUMBER, None)
         turn.expect(None)
-        done = [turn.reply("verified_order", number=order.order_number or order.id)]
-        # The fan named one order: carry on with that order, its tickets or its details.
-        then = "tickets" if turn.state.pop(RESUME, None) == "show_tickets" else "order"
-        return done + await self.continue_with(turn, f"{then}:{order.id}")
+        per_order = _order_key(number)
+        if (
+            await self.counter.hit(f"lookup:fan:{turn.fan.key}", LOOKUP_WINDOW)
+            > MAX_LOOKUPS_PER_FAN
+            or await self.counter.peek(per_order) >= MAX_FAILED_LOOKUPS_PER_ORDER
+        ):
+            turn.state.pop(RESUME, None)
+            return [turn.reply("order_guess_limit")]
+        order = await self.orders.lookup(number, email)
+        if order is None or not order.email:
+            await self.counter.hit(per_order, LOOKUP_WINDOW)
+            turn.state.pop(RESUME, None)
+            return [turn.reply("not_found_or_not_yours")]
+        # The fan named one order: once verified, carry on with that order.
+        then = ("tickets:" if turn.state.get(RESUME) == "show_tickets" else "order:") + order.id
+        if owns(order, await self.identity.verified(turn.fan)):
+            turn.state.pop(RESUME, None)
+            return await self.continue_with(turn, then)
+        turn.state[RESUME] = then
+        return [self._status(turn, order), *await self.send_code(turn, order.email, on_order=True)]
+
+    def _status(self, turn: Turn, order: Order) -> Reply:
+        """What a lookup may show: no seat, no amount, no QR code, the email masked."""
+        moment = when(first_event_time(order), self.tz, turn.lang)
+        return turn.reply(
+            "lookup_status",
+            number=order.order_number or order.id,
+            status=turn.say(status_key(order)),
+            events=", ".join(event_names(order)) or turn.say("no_events"),
+            when=f" · {moment}" if moment else "",
+            count=ticket_count(order),
+            email=mask_email(order.email),
+        )
 
     async def _resume(self, turn: Turn) -> list[Reply]:
         resume = turn.state.pop(RESUME, None)
@@ -120,7 +184,7 @@ class Verify:
         email = turn.slots.get("email")
         number = turn.slots.get("order_number")
         if isinstance(email, str) and isinstance(number, str):
-            return await self.prove_order(turn, number, email)
+            return await self.lookup(turn, number, email)
         if isinstance(email, str):
             return await self.send_code(turn, email)
         if isinstance(number, str):
@@ -136,7 +200,7 @@ class Verify:
         email = turn.slots.get("email")
         number = turn.slots.get("order_number") or turn.state.get(ORDER_NUMBER)
         if isinstance(email, str) and isinstance(number, str):
-            return await self.prove_order(turn, number, email)
+            return await self.lookup(turn, number, email)
         if turn.intent in ("unknown", None):
             return [turn.reply("bad_email")]
         return None
@@ -157,6 +221,10 @@ class Verify:
         if result.outcome is CodeCheck.WRONG:
             word = turn.say("code_try_word" if result.tries_left == 1 else "code_tries_word")
             return [turn.reply("code_wrong", tries=result.tries_left, tries_word=word)]
+        if result.outcome is CodeCheck.PAUSED:
+            turn.expect(None)
+            turn.state.pop(RESUME, None)
+            return [Reply(turn.say("code_paused"), request_contact=True)]
         turn.expect("email")
         key = {
             CodeCheck.LOCKED_OUT: "code_locked",

@@ -69,14 +69,22 @@ def outbox() -> Outbox:
 
 @pytest.fixture
 async def usher(
-    real_redis: redis_asyncio.Redis, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+    real_redis: redis_asyncio.Redis,
+    outbox: Outbox,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Usher]:
-    """A complete Usher on the in-process sandbox and the real Redis server."""
+    """A complete Usher on the in-process sandbox and the real Redis server.
+
+    Production's per-fan turn rate applies, except in tests marked ``unthrottled``: a script
+    that guesses codes as fast as it can is throttled long before the code limits it tests.
+    """
     for name in list(os.environ):
         if name.startswith("USHER_"):
             monkeypatch.delenv(name)
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
-    app = build(load_settings(), mailer=outbox, store=store)
+    overrides = {"turn_burst": 1000} if request.node.get_closest_marker("unthrottled") else {}
+    app = build(load_settings(**overrides), mailer=outbox, store=store)
     try:
         yield app
     finally:

@@ -5,13 +5,18 @@ two for one payment. A checkout is repeated only with the *same* ``x-acme-reques
 answers a uuid that already completed with 409, surfaced as
 :class:`~bot.errors.DuplicateRequest`, and the caller then looks the order up (search by email)
 instead of reporting a failure or paying again.
+
+Every order these calls read (a search page, an event's page, one order, a checkout) has its
+number noted in the order index when the client was given one (``bot.ports.OrderIndex``):
+ACME cannot search by order number, so that index is how an agent finds an order by the
+number on a receipt, for any order Usher has read before.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
 import structlog
 
@@ -55,7 +60,7 @@ class AcmeOrdersApi(AcmeTransport):
         if not email and not phone:
             raise ValueError("search_orders needs an email or a phone")
         check_page_size(page_size, allow_all=True)
-        return await self._get(
+        found = await self._get(
             OrderPage,
             "/v2/b2c/orders/search",
             endpoint="orders.search",
@@ -66,6 +71,8 @@ class AcmeOrdersApi(AcmeTransport):
             },
             answer_within=self.search_timeout,
         )
+        await self._seen(found.orders)
+        return found
 
     async def iter_orders(
         self,
@@ -107,13 +114,15 @@ class AcmeOrdersApi(AcmeTransport):
         search takes them, and an answer without ``pagination`` is the whole list
         (:class:`~bot.acme.models.OrderPage`)."""
         check_page_size(page_size, allow_all=True)
-        return await self._get(
+        found = await self._get(
             OrderPage,
             f"/v2/b2c/orders/event/{segment(event_id)}",
             endpoint="orders.event",
             params=paging(page, page_size, sort_field, sort_direction),
             answer_within=self.search_timeout,
         )
+        await self._seen(found.orders)
+        return found
 
     async def iter_event_orders(
         self, event_id: str, *, page_size: int = DEFAULT_PAGE_SIZE
@@ -129,7 +138,9 @@ class AcmeOrdersApi(AcmeTransport):
 
     async def get_order(self, order_id: str) -> Order:
         """One order with its items and tickets (``ticketVos[].uuid`` are the barcodes)."""
-        return await self._get(Order, f"/v2/b2c/orders/{segment(order_id)}", endpoint="orders.get")
+        order = await self._get(Order, f"/v2/b2c/orders/{segment(order_id)}", endpoint="orders.get")
+        await self._seen([order])
+        return order
 
     async def update_order(self, order_id: str, order: Order) -> Order:
         """Write an order's client-editable fields (contact, delivery, notes) as ``order`` has
@@ -180,7 +191,7 @@ class AcmeOrdersApi(AcmeTransport):
         headers = {"x-acme-request-uuid": request_uuid}
         if captcha_token:
             headers["x-acme-captcha-token"] = captcha_token
-        return await self._json(
+        order = await self._json(
             Order,
             "POST",
             "/v2/b2c/checkout",
@@ -190,6 +201,21 @@ class AcmeOrdersApi(AcmeTransport):
             browser_ip=browser_ip,
             extra_headers=headers,
         )
+        await self._seen([order])
+        return order
+
+    async def _seen(self, orders: Sequence[Order]) -> None:
+        """Note the orders' numbers in the order index (``bot.ports.OrderIndex``).
+
+        Best effort: the index only helps agents find an order by number later, so a
+        failure to write it is logged and never fails the call that read the orders.
+        """
+        if self._order_index is None or not orders:
+            return
+        try:
+            await self._order_index.remember(orders)
+        except Exception as exc:
+            log.warning("order_index_failed", error=type(exc).__name__)
 
 
 async def _all_pages(

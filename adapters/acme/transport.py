@@ -25,6 +25,7 @@ from adapters.acme.auth import AcmeAuth
 from adapters.upstream import Retry, RetryPolicy, Upstream
 from bot.app.tracing import current_request_id
 from bot.errors import AuthError
+from bot.ports import OrderIndex
 
 T = TypeVar("T")
 SortDirection = Literal["asc", "desc"]
@@ -50,9 +51,12 @@ class AcmeTransport:
         tenant_id: int | str,
         auth: AcmeAuth,
         policy: RetryPolicy | None = None,
+        order_index: OrderIndex | None = None,
         search_timeout: float = DEFAULT_SEARCH_TIMEOUT,
     ) -> None:
         self._upstream = Upstream(http, service="acme", policy=policy)
+        #: Where the numbers of the orders read are noted (``bot.ports.OrderIndex``).
+        self._order_index = order_index
         self.search_timeout = search_timeout
         self._base_url = base_url.rstrip("/")
         self._tenant_id = str(tenant_id)

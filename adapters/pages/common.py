@@ -14,6 +14,43 @@ from starlette.responses import HTMLResponse, Response
 
 from bot import copy
 
+#: User agents of link-preview fetchers and scanners (they must not open carts or bind pages).
+PREVIEW_AGENTS = (
+    "telegrambot",
+    "slackbot",
+    "slack-imgproxy",
+    "facebookexternalhit",
+    "twitterbot",
+    "whatsapp",
+    "discordbot",
+    "linkedinbot",
+    "skypeuripreview",
+    "microsoftpreview",
+    "bingpreview",
+    "google-safety",
+    "googlebot",
+    "applebot",
+    "pinterest",
+    "redditbot",
+    "embedly",
+    "iframely",
+    "mastodon",
+    "viber",
+)
+
+
+def is_link_preview(request: Request) -> bool:
+    """True for a known link-preview fetcher (by its user agent)."""
+    agent = request.headers.get("user-agent", "").lower()
+    return any(bot in agent for bot in PREVIEW_AGENTS)
+
+
+def is_robot(request: Request) -> bool:
+    """True for a preview fetcher, or any client that does not even claim to be a browser
+    (``curl``, scripts, most scanners): every browser's user agent starts ``Mozilla/``."""
+    agent = request.headers.get("user-agent", "")
+    return not agent.startswith("Mozilla/") or is_link_preview(request)
+
 
 def page_language(request: Request) -> str:
     """The visitor's first ``Accept-Language`` choice we have copy for (else English)."""

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from adapters.pages.checkout import checkout_short_page as short_page
-from adapters.pages.common import page_language
+from adapters.pages.common import is_link_preview, page_language
 from bot import copy
 from bot.buying.link_carts import open_link_cart
 from bot.buying.purchase_links import LinkGone
@@ -28,18 +28,6 @@ from bot.buying.shop import Shop
 from bot.errors import BadRequest, NotFound, UpstreamError
 
 log = structlog.get_logger("usher.pages.purchase_link")
-
-#: User agents of link-preview fetchers (they must not open carts).
-PREVIEW_AGENTS = (
-    "telegrambot",
-    "slackbot",
-    "slack-imgproxy",
-    "facebookexternalhit",
-    "twitterbot",
-    "whatsapp",
-    "discordbot",
-    "linkedinbot",
-)
 
 
 class PurchaseLinkPage:
@@ -55,8 +43,7 @@ class PurchaseLinkPage:
     async def open(self, request: Request) -> Response:
         """A fresh cart for the link, then its checkout page."""
         lang = page_language(request)
-        agent = request.headers.get("user-agent", "").lower()
-        if any(bot in agent for bot in PREVIEW_AGENTS):
+        if is_link_preview(request):
             return short_page(lang, copy.text("page_checkout_title", lang), 200)
         try:
             link = await self.shop.links.open(request.path_params["code"])

@@ -5,13 +5,26 @@ shared, screenshotted or logged by a proxy along with its URL) contains no token
 fetches the tokens with an authenticated same-origin call and hands them straight to the
 Secure Entry SDK.
 
-Who may open it: the link is signed and expires (``bot.links``), names an order registered
-to one fan, and is bound to the first browser that opens it (a random, HttpOnly cookie whose
-hash is stored in Redis). A second browser with the same link — another fan who was sent it —
-is refused; the owner asks the bot for a fresh link if they change phones.
+Who may open it: the link is signed and expires (``bot.links``), names an order registered to
+one fan, and is the only live link of that fan's page for that order: a fresh link from the
+bot replaces it (``adapters.store.page_bindings``). The live link is bound to one browser, and
+**binding is done by the page's own script, never by a GET**: link-preview robots (Telegram's
+``TelegramBot (like TwitterBot)``, Slack, WhatsApp...), mail scanners and ``curl`` fetch links
+without running scripts or keeping cookies, so the first GET must not lock the fan out. So:
 
-Every view refreshes the tokens through secure render; when Ticketmaster is slow or down the
-cached tokens from the last refresh are served and the page says so.
+* ``GET`` from a preview robot or a client that is no browser gets a plain page (no script, no
+  cookie) and binds nothing; from a browser, the page shell and, the first time, a long-lived
+  random browser cookie (HttpOnly, ``/t/`` only, stored in Redis only as a digest).
+* The script's first ``POST /t/{token}/token`` (custom header, same origin, the browser
+  cookie) binds the link to that browser. Without the cookie nothing is bound.
+* Another browser is told the link is open on another device and how to move it: ask the bot
+  for the tickets again, which issues a fresh link and drops the old binding (one device at a
+  time per fan per order, by design). An older link reads as replaced.
+
+Each browser has its own sticky Ticketmaster device id (``RedisTmOrderStore.browser_device_id``,
+the SafeTix FAQ 3, 4 and 6); every view refreshes the tokens through secure render with that
+id, and when Ticketmaster is slow or down the cached tokens from the last refresh are served
+and the page says so.
 """
 
 from __future__ import annotations
@@ -26,18 +39,33 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.pages.common import origin, page_language, secure_headers, short_page
+from adapters.pages.common import (
+    is_robot,
+    origin,
+    page_language,
+    secure_headers,
+    short_page,
+)
+from adapters.store.page_bindings import Binding, RedisPageBindings
 from adapters.store.store import Store
 from bot import copy
 from bot.errors import BotError, UpstreamError
-from bot.links import TicketLinks, fan_digest
+from bot.links import PageLink, TicketLinks, fan_digest
 from bot.ticketmaster.ports import PageTicket, TmOrderRef
 from bot.ticketmaster.safetix import SafeTix
 
-COOKIE = "usher_page"
+#: The browser's id: random, kept by the browser, sent only to ticket pages.
+COOKIE = "usher_browser"
+#: Browsers keep a cookie at most 400 days (Chrome's cap); a fan's orders rarely live longer.
+COOKIE_MAX_AGE = 400 * 24 * 3600
 PAGE_HEADER = "x-usher-page"
 TEMPLATE = Template((Path(__file__).parent / "ticket.html").read_text(encoding="utf-8"))
 TM_CONNECT = "https://app.ticketmaster.com"
+#: What a binding answer means for the visitor: the copy key and the status.
+REFUSALS: dict[Binding, tuple[str, int]] = {
+    "other": ("page_other_device", 403),
+    "replaced": ("page_replaced", 410),
+}
 
 
 class PageRefused(Exception):
@@ -56,6 +84,11 @@ def _label(ticket: PageTicket, lang: str, index: int) -> str:
     return copy.text("seat", lang, section=section, row=row, seat=seat)
 
 
+def browser_digest(cookie: str | None) -> str:
+    """What Redis keeps of a browser cookie ("" without one)."""
+    return hashlib.sha256(cookie.encode()).hexdigest()[:32] if cookie else ""
+
+
 class TicketPages:
     """Route handlers for the ticket page, bound to the running Usher."""
 
@@ -64,7 +97,7 @@ class TicketPages:
     ) -> None:
         self.links = links
         self.safetix = safetix
-        self.store = store
+        self.bindings = RedisPageBindings(store)
         self.sdk_url = sdk_url
         self.secure_cookie = secure
 
@@ -75,45 +108,32 @@ class TicketPages:
             Route("/t/{token}/token", self.tokens, methods=["POST"]),
         ]
 
-    def _binding_key(self, token: str) -> str:
-        return self.store.key("page", "bind", hashlib.sha256(token.encode()).hexdigest()[:32])
-
-    async def _order(self, token: str) -> TmOrderRef:
+    async def _order(self, token: str) -> tuple[PageLink, TmOrderRef]:
         try:
-            ref, digest = self.links.read(token)
+            link = self.links.read(token)
         except BotError:
             raise PageRefused("page_expired", 410) from None
-        order = await self.safetix.store.get(ref)
-        if order is None or not hmac.compare_digest(fan_digest(order.fan), digest):
+        order = await self.safetix.store.get(link.ref)
+        if order is None or not hmac.compare_digest(fan_digest(order.fan), link.fan_digest):
             raise PageRefused("page_expired", 410)
-        return order
-
-    async def _bind(self, token: str, cookie: str | None) -> str | None:
-        """Bind the link to this browser; return a new cookie value when one was made."""
-        if await self._is_bound(token, cookie):
-            return None
-        key = self._binding_key(token)
-        fresh = cookie or secrets.token_urlsafe(32)
-        digest = hashlib.sha256(fresh.encode()).hexdigest()
-        if not await self.store.redis.set(key, digest, nx=True, ex=self.links.max_age):
-            raise PageRefused("page_other_device", 403)
-        return fresh
-
-    async def _is_bound(self, token: str, cookie: str | None) -> bool:
-        """True when this browser is the one the link was bound to."""
-        if not cookie:
-            return False
-        stored = await self.store.redis.get(self._binding_key(token))
-        digest = hashlib.sha256(cookie.encode()).hexdigest()
-        return stored is not None and hmac.compare_digest(stored.decode(), digest)
+        return link, order
 
     async def page(self, request: Request) -> Response:
-        """The HTML shell: no token in it, only the script that fetches them."""
+        """The HTML shell: no token in it, only the script that fetches them. Binds nothing."""
         lang = page_language(request)
         token = request.path_params["token"]
+        if is_robot(request):
+            return short_page(
+                lang, copy.text("page_title", lang), copy.text("page_robot", lang), 200
+            )
+        cookie = request.cookies.get(COOKIE)
         try:
-            await self._order(token)
-            new_cookie = await self._bind(token, request.cookies.get(COOKIE))
+            link, _ = await self._order(token)
+            seen = await self.bindings.look(
+                link.fan_digest, link.ref, link.link_id, browser_digest(cookie)
+            )
+            if seen in REFUSALS:
+                raise PageRefused(*REFUSALS[seen])
         except PageRefused as refused:
             return self._refusal_page(lang, refused)
         nonce = secrets.token_urlsafe(16)
@@ -127,36 +147,48 @@ class TicketPages:
             nonce=nonce,
         )
         response = HTMLResponse(html, headers=self._headers(nonce))
-        if new_cookie is not None:
+        if not cookie:
             response.set_cookie(
                 COOKIE,
-                new_cookie,
-                max_age=self.links.max_age,
+                secrets.token_urlsafe(32),
+                max_age=COOKIE_MAX_AGE,
                 path="/t/",
                 httponly=True,
                 secure=self.secure_cookie,
-                samesite="strict",
+                samesite="lax",
             )
         return response
 
     async def tokens(self, request: Request) -> Response:
-        """Fresh (or last cached) tokens for the page's tickets, for the bound browser only."""
+        """Fresh (or last cached) tokens for the page's tickets; the first call from a real
+        browser binds the link to it, later ones must come from that browser."""
         lang = page_language(request)
         token = request.path_params["token"]
         no_store = {"Cache-Control": "no-store"}
         site = request.headers.get("sec-fetch-site")
-        if request.headers.get(PAGE_HEADER) != "1" or site not in (None, "same-origin"):
+        if (
+            request.headers.get(PAGE_HEADER) != "1"
+            or site not in (None, "same-origin")
+            or is_robot(request)
+        ):
             return JSONResponse({"error": copy.text("page_failed", lang)}, 403, headers=no_store)
+        browser = browser_digest(request.cookies.get(COOKIE))
         try:
-            order = await self._order(token)
-            if not await self._is_bound(token, request.cookies.get(COOKIE)):
-                raise PageRefused("page_other_device", 403)
+            if not browser:
+                raise PageRefused("page_no_cookie", 403)
+            link, order = await self._order(token)
+            bound = await self.bindings.bind(
+                link.fan_digest, link.ref, link.link_id, browser, self.links.max_age
+            )
+            if bound in REFUSALS:
+                raise PageRefused(*REFUSALS[bound])
         except PageRefused as refused:
             return JSONResponse(
                 {"error": copy.text(refused.key, lang)}, refused.status, headers=no_store
             )
+        device = await self.safetix.store.browser_device_id(order.fan, browser)
         try:
-            tickets = await self.safetix.refresh(order)
+            tickets = await self.safetix.refresh(order, device_id=device)
         except UpstreamError:  # never loaded, and Ticketmaster is not answering now
             tickets = []
         if not tickets:

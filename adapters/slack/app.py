@@ -40,6 +40,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.slack.blocks import CONTACT_FORM, as_typed
+from adapters.slack.canned import FORM as CANNED_FORM
+from adapters.slack.canned import MENU as CANNED_MENU
+from adapters.slack.canned import CannedReplies
 from adapters.slack.claims import EventClaims
 from adapters.slack.console import Ask, answering
 from adapters.slack.handoff import HandoffDesk
@@ -77,6 +80,7 @@ class SlackChannel:
         signing_secret: str | None,
         app_token: str | None = None,
         consumer: HandoffConsumer | None = None,
+        canned: CannedReplies | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -87,6 +91,7 @@ class SlackChannel:
         self.signing_secret = signing_secret
         self.app_token = app_token
         self.consumer = consumer
+        self.canned = canned
         self.claims = EventClaims(store)
         self._busy: set[asyncio.Task[Any]] = set()
         self._socket: AsyncSocketModeHandler | None = None
@@ -102,7 +107,10 @@ class SlackChannel:
         self.app.action(PAGE_BUTTONS)(self._page_button)
         self.app.action("usher:take")(self._take)
         self.app.action("usher:close")(self._close)
+        self.app.action("usher:forget")(self._forget)
         self.app.view(CONTACT_FORM)(self._contact)
+        self.app.action(CANNED_MENU)(self._canned_pick)
+        self.app.view(CANNED_FORM)(self._canned_send)
         self.app.event("message")(self._message)
         self._http = AsyncSlackRequestHandler(self.app)
 
@@ -242,6 +250,34 @@ class SlackChannel:
                     note = await self.handoff.close(body, self.client)
                     if note is not None:
                         await ask.say(note)
+
+    async def _forget(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None:
+                async with answering(ask, "forget"):
+                    await ask.say(await self.handoff.forget_proofs(body, self.client))
+
+    async def _canned_pick(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        async with self._working():
+            await ack()
+            ask = await self._agent(body, respond)
+            if ask is not None and self.canned is not None:
+                async with answering(ask, "canned"):
+                    await self.canned.pick(ask, body, action)
+
+    async def _canned_send(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        async with self._working():
+            user = str(body["user"]["id"])
+            if not self.roles.is_agent(user) or self.canned is None:
+                await ack(response_action="errors", errors={"text": staff("refused")})
+                return
+            ask = Ask(user, self.client, None)
+            async with answering(ask, "canned"):
+                await self.canned.submitted(ack, view, user, self.client)
 
     async def _contact(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         async with self._working():

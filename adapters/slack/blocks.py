@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot import copy
 from bot.acme.models import Order
 from bot.formatting import mask_email, mask_name, mask_phone, money, when
-from handlers.find_order import event_names, first_event_time, item_name, status_key
+from handlers.order_text import event_names, first_event_time, item_name, status_key
 from handlers.support import Found
 from handlers.support_contact import Contact
 

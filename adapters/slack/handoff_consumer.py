@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 from redis.exceptions import ResponseError
@@ -23,7 +25,7 @@ from adapters.store.handoff_queue import MESSAGE, HandoffBoard, Thread
 from adapters.store.store import Store
 from adapters.store.streams import HANDOFF, ConsumerGroup, StreamEntry, consumer_name, lost_group
 from bot import copy
-from bot.formatting import mask_text
+from bot.formatting import mask_text, when
 from bot.messages import Fan
 
 log = structlog.get_logger("usher.slack.handoff")
@@ -45,6 +47,7 @@ class HandoffConsumer:
         board: HandoffBoard,
         client: AsyncWebClient,
         channel: str,
+        tz: ZoneInfo,
         *,
         reclaim_idle_ms: int = RECLAIM_IDLE_MS,
         block_ms: int = BLOCK_MS,
@@ -53,6 +56,8 @@ class HandoffConsumer:
         self.board = board
         self.client = client
         self.channel = channel
+        #: The venue's zone: the request's time reads as the venue's, like every other time.
+        self.tz = tz
         self.reclaim_idle_ms = reclaim_idle_ms
         #: How long one read waits for new entries, so also how often pending ones are checked.
         self.block_ms = block_ms
@@ -128,7 +133,7 @@ class HandoffConsumer:
             )
             return
         title = copy.staff(
-            "handoff_title", channel=escape(fan.channel), lang=lang, at=_slack_date(fields)
+            "handoff_title", channel=escape(fan.channel), lang=lang, at=self._asked_at(fields)
         )
         posted = await self.client.chat_postMessage(
             channel=self.channel,
@@ -151,7 +156,8 @@ class HandoffConsumer:
             text=copy.staff("fan_says", text=escape(mask_text(fields["text"]))),
         )
 
-
-def _slack_date(fields: dict[str, str]) -> str:
-    at = int(float(fields.get("at") or 0))
-    return f"<!date^{at}^{{date_short_pretty}} {{time}}|{at}>"
+    def _asked_at(self, fields: dict[str, str]) -> str:
+        """When the fan asked, in the venue's zone with its abbreviation (not Slack's
+        ``<!date>``, which each agent would read in their own zone)."""
+        at = float(fields.get("at") or 0)
+        return when(datetime.fromtimestamp(at, UTC), self.tz)

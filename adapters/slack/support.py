@@ -27,7 +27,7 @@ from adapters.slack.blocks import (
 from adapters.slack.console import Ask, answering
 from bot.copy import staff
 from bot.formatting import mask_email, mask_text, when
-from bot.staff import AuditLog, StaffError
+from bot.staff import RATING_DAYS, AuditLog, StaffError, summarise_ratings
 from handlers.support import Found, SupportDesk
 from handlers.support_contact import (
     ORDER_FIELDS,
@@ -68,12 +68,13 @@ class SupportConsole:
             await self._list(ask, found, "event", event_id, replace=replace)
 
     async def show_audit(self, ask: Ask, text: str) -> None:
-        """``/usher audit [order id]``: the newest entries."""
+        """``/usher audit [order id]``: the newest entries (and the week's fan ratings)."""
         async with answering(ask, "audit"):
             order = text.strip().lstrip("#") or None
             entries = await self.audit.latest(order=order)
+            ratings = "" if order else await self._ratings()
             if not entries:
-                await ask.say(staff("audit_empty"))
+                await ask.say("\n".join(filter(None, [ratings, staff("audit_empty")])))
                 return
             lines = [
                 staff(
@@ -89,7 +90,22 @@ class SupportConsole:
             title = (
                 staff("audit_title_order", order=escape(order)) if order else staff("audit_title")
             )
-            await ask.say(title, [section(title + "\n" + "\n".join(lines))])
+            blocks = [section(ratings)] if ratings else []
+            blocks.append(section(title + "\n" + "\n".join(lines)))
+            await ask.say(title, blocks)
+
+    async def _ratings(self) -> str:
+        """The fans' ratings of the last :data:`RATING_DAYS` days, in one line."""
+        since = datetime.now(UTC).timestamp() - RATING_DAYS * 86400
+        summary = summarise_ratings(await self.audit.ratings(since))
+        if summary.average is None:
+            return staff("audit_ratings_none", days=RATING_DAYS)
+        return staff(
+            "audit_ratings",
+            days=RATING_DAYS,
+            count=summary.count,
+            average=f"{summary.average:.1f}",
+        )
 
     async def _list(self, ask: Ask, found: Found, kind: str, query: str, *, replace: bool) -> None:
         if not found.orders:

@@ -15,6 +15,11 @@ and message ``ts``: the *thread*), which fan it is for, who took it and whether 
 Keys: ``handoff:thread:{channel}:{ts}`` (hash, 30 days) and ``handoff:fan:{fan}`` (the open
 thread of a fan; it lapses after :data:`IDLE_TTL` without a word from either side, so a handoff
 nobody answers does not swallow the fan's messages forever).
+
+The queue a fan hears about is ``handoff:waiting``: a sorted set of the fans whose request no
+agent has taken yet, by the time they first asked (asking again keeps the place). Taking or
+closing a handoff takes the fan out; a request nobody took for :data:`IDLE_TTL` drops out too.
+A closed handoff leaves ``handoff:rating:{fan}`` (who helped, 7 days) for the fan's rating.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from redis.typing import EncodableT, FieldT
 
 from adapters.store.store import Store, awaited
 from adapters.store.streams import HANDOFF
 from bot.messages import Fan
+from bot.staff import PendingRating
 
 #: The stream keeps the newest entries only; older ones have long been answered.
 MAX_LENGTH = 10_000
@@ -35,6 +42,8 @@ MAX_LENGTH = 10_000
 THREAD_TTL = 30 * 24 * 3600
 #: An open handoff with no message either way for this long stops capturing the fan's text.
 IDLE_TTL = 24 * 3600
+#: How long a fan may rate a closed handoff.
+RATING_TTL = 7 * 24 * 3600
 REQUEST = "request"
 MESSAGE = "message"
 
@@ -46,8 +55,11 @@ class RedisHandoffQueue:
         self.store = store
         self.board = HandoffBoard(store)
 
-    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> None:
-        """XADD one request with the conversation so far."""
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> int:
+        """XADD one request with the conversation so far; the fan's place in the queue.
+
+        0 when an agent already has the fan's open handoff (the request goes to its thread).
+        """
         await self._add(
             {
                 "kind": REQUEST,
@@ -57,6 +69,11 @@ class RedisHandoffQueue:
                 "history": json.dumps(history[-20:]),
             }
         )
+        return await self.board.wait(fan)
+
+    async def take_rating(self, fan: Fan) -> PendingRating | None:
+        """The closed handoff the fan may rate (once: it is forgotten as it is read)."""
+        return await self.board.take_rating(fan)
 
     async def is_open(self, fan: Fan) -> bool:
         """True while the fan's request is posted for agents and not closed (nor idle)."""
@@ -107,6 +124,31 @@ class HandoffBoard:
     def _fan_key(self, fan: Fan) -> str:
         return self.store.key("handoff", "fan", fan.key)
 
+    @property
+    def _waiting_key(self) -> str:
+        return self.store.key("handoff", "waiting")
+
+    def _rating_key(self, fan: Fan) -> str:
+        return self.store.key("handoff", "rating", fan.key)
+
+    async def wait(self, fan: Fan, now: float | None = None) -> int:
+        """Queue the fan (keeping an earlier place); their place, or 0 when an agent has them."""
+        thread = await self.thread_of(fan)
+        record = await self.get(thread) if thread is not None else None
+        if record is not None and record.agent is not None:
+            return 0
+        now = time.time() if now is None else now
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(self._waiting_key, "-inf", now - IDLE_TTL)
+            pipe.zadd(self._waiting_key, {fan.key: now}, nx=True)
+            pipe.zrank(self._waiting_key, fan.key)
+            *_, rank = await pipe.execute()
+        return int(rank) + 1
+
+    async def waiting(self) -> int:
+        """How many fans wait for an agent now."""
+        return int(await awaited(self.redis.zcard(self._waiting_key)))
+
     async def open(self, thread: Thread, fan: Fan, lang: str) -> None:
         """Record a freshly posted request as the fan's open handoff."""
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -140,7 +182,11 @@ class HandoffBoard:
     async def take(self, thread: Thread, agent: str) -> str:
         """Assign the handoff to ``agent`` unless someone has it; return who has it now."""
         key = self._thread_key(thread)
-        await awaited(self.redis.hsetnx(key, "agent", agent))
+        if await awaited(self.redis.hsetnx(key, "agent", agent)):
+            fan = await awaited(self.redis.hget(key, "fan"))
+            if fan is not None:
+                await awaited(self.redis.zrem(self._waiting_key, _text(fan)))
+            return agent
         holder = await awaited(self.redis.hget(key, "agent"))
         return _text(holder) if holder is not None else agent
 
@@ -151,9 +197,23 @@ class HandoffBoard:
             return None
         if not await awaited(self.redis.hsetnx(self._thread_key(thread), "closed_by", agent)):
             return None
+        helper = record.agent or agent
+        rating: dict[str, Any] = {"agent": helper, "channel": thread.channel, "ts": thread.ts}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._waiting_key, record.fan.key)
+            pipe.set(self._rating_key(record.fan), json.dumps(rating), ex=RATING_TTL)
+            await pipe.execute()
         if await self.thread_of(record.fan) == thread:
             await self.redis.delete(self._fan_key(record.fan))
         return record
+
+    async def take_rating(self, fan: Fan) -> PendingRating | None:
+        """The fan's closed handoff awaiting a rating, read once (GETDEL)."""
+        raw = await self.redis.getdel(self._rating_key(fan))
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return PendingRating(agent=str(data["agent"]), thread=f"{data['channel']}/{data['ts']}")
 
     async def touch(self, fan: Fan, thread: Thread | None = None) -> None:
         """Keep the fan's handoff open for another :data:`IDLE_TTL`.

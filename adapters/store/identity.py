@@ -3,6 +3,8 @@
 Keys (all under the store prefix):
 
 * ``state:{fan}``      conversation state, JSON, kept 30 days after the last turn
+* ``history:{fan}``    the state's ``history`` (what agents see on a handoff), JSON, kept a day
+  after its last line: a fan's words do not live as long as their state (``bot.history``)
 * ``turn:{fan}:{event}``  the replies of the turn that handled a platform event, JSON, 1 hour
   (written with the state, so a re-delivered event is answered, not run again)
 * ``otp:{fan}``        the pending one-time code: a hash of email, code hash, expiry, tries
@@ -18,8 +20,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from adapters.store.store import Store, awaited
+from bot.history import HISTORY_TTL
 from bot.messages import Button, Fan, Image, Link, Reply
 from bot.ports import CodeRecord, Proof
+from bot.turn import HISTORY
 
 STATE_TTL = 30 * 24 * 3600.0
 #: A fan's turn lock is leased briefly and renewed while the turn runs, for at most
@@ -51,9 +55,17 @@ class RedisStateStore:
             yield
 
     async def load(self, fan: Fan) -> dict[str, Any]:
-        """The saved state, or an empty one."""
-        value = await self.store.get_json(self.store.key("state", fan.key))
-        return value if isinstance(value, dict) else {}
+        """The saved state (with its history, from its own key), or an empty one."""
+        raw_state, raw_history = await self.store.redis.mget(
+            [self.store.key("state", fan.key), self.store.key("history", fan.key)]
+        )
+        state = json.loads(raw_state) if raw_state is not None else None
+        if not isinstance(state, dict):
+            state = {}
+        state.pop(HISTORY, None)  # a state saved before the history had its own key
+        if raw_history is not None:
+            state[HISTORY] = json.loads(raw_history)
+        return state
 
     async def save(
         self,
@@ -63,10 +75,17 @@ class RedisStateStore:
         event_id: str | None = None,
         replies: Sequence[Reply] = (),
     ) -> None:
-        """Save the state, renewing its 30-day life; with ``event_id``, the turn's replies too,
-        in the same transaction (a turn is finished exactly when its state is saved)."""
+        """Save the state, renewing its 30-day life, and its history for a day; with
+        ``event_id``, the turn's replies too, all in one transaction (a turn is finished exactly
+        when its state is saved)."""
+        rest = {key: value for key, value in state.items() if key != HISTORY}
+        history_key = self.store.key("history", fan.key)
         async with self.store.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.store.key("state", fan.key), _dumps(state), px=int(STATE_TTL * 1000))
+            pipe.set(self.store.key("state", fan.key), _dumps(rest), px=int(STATE_TTL * 1000))
+            if state.get(HISTORY):
+                pipe.set(history_key, _dumps(state[HISTORY]), px=int(HISTORY_TTL * 1000))
+            else:
+                pipe.delete(history_key)
             if event_id is not None:
                 records = [_reply_record(reply) for reply in replies]
                 pipe.set(self._turn_key(fan, event_id), _dumps(records), px=FINISHED_TTL_MS)
@@ -78,6 +97,12 @@ class RedisStateStore:
         if not isinstance(records, list):
             return None
         return [_reply_from_record(record) for record in records]
+
+    async def forget(self, fan: Fan) -> None:
+        """Drop the fan's conversation state and its history (a web chat session signed out)."""
+        await self.store.redis.delete(
+            self.store.key("state", fan.key), self.store.key("history", fan.key)
+        )
 
     def _turn_key(self, fan: Fan, event_id: str) -> str:
         return self.store.key("turn", fan.key, event_id)

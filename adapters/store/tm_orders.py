@@ -5,7 +5,10 @@ Keys (under the store prefix):
 * ``tm:order:{ref}``       the registration (fan, order token, third-party account id), JSON
 * ``tm:fan:{fan}``         set of the fan's order refs
 * ``tm:orders``            set of every order ref (the worker re-plans them all)
-* ``tm:device:{fan}``      the fan's sticky device id (SET NX, never changed)
+* ``tm:device:{fan}``      the fan's sticky device id (SET NX, never changed): the worker's, and
+  the first browser's
+* ``tm:devices:{fan}``     hash browser digest -> device id: one sticky id per browser that
+  opened the fan's secure page (the first one takes ``tm:device:{fan}``)
 * ``tm:tokens:{ref}``      hash ticket key -> {"token", "at", "pass"}: the last token of each
                            ticket, keyed by ``OrderTicket.identity`` (barcode, else seat)
 * ``tm:answer:{ref}``      the last order management answer, JSON
@@ -27,6 +30,20 @@ from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.models import OrderManagementResponse
 from bot.ticketmaster.ports import CachedToken, TmOrderRef
 
+#: KEYS: the fan's browser map, the fan's own device id; ARGV: browser digest, a new id.
+_BROWSER_DEVICE = """
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if id then return id end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[2], ARGV[2], 'NX')
+  id = redis.call('GET', KEYS[2])
+else
+  id = ARGV[2]
+end
+redis.call('HSET', KEYS[1], ARGV[1], id)
+return id
+"""
+
 
 class RedisTmOrderStore:
     """Registrations, device ids and caches for Ticketmaster orders."""
@@ -34,6 +51,7 @@ class RedisTmOrderStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.redis = store.redis
+        self._browser_device = store.redis.register_script(_BROWSER_DEVICE)
 
     async def register(self, ref: TmOrderRef) -> None:
         """Store the registration and index it under the fan (idempotent)."""
@@ -95,6 +113,15 @@ class RedisTmOrderStore:
             _, raw = await pipe.execute()
         assert raw is not None
         return str(raw.decode())
+
+    async def browser_device_id(self, fan: Fan, browser: str) -> str:
+        """The sticky device id of one of the fan's browsers: the fan's own id for the first
+        browser (so what Ticketmaster already knows stays), a new one for each other browser,
+        the same one every time for the same browser. One script: two browsers opening at
+        once cannot both take the fan's id."""
+        keys = [self.store.key("tm", "devices", fan.key), self.store.key("tm", "device", fan.key)]
+        raw = await self._browser_device(keys=keys, args=[browser, str(uuid.uuid4())])
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     async def save_tokens(self, ref: str, tokens: Sequence[CachedToken], ttl: float) -> None:
         """Replace the cached token of each given ticket."""

@@ -2,11 +2,20 @@
 
 The stream and the rules it follows (takeover, per-fan order, failures) are described in
 ``adapters.telegram.inbox``; this module is the loop that applies them.
+
+**Fair intake**: a process works on at most one entry per fan at a time. A fan's later entries
+wait in a local queue (they stay pending in the group and are touched like the rest, so a
+takeover still finds them if this process dies) and take no working slot, so one flooding fan
+cannot fill :data:`MAX_IN_FLIGHT` and hold every other fan back; when the fan's entry in hand
+is done, their next one starts. The per-fan turn bucket (``bot.throttle``) then makes each of
+the flood's turns cheap. Only a takeover may put a second entry of a fan in hand: a reclaimed
+entry is started at once, since a later entry of the same fan may be waiting for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import time
@@ -41,6 +50,9 @@ POLL = 0.05
 RETRY_PAUSE = 1.0
 #: How long ``stop`` lets the updates in hand finish before leaving them to other processes.
 STOP_GRACE = 20.0
+#: Entries one process holds back for fans who already have one in hand; past this it reads
+#: no more until they drain (a safety cap: throttled turns drain fast).
+MAX_WAITING = 1_000
 
 
 class InboxConsumer:
@@ -63,13 +75,19 @@ class InboxConsumer:
         self.reclaim_every = takeover / 4
         self.max_in_flight = max_in_flight
         self._working: dict[str, asyncio.Task[None]] = {}
+        #: Fan -> their entries waiting for the one in hand (in stream order).
+        self._waiting: dict[str, collections.deque[Entry]] = {}
+        self._waiting_ids: set[str] = set()
+        #: Fan -> how many of their entries are in hand (more than one only after a takeover).
+        self._busy: collections.Counter[str] = collections.Counter()
+        self._stopping = False
         self._reader: asyncio.Task[None] | None = None
         self._toucher: asyncio.Task[None] | None = None
 
     @property
     def working(self) -> int:
-        """Entries this process holds right now."""
-        return len(self._working)
+        """Entries this process holds right now (in hand, or waiting behind their fan's)."""
+        return len(self._working) + len(self._waiting_ids)
 
     async def start(self) -> None:
         """Begin reading (the group is joined in the loop, so Redis may still be down)."""
@@ -77,7 +95,9 @@ class InboxConsumer:
         self._toucher = asyncio.create_task(self._touch(), name="telegram-inbox-touch")
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
-        """Read no more; give the updates in hand ``grace`` seconds, then leave them pending."""
+        """Read no more; give the updates in hand ``grace`` seconds, then leave them pending
+        (with those waiting behind them)."""
+        self._stopping = True
         await _cancel(self._reader)
         if self._working:
             tasks = set(self._working.values())
@@ -101,7 +121,7 @@ class InboxConsumer:
                     next_reclaim = time.monotonic() + self.reclaim_every
                     await self._take_over()
                 room = self.max_in_flight - len(self._working)
-                if room <= 0:
+                if room <= 0 or len(self._waiting_ids) >= MAX_WAITING:
                     await asyncio.wait(
                         set(self._working.values()),
                         timeout=self.reclaim_every,
@@ -110,7 +130,7 @@ class InboxConsumer:
                     continue
                 block_ms = int((next_reclaim - time.monotonic()) * 1000)
                 for entry in await self.inbox.read(self.name, room, min(block_ms, BLOCK_MS)):
-                    self._spawn(entry)
+                    self._admit(entry)
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
@@ -130,8 +150,8 @@ class InboxConsumer:
         # Reclaimed entries are taken even beyond MAX_IN_FLIGHT: a fan's later entries held
         # here may be waiting for exactly such an entry.
         for entry in await self.inbox.reclaim(self.name, self.idle_ms, self.max_in_flight):
-            if entry.id in self._working:  # ours already (our touch came late)
-                continue
+            if entry.id in self._working or entry.id in self._waiting_ids:
+                continue  # ours already (our touch came late)
             CHANNEL_EVENTS.labels(CHANNEL, "taken_over").inc()
             log.info("telegram_update_taken_over", entry=entry.id, consumer=self.name)
             self._spawn(entry)
@@ -139,15 +159,44 @@ class InboxConsumer:
     async def _touch(self) -> None:
         while True:
             await asyncio.sleep(self.touch_every)
+            held = [*self._working, *self._waiting_ids]
             try:
-                await self.inbox.touch(self.name, list(self._working))
+                await self.inbox.touch(self.name, held)
             except RedisError as exc:
                 log.warning("telegram_inbox_touch_failed", error=str(exc))
 
+    def _admit(self, entry: Entry) -> None:
+        """Start a newly read entry, or queue it behind the fan's entry in hand."""
+        if entry.fan and self._busy[entry.fan]:
+            self._waiting.setdefault(entry.fan, collections.deque()).append(entry)
+            self._waiting_ids.add(entry.id)
+            return
+        self._spawn(entry)
+
     def _spawn(self, entry: Entry) -> None:
+        if entry.fan:
+            self._busy[entry.fan] += 1
         task = asyncio.create_task(self._work(entry), name=f"telegram-update-{entry.id}")
         self._working[entry.id] = task
-        task.add_done_callback(lambda _: self._working.pop(entry.id, None))
+        task.add_done_callback(lambda _: self._finished(entry))
+
+    def _finished(self, entry: Entry) -> None:
+        """An entry is out of hand: the fan's next waiting one (if any) starts."""
+        self._working.pop(entry.id, None)
+        if not entry.fan:
+            return
+        self._busy[entry.fan] -= 1
+        if self._busy[entry.fan] > 0:
+            return
+        del self._busy[entry.fan]
+        waiting = self._waiting.get(entry.fan)
+        if not waiting or self._stopping:
+            return
+        following = waiting.popleft()
+        self._waiting_ids.discard(following.id)
+        if not waiting:
+            del self._waiting[entry.fan]
+        self._spawn(following)
 
     # --- one entry ------------------------------------------------------------------------
 

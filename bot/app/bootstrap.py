@@ -22,19 +22,24 @@ from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.store.carts import RedisCartStore
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
+from adapters.store.order_index import RedisOrderIndex
+from adapters.store.page_bindings import RedisPageBindings
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
+from adapters.store.turn_gate import RedisTurnGate
 from adapters.ticketmaster.client import TicketmasterClient
 from bot.app.routes import fan_routes
 from bot.app.settings import Settings
 from bot.buying.shop import Shop
 from bot.conversation import Conversation
+from bot.errors import ConfigError
 from bot.identity import Identity
 from bot.intents.recognise import recognise
 from bot.links import TicketLinks
 from bot.outbound import Messenger
 from bot.ports import Mailer
+from bot.staff_config import StaffConfig, StaffConfigError, load_staff_config
 from bot.ticketmaster.safetix import SafeTix
 
 log = structlog.get_logger("usher.bootstrap")
@@ -64,6 +69,8 @@ class Usher:
     conversation: Conversation
     messenger: Messenger
     shop: Shop
+    #: ``config/staff.toml`` (or ``USHER_STAFF_CONFIG``): support hours, canned replies.
+    staff: StaffConfig
     #: Jobs (``usher worker``), their queue, fans' reminder/offer preferences, broadcasts.
     scheduling: Scheduling
     sandbox: Sandbox | None
@@ -100,6 +107,10 @@ def build(
     if sandbox is None and (settings.acme_sandbox or settings.tm_sandbox):
         sandbox = Sandbox(SandboxKeys.from_settings(settings))
     keys = sandbox.keys if sandbox is not None else SandboxKeys()
+    try:
+        staff = load_staff_config(settings.staff_config)
+    except StaffConfigError as exc:
+        raise ConfigError(f"USHER_STAFF_CONFIG: {exc}") from None
     store = store or connect(settings.redis_url)
     if store.embedded:
         log.warning(
@@ -116,6 +127,7 @@ def build(
         base_url=acme_base or SANDBOX_ORIGIN,
         tenant_id=settings.acme_tenant_id or keys.acme_tenant_id,
         auth=ApiKeyAuth(acme_key),
+        order_index=RedisOrderIndex(store),
         search_timeout=settings.acme_search_timeout.total_seconds(),
     )
     tm_base = None if settings.tm_sandbox else str(settings.tm_base_url).rstrip("/")
@@ -140,7 +152,9 @@ def build(
     )
     tm_orders = RedisTmOrderStore(store)
     safetix = SafeTix(tm, tm_orders)
-    links = TicketLinks(settings.signing_key(), str(settings.public_url))
+    links = TicketLinks(
+        settings.signing_key(), str(settings.public_url), registry=RedisPageBindings(store)
+    )
     states = RedisStateStore(store)
     messenger = Messenger(states, {})
     scheduling = build_scheduling(settings, store, safetix, tm_orders, messenger, clock)
@@ -149,7 +163,7 @@ def build(
         orders=acme,
         records=RedisCartStore(store),
         link_store=RedisLinkStore(store),
-        prover=identity,
+        verifier=identity,
         notifier=messenger,
         secret=settings.signing_key(),
         public_url=str(settings.public_url),
@@ -159,9 +173,19 @@ def build(
     conversation = Conversation(
         states,
         fan_routes(
-            settings, store, acme, identity, safetix, links, shop, scheduling.preferences, clock
+            settings,
+            store,
+            acme,
+            identity,
+            safetix,
+            links,
+            shop,
+            scheduling.preferences,
+            staff,
+            clock,
         ),
         recognise,
+        RedisTurnGate(store, settings.turn_limit()),
     )
     return Usher(
         settings=settings,
@@ -175,6 +199,7 @@ def build(
         conversation=conversation,
         messenger=messenger,
         shop=shop,
+        staff=staff,
         scheduling=scheduling,
         sandbox=sandbox,
         http_clients=[acme_http, tm_http],

@@ -1,4 +1,4 @@
-"""The channels a built Usher can run: the Slack app and the Telegram bot.
+"""The channels a built Usher can run: the Slack app, the Telegram bot and the web chat.
 
 Part of the wiring: ``usher serve``, ``usher telegram`` and ``usher worker`` build the channels
 they run from one :class:`~bot.app.bootstrap.Usher`; each is None when its settings are unset.
@@ -10,6 +10,7 @@ import structlog
 from pydantic import SecretStr
 
 from adapters.slack.app import SlackChannel
+from adapters.slack.canned import CannedReplies, canned_menu
 from adapters.slack.client import web_client
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.handoff_consumer import HandoffConsumer
@@ -17,10 +18,16 @@ from adapters.slack.marketing import MarketingConsole
 from adapters.slack.support import SupportConsole
 from adapters.store.audit_log import RedisAuditLog
 from adapters.store.handoff_queue import HandoffBoard
+from adapters.store.identity import RedisStateStore
+from adapters.store.order_index import RedisOrderIndex
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.telegram.bot import TelegramBot, TelegramConfig, build_application
+from adapters.webchat.channel import WebChat
+from adapters.webchat.endpoint import Origins
+from adapters.webchat.limits import Limits
 from bot.app.bootstrap import Usher
 from bot.buying.purchase_links import PurchaseLinks
+from bot.messages import Fan
 from bot.staff import Roles
 from handlers.marketing import Marketing
 from handlers.support import SupportDesk
@@ -51,19 +58,34 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
     )
     consumer = None
     if settings.slack_handoff_channel:
-        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel)
+        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel, tz)
     else:
         log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
+    canned = usher.staff.canned
+    handoff = HandoffDesk(
+        board,
+        usher.messenger,
+        audit,
+        roles,
+        menu=canned_menu(canned) if canned else None,
+        forget=usher.identity.forget,
+    )
     return SlackChannel(
         client,
         usher.store,
         roles,
-        SupportConsole(SupportDesk(usher.acme, audit), ContactEditor(usher.acme, audit), audit, tz),
+        SupportConsole(
+            SupportDesk(usher.acme, audit, RedisOrderIndex(usher.store)),
+            ContactEditor(usher.acme, audit),
+            audit,
+            tz,
+        ),
         MarketingConsole(marketing, tz),
-        HandoffDesk(board, usher.messenger, audit, roles),
+        handoff,
         signing_secret=_secret(settings.slack_signing_secret),
         app_token=_secret(settings.slack_app_token),
         consumer=consumer,
+        canned=CannedReplies(handoff, canned),
     )
 
 
@@ -86,4 +108,35 @@ def telegram_bot(usher: Usher, *, polling: bool = False) -> TelegramBot | None:
         usher.conversation.handle,
         usher.store,
         messenger=usher.messenger,
+    )
+
+
+def webchat_channel(usher: Usher, *, limits: Limits | None = None) -> WebChat | None:
+    """The web chat for a built Usher, its sender registered for proactive messages.
+
+    None when web chat is off (``USHER_WEBCHAT_ORIGINS`` unset outside the sandbox). Signing
+    out forgets the fan's conversation state and every proof (``Identity.forget``).
+    """
+    settings = usher.settings
+    if not settings.webchat_enabled:
+        return None
+    states = RedisStateStore(usher.store)
+
+    async def forget(fan: Fan) -> None:
+        await usher.identity.forget(fan)
+        await states.forget(fan)
+
+    # In the sandbox with no sites named, any page on this machine may chat (any port).
+    origins = Origins(
+        settings.webchat_allowed_origins(),
+        any_loopback=settings.acme_sandbox and settings.webchat_origins is None,
+    )
+    return WebChat(
+        usher.store,
+        usher.conversation.handle,
+        origins,
+        forget,
+        messenger=usher.messenger,
+        limits=limits,
+        demo=settings.acme_sandbox,
     )

@@ -32,9 +32,10 @@ from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.demo import create_demo_purchase_link, register_demo_orders
 from adapters.telegram.webhook import TelegramWebhook
+from adapters.webchat.frames import SERVER_OPTIONS
 from bot.app import logs
 from bot.app.bootstrap import build
-from bot.app.channels import slack_channel, telegram_bot
+from bot.app.channels import slack_channel, telegram_bot, webchat_channel
 from bot.app.intent_command import run_intent_command
 from bot.app.jobs_command import jobs_command, worker_command
 from bot.app.listen import PortTaken, bind
@@ -50,6 +51,7 @@ Try "where are my tickets?", then the email alex.rivera@example.com (the sandbox
 code mail right here), or share a phone with /contact +14155550134, or send an order number
 with its email: 100148401 janedoe@gmail.com. Your Ticketmaster orders open on the ticket
 page served at USHER_PUBLIC_URL (http://localhost:8000).
+The same bot chats on a sample venue page too: open {public_url}chat/demo in a browser.
 Type a button's number to press it, /quit to leave."""
 DEMO_BUYING = """
 Buying: open the venue's purchase link with /start {code}, then try "membership 7700123456"
@@ -101,15 +103,19 @@ async def _demo(settings: Settings, listener: socket.socket) -> None:
     await warm_up(usher)
     if settings.tm_sandbox:
         await register_demo_orders(usher.tm_orders, Fan(console.CHANNEL, DEMO_USER))
-    intro = DEMO_INTRO
+    intro = DEMO_INTRO.format(public_url=settings.public_url)
     if settings.acme_sandbox:
         link = await create_demo_purchase_link(usher.shop.links)
         intro += DEMO_BUYING.format(code=link.code)
     screen = console.Screen()
     usher.messenger.add(console.CHANNEL, console.ConsoleSender(sys.stdout, screen))
+    webchat = webchat_channel(usher)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(usher, close_on_shutdown=False), log_level="critical", lifespan="off"
+            create_app(usher, channels=[webchat] if webchat else [], close_on_shutdown=False),
+            log_level="critical",
+            lifespan="on",  # starts the web chat's listener
+            **SERVER_OPTIONS,
         )
     )
     serving = asyncio.create_task(server.serve(sockets=[listener]))
@@ -200,8 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"usher: {exc}", file=sys.stderr)
             return 2
+        webchat = webchat_channel(usher)
+        if webchat is not None:
+            channels.append(webchat)
         app = create_app(usher, channels=channels)
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run([listener])
+        uvicorn.Server(uvicorn.Config(app, log_level="warning", **SERVER_OPTIONS)).run([listener])
         return 0
     if args.command == "telegram":
         try:

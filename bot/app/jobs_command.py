@@ -2,7 +2,8 @@
 
 ``usher worker`` runs the arq worker (``adapters.jobs.worker``) with the same wiring as the web app,
 including the Telegram sender when Telegram is configured, so reminders, ready notices and
-broadcasts reach Telegram fans through the shared pacer. ``usher jobs`` lists the queue and
+broadcasts reach Telegram fans through the shared pacer, and the web chat's sender, which
+leaves them in the fan's session for the widget. ``usher jobs`` lists the queue and
 the recorded failures. Both need ``USHER_REDIS_URL``: jobs written to the embedded Redis would
 die with the process that wrote them, so refusing is the only honest answer. The wiring to
 argparse lives in ``bot.app.cli``; this module only runs the commands.
@@ -19,7 +20,7 @@ from adapters.jobs.report import collect, json_lines, table
 from adapters.jobs.worker import run_worker
 from adapters.store.store import connect
 from bot.app.bootstrap import build
-from bot.app.channels import telegram_bot
+from bot.app.channels import telegram_bot, webchat_channel
 from bot.app.settings import Settings
 from bot.app.warmup import warm_up
 from bot.errors import ConfigError
@@ -47,6 +48,7 @@ async def _work(settings: Settings) -> None:
     usher = build(settings)
     try:
         await warm_up(usher)
+        webchat_channel(usher)  # registers the web chat's sender: reminders reach web fans too
         telegram = telegram_bot(usher)
         if telegram is not None:
             await telegram.start()

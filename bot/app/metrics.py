@@ -51,3 +51,4 @@ LATE_SLOTS = Counter(
     "Reserved send slots given up because the sender woke too late to use them.",
     ["scope"],
 )
+WEBCHAT_SOCKETS = Gauge("usher_webchat_sockets", "Web chat sockets open in this process.")

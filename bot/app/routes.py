@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.acme.client import AcmeClient
+from adapters.store.audit_log import RedisAuditLog
 from adapters.store.cache import RedisCache
 from adapters.store.handoff_queue import RedisHandoffQueue
 from adapters.store.identity import RedisRateCounter
@@ -21,6 +22,7 @@ from bot.links import TicketLinks
 from bot.messages import Reply
 from bot.orders import OrderBook
 from bot.preferences import Preferences
+from bot.staff_config import StaffConfig
 from bot.ticketmaster.safetix import SafeTix
 from bot.turn import Handler, Turn
 from handlers import help as help_handlers
@@ -44,13 +46,16 @@ def fan_routes(
     links: TicketLinks,
     shop: Shop,
     preferences: Preferences,
+    staff: StaffConfig,
     clock: Callable[[], float],
 ) -> Routes:
     orders = OrderBook(acme, RedisCache(store, "acme"))
-    verify = Verify(identity, orders, RedisRateCounter(store))
+    verify = Verify(identity, orders, RedisRateCounter(store), settings.zone())
     find_order = FindOrder(orders, identity, verify, settings.zone())
     show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
-    handoff = Handoff(RedisHandoffQueue(store))
+    handoff = Handoff(
+        RedisHandoffQueue(store), staff.hours, RedisAuditLog(store), settings.zone(), clock
+    )
     resend = ResendConfirmation(orders, identity, verify, acme, RedisRateCounter(store))
     buying = buying_routes(
         shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
@@ -100,6 +105,7 @@ def fan_routes(
             "help": help_handlers.help_button,
             "cancel": help_handlers.cancel_button,
             "human": handoff.button,
+            "rate": handoff.rate,
             "prefs": switches.button,
             "resend": resend.button,
             # A broadcast's offer button opens its purchase link as the deep link would.

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -27,10 +29,15 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.staff_config import StaffConfigError, load_staff_config
+from bot.throttle import TurnLimit
 
 ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
 MIN_SECRET_KEY_LENGTH = 32
+#: The sandbox venue's zone: the simulators' events are at local times there (the documented
+#: orders are written at -07:00, Pacific daylight time), and the demo shows them in it.
+SANDBOX_TIMEZONE = "America/Los_Angeles"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -86,6 +93,8 @@ class Settings(BaseSettings):
     slack_marketers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Channel id (C...) where fans' requests for a person are posted for agents to take.
     slack_handoff_channel: str | None = None
+    #: The staff file (support hours, canned replies); unset: the shipped config/staff.toml.
+    staff_config: Path | None = None
 
     smtp_url: str | None = None
     mail_from: str = "Usher <tickets@usher.invalid>"
@@ -93,14 +102,29 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8000")
     secret_key: SecretStr | None = None
     secure_entry_sdk_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SDK_URL)
-    #: IANA zone of the venue; event times are shown to fans in it.
-    timezone: str = "UTC"
+    #: IANA zone of the venue: every time shown to fans, agents and pages is in it. Unset: the
+    #: sandbox venue's zone in the sandbox; required otherwise.
+    timezone: str | None = None
     #: Scheduled Ticketmaster calls (refreshes, reloads) per second, across all workers.
     tm_refresh_rate: float = Field(default=20.0, gt=0, le=1000)
     #: How long before an event fans get their reminder: "3h", "90m", "1d" (bare: seconds).
     reminder_before: timedelta = timedelta(hours=3)
+    #: A fan's turns: this many a minute on average (``bot.throttle``), ...
+    turn_rate: float = Field(default=30.0, gt=0, le=6000)
+    #: ... and at most this many in a row.
+    turn_burst: int = Field(default=10, ge=1, le=1000)
+    #: Sites (origins) allowed to embed the chat widget and open its WebSocket. None (unset):
+    #: web chat is off outside the sandbox; in the sandbox the public URL's own site.
+    webchat_origins: Annotated[list[str] | None, NoDecode] = None
 
-    _split_agents = field_validator("slack_agents", "slack_marketers", mode="before")(_split_ids)
+    _split_agents = field_validator(
+        "slack_agents", "slack_marketers", "webchat_origins", mode="before"
+    )(_split_ids)
+
+    @field_validator("webchat_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [web_origin(entry) for entry in value]
 
     @field_validator("redis_url")
     @classmethod
@@ -118,7 +142,9 @@ class Settings(BaseSettings):
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -158,8 +184,8 @@ class Settings(BaseSettings):
         return value
 
     def zone(self) -> ZoneInfo:
-        """The venue's time zone."""
-        return ZoneInfo(self.timezone)
+        """The venue's time zone (the sandbox venue's when none is set, in the sandbox only)."""
+        return ZoneInfo(self.timezone or SANDBOX_TIMEZONE)
 
     @field_validator("slack_handoff_channel")
     @classmethod
@@ -167,6 +193,15 @@ class Settings(BaseSettings):
         # Events name channels by id, and thread replies are matched on it: a name won't do.
         if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
             raise ValueError("must be a channel id like C0123ABCD (not a #name)")
+        return value
+
+    @field_validator("staff_config")
+    @classmethod
+    def _staff_file(cls, value: Path | None) -> Path | None:
+        try:
+            load_staff_config(value)  # checked at start-up, read again by bootstrap
+        except StaffConfigError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("telegram_bot_username")
@@ -185,6 +220,11 @@ class Settings(BaseSettings):
                 raise _missing("secret_key", "required outside the sandbox")
             if self.smtp_url is None:
                 raise _missing("smtp_url", "required outside the sandbox (one-time codes)")
+            if self.timezone is None:
+                raise _missing(
+                    "timezone",
+                    "required outside the sandbox: the venue's IANA zone, e.g. America/New_York",
+                )
         if (
             self.slack_bot_token is not None
             and self.slack_signing_secret is None
@@ -200,6 +240,21 @@ class Settings(BaseSettings):
             len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH
         ):
             raise _missing("secret_key", f"must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        if self.webchat_origins is not None:
+            if not self.webchat_origins:
+                raise _missing(
+                    "webchat_origins",
+                    "names no site: list the origins allowed to embed the chat widget "
+                    "(https://venue.example), or leave it unset to turn web chat off",
+                )
+            if not self.acme_sandbox and any(
+                not origin.startswith("https://") and not _loopback(origin)
+                for origin in self.webchat_origins
+            ):
+                raise _missing(
+                    "webchat_origins",
+                    "must be https:// origins outside the sandbox (or http://localhost)",
+                )
         return self
 
     @property
@@ -211,6 +266,32 @@ class Settings(BaseSettings):
     def tm_sandbox(self) -> bool:
         """True when Ticketmaster is the built-in simulator."""
         return self.tm_base_url is None
+
+    def turn_limit(self) -> TurnLimit:
+        """How many turns a fan may take (``USHER_TURN_RATE``, ``USHER_TURN_BURST``)."""
+        return TurnLimit(per_minute=self.turn_rate, burst=self.turn_burst)
+
+    @property
+    def webchat_enabled(self) -> bool:
+        """Web chat runs when sites are allowed to embed it, and always in the sandbox."""
+        return self.webchat_origins is not None or self.acme_sandbox
+
+    def webchat_allowed_origins(self) -> frozenset[str]:
+        """The ``Origin`` values the chat's WebSocket accepts (empty when web chat is off).
+
+        In the sandbox with nothing set: the public URL's own site, so ``/chat/demo`` works,
+        as ``localhost`` and as ``127.0.0.1`` (a browser names the site as it was typed).
+        """
+        if self.webchat_origins is not None:
+            return frozenset(self.webchat_origins)
+        if not self.acme_sandbox:
+            return frozenset()
+        own = web_origin(str(self.public_url))
+        twins = {own}
+        for one, other in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if one in own:
+                twins.add(own.replace(one, other))
+        return frozenset(twins)
 
     def signing_key(self) -> bytes:
         """The key that signs links and page sessions (random per start in the sandbox)."""
@@ -230,6 +311,34 @@ class _SettingProblem(ValueError):
 
 def _missing(field: str, problem: str) -> _SettingProblem:
     return _SettingProblem(field, problem)
+
+
+def web_origin(value: str) -> str:
+    """``https://Venue.example:443/`` -> ``https://venue.example``: an origin as browsers send it.
+
+    ValueError for anything that is not ``http(s)://host[:port]`` (a path, a query, a user or
+    a wildcard would mean the operator expects a rule this check does not apply).
+    """
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an origin like https://venue.example")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{value!r} is not an origin like https://venue.example (no path)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{value!r} has a bad port") from None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    suffix = f":{port}" if port is not None and port != default else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def _loopback(origin: str) -> bool:
+    """``http://localhost:3000`` and the like: a developer's own machine (browsers treat it as
+    a secure context too)."""
+    host = urlsplit(origin).hostname
+    return host in ("localhost", "127.0.0.1", "::1")
 
 
 def env_name(field: str) -> str:

@@ -14,11 +14,14 @@ part:
    (:func:`order_note`), which only the page served for this cart writes into the checkout.
    So nobody can claim someone else's order by posting its id.
 
-A confirmed order is handled once, whoever reports it first (a claim on the order id): the fan
-proves the order (so "show my tickets" works for it), the purchase link counts a purchase, the
-cart record keeps the order id, and the fan is messaged on their own channel with the order
-number and a tickets button. A repeated report (double click, refresh) gets the same answer and
-does nothing else.
+A confirmed order is handled once, whoever reports it first (a claim on the order id): the
+purchase link counts a purchase, the cart record keeps the order id, and the fan is messaged on
+their own channel with the order number. Paying proves nothing about the email typed on the
+page (docs/architecture.md: only a held email or phone opens tickets), so the tickets open in
+the chat only through that email: a fan who already verified it gets a tickets button; anyone
+else gets a code mailed to the order's address and is asked for it (the chat then shows the
+tickets). A
+repeated report (double click, refresh) gets the same answer and does nothing else.
 """
 
 from __future__ import annotations
@@ -36,9 +39,11 @@ from bot.acme.models import Order, OrderPage
 from bot.acme.types import email_spellings
 from bot.buying.carts import CartRecord, CartRecordStore
 from bot.errors import BotError, NotFound
+from bot.formatting import mask_email
+from bot.identity import SendResult, Verified
 from bot.links import fan_digest
 from bot.messages import Button, Fan, Reply
-from bot.orders import is_order_id
+from bot.orders import is_order_id, owns
 
 log = structlog.get_logger("usher.checkout")
 
@@ -158,11 +163,17 @@ class OrderLookup(Protocol):
         ...
 
 
-class Prover(Protocol):
-    """Records what a fan proved (``bot.identity.Identity`` fits)."""
+class Verifier(Protocol):
+    """What the fan holds, and codes to an email (``bot.identity.Identity`` fits)."""
 
-    async def prove(self, fan: Fan, kind: str, value: str) -> None:
-        """Remember the proof."""
+    async def verified(self, fan: Fan) -> Verified:
+        """The fan's verified emails and phones."""
+        ...
+
+    async def send_code(
+        self, fan: Fan, email: str, *, subject: str, body_template: str
+    ) -> SendResult:
+        """Mail the fan a one-time code to ``email`` (within the code rules)."""
         ...
 
 
@@ -185,6 +196,10 @@ class Notifier(Protocol):
         """Deliver, or raise."""
         ...
 
+    async def expect(self, fan: Fan, what: str, *, resume: str) -> None:
+        """Make the fan's next message the answer to a question (as a turn's ``expect``)."""
+        ...
+
 
 class Checkouts:
     """Opens checkout pages and confirms their orders; bound once at start-up."""
@@ -194,14 +209,14 @@ class Checkouts:
         links: CheckoutLinks,
         records: CartRecordStore,
         orders: OrderLookup,
-        prover: Prover,
+        verifier: Verifier,
         counter: LinkCounter,
         notifier: Notifier,
     ) -> None:
         self.links = links
         self.records = records
         self.orders = orders
-        self.prover = prover
+        self.verifier = verifier
         self.counter = counter
         self.notifier = notifier
 
@@ -270,8 +285,6 @@ class Checkouts:
         return order_note(record) in (order.notes or "") and self._recent_enough(order, record)
 
     async def _settle(self, record: CartRecord, order: Order) -> None:
-        if record.fan is not None:
-            await self.prover.prove(Fan.from_key(record.fan), "order", order.id)
         if record.link_code is not None:
             await self.counter.counted(record.link_code, "purchases")
         await self.records.finish(replace(record, order_id=order.id), ttl=PAID_RECORD_TTL)
@@ -285,11 +298,26 @@ class Checkouts:
         fan = Fan.from_key(record.fan)
         try:
             lang = await self.notifier.language_of(fan)
-            number = order.order_number or order.id
-            reply = Reply(
-                copy.text("checkout_paid", lang, number=number),
-                buttons=(Button(copy.text("button_my_new_tickets", lang), f"tickets:{order.id}"),),
-            )
-            await self.notifier.send(fan, [reply])
+            await self.notifier.send(fan, [await self._paid_message(fan, order, lang)])
         except Exception as exc:
             log.warning("checkout_notify_failed", channel=fan.channel, error=type(exc).__name__)
+
+    async def _paid_message(self, fan: Fan, order: Order, lang: str) -> Reply:
+        """The paid message: tickets at once for a fan who holds the order's email or phone;
+        otherwise a code to the order's email, which the fan's next message answers."""
+        number = order.order_number or order.id
+        tickets = (Button(copy.text("button_my_new_tickets", lang), f"tickets:{order.id}"),)
+        if owns(order, await self.verifier.verified(fan)):
+            return Reply(copy.text("checkout_paid", lang, number=number), buttons=tickets)
+        if order.email:
+            sent = await self.verifier.send_code(
+                fan,
+                order.email,
+                subject=copy.text("code_mail_subject", lang),
+                body_template=copy.text("code_mail_body", lang, code="{code}"),
+            )
+            if sent is SendResult.SENT:
+                await self.notifier.expect(fan, "code", resume=f"tickets:{order.id}")
+                email = mask_email(order.email.strip().lower())
+                return Reply(copy.text("checkout_paid_code", lang, number=number, email=email))
+        return Reply(copy.text("checkout_paid_verify", lang, number=number), buttons=tickets)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.buying.carts import CartApi, CartRecordStore, Carts
-from bot.buying.checkout import CheckoutLinks, Checkouts, Notifier, OrderLookup, Prover
+from bot.buying.checkout import CheckoutLinks, Checkouts, Notifier, OrderLookup, Verifier
 from bot.buying.purchase_links import LinkStore, PurchaseLinks
 
 
@@ -32,7 +32,7 @@ class Shop:
         orders: OrderLookup,
         records: CartRecordStore,
         link_store: LinkStore,
-        prover: Prover,
+        verifier: Verifier,
         notifier: Notifier,
         secret: bytes,
         public_url: str,
@@ -41,6 +41,6 @@ class Shop:
         """Wire the parts to the given adapters."""
         links = PurchaseLinks(link_store, clock)
         checkouts = Checkouts(
-            CheckoutLinks(secret, public_url), records, orders, prover, links, notifier
+            CheckoutLinks(secret, public_url), records, orders, verifier, links, notifier
         )
         return cls(carts=Carts(acme, records, clock), checkouts=checkouts, links=links)

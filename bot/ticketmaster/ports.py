@@ -111,6 +111,10 @@ class TmOrderStore(Protocol):
         """The fan's sticky device id (created on first use, never changed)."""
         ...
 
+    async def browser_device_id(self, fan: Fan, browser: str) -> str:
+        """The sticky device id of one browser of the fan (the first takes the fan's own)."""
+        ...
+
     async def save_tokens(self, ref: str, tokens: Sequence[CachedToken], ttl: float) -> None:
         """Cache the latest tokens of an order's tickets."""
         ...

@@ -5,9 +5,12 @@ The rules from the SafeTix document and docs/architecture.md, in one place:
 * An order is registered to one fan (``POST /api/tm/orders``) with the
   ``third_party_account_id`` it was bought under; that id is sent as ``x-user-id`` on every
   secure render of its tickets.
-* Each fan has one *sticky* device id (a random id kept in Redis forever), sent on order
-  management and secure render: Ticketmaster uses it against fraud, so it must not change
-  from view to view.
+* Device ids are sticky and per device (the SafeTix FAQ 3, 4 and 6: "a unique identifier
+  specific to that device/app install"; "a user who has two devices ... would give us the same
+  deviceId. This will not work"). Each browser that opens the secure page gets its own id,
+  kept in Redis against that browser and reused for it; the fan's first browser takes the
+  fan's own id, which the chat and the worker's scheduled refresh use, so nothing registered
+  before changes. A view's order management and secure render carry the viewing browser's id.
 * A ticket with a token is SafeTix (shown only on the secure page, refreshed on every view);
   a barcode without a token is a plain QR; a delay date without tokens means "ready on".
 * Tokens are cached (Redis) at every refresh; when Ticketmaster is slow or down at display
@@ -97,19 +100,24 @@ class SafeTix:
             raise NotAllowed("not the fan's Ticketmaster order")
         return found
 
-    async def load(self, order: TmOrderRef) -> OrderManagementResponse:
-        """Order management with the fan's sticky device; caches the answer and its tokens.
+    async def load(
+        self, order: TmOrderRef, *, device_id: str | None = None
+    ) -> OrderManagementResponse:
+        """Order management with a sticky device id (a browser's own, else the fan's); caches
+        the answer and its tokens.
 
         Falls back to the cached answer when Ticketmaster fails, so a known order can still
         be shown during an outage.
         """
-        answer, _ = await self._load(order)
+        answer, _ = await self._load(order, device_id)
         return answer
 
-    async def _load(self, order: TmOrderRef) -> tuple[OrderManagementResponse, bool]:
+    async def _load(
+        self, order: TmOrderRef, device_id: str | None
+    ) -> tuple[OrderManagementResponse, bool]:
         """:meth:`load`, and whether the answer is Ticketmaster's own (True) or the cache's."""
         try:
-            return await self._order_management(order), True
+            return await self._order_management(order, device_id), True
         except UpstreamError:
             cached = await self.store.cached_order(order.ref)
             if cached is None:
@@ -117,9 +125,11 @@ class SafeTix:
             CACHE.labels("tm_order", "fallback").inc()
             return cached, False
 
-    async def _order_management(self, order: TmOrderRef) -> OrderManagementResponse:
+    async def _order_management(
+        self, order: TmOrderRef, device_id: str | None
+    ) -> OrderManagementResponse:
         """Ask Ticketmaster for the order (new tokens for every SafeTix ticket) and cache it."""
-        device = await self.store.device_id(order.fan)
+        device = device_id or await self.store.device_id(order.fan)
         answer = await self.api.order_management(
             order.order_token,
             device_id=device,
@@ -132,7 +142,12 @@ class SafeTix:
         return answer
 
     async def renew(
-        self, order: TmOrderRef, answer: OrderManagementResponse, *, retry: bool = True
+        self,
+        order: TmOrderRef,
+        answer: OrderManagementResponse,
+        *,
+        retry: bool = True,
+        device_id: str | None = None,
     ) -> Renewal:
         """New tokens for the order's SafeTix tickets, cached as they arrive.
 
@@ -140,13 +155,14 @@ class SafeTix:
         required parameter for the SecureRender API"). A ticket that came without one, as in
         the document's Delay-OFF sample, cannot be refreshed there; order management, which
         issued its token in the first place, issues a new one, so such an order is renewed
-        through it (one call for every ticket). Raises ``UpstreamError`` when the call fails.
+        through it (one call for every ticket). ``device_id``: the viewing browser's (None:
+        the fan's own). Raises ``UpstreamError`` when the call fails.
         """
         keyed = safetix_tickets(answer)
         if any(not ticket.barcode_id for _, ticket in keyed):
-            answer = await self._order_management(order)
+            answer = await self._order_management(order, device_id)
             return Renewal(answer, _tokens_of(answer), [])
-        device = await self.store.device_id(order.fan)
+        device = device_id or await self.store.device_id(order.fan)
         entries = [(key, RenderTicketRequest.from_order_ticket(t)) for key, t in keyed]
         rendered = await self.api.secure_render(
             user_id=order.third_party_account_id,
@@ -182,35 +198,38 @@ class SafeTix:
         return event
 
     async def refresh(
-        self, order: TmOrderRef, *, budget: float = REFRESH_BUDGET
+        self, order: TmOrderRef, *, device_id: str | None = None, budget: float = REFRESH_BUDGET
     ) -> list[PageTicket]:
-        """Fresh tokens for every SafeTix ticket of the order, cached ones where refresh fails.
+        """Fresh tokens for every SafeTix ticket of the order, cached ones where refresh fails,
+        rendered for ``device_id`` (a browser's own id; None: the fan's).
 
-        Concurrent callers for the same order share one call.
+        Concurrent callers for the same order and device share one call.
         """
-        running = self._inflight.get(order.ref)
+        device = device_id or await self.store.device_id(order.fan)
+        flight = f"{order.ref}\x00{device}"
+        running = self._inflight.get(flight)
         if running is not None:
             return await asyncio.shield(running)
         future: asyncio.Future[list[PageTicket]] = asyncio.get_running_loop().create_future()
-        self._inflight[order.ref] = future
+        self._inflight[flight] = future
         try:
-            result = await self._refresh(order, budget)
+            result = await self._refresh(order, device, budget)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters get it through await
             raise
         finally:
-            self._inflight.pop(order.ref, None)
+            self._inflight.pop(flight, None)
         future.set_result(result)
         return result
 
-    async def _refresh(self, order: TmOrderRef, budget: float) -> list[PageTicket]:
+    async def _refresh(self, order: TmOrderRef, device: str, budget: float) -> list[PageTicket]:
         answer = await self.store.cached_order(order.ref)
         fresh: dict[str, CachedToken] = {}
         if answer is None or not safetix_tickets(answer):
             # Never loaded, or loaded while delivery was delayed: ask Ticketmaster again. A
             # successful answer carries new tokens, so no secure render is needed on top.
-            answer, loaded = await self._load(order)
+            answer, loaded = await self._load(order, device)
             if loaded:
                 fresh = _tokens_of(answer)
         safetix = safetix_tickets(answer)
@@ -225,7 +244,7 @@ class SafeTix:
             retry = any(key not in cached for key, _ in safetix)
             try:
                 renewal = await asyncio.wait_for(
-                    self.renew(order, answer, retry=retry), timeout=budget
+                    self.renew(order, answer, retry=retry, device_id=device), timeout=budget
                 )
                 answer, fresh = renewal.answer, renewal.fresh
                 safetix = safetix_tickets(answer) or safetix

@@ -1,4 +1,5 @@
-"""Fixtures for the adapter tests: the Slack app against a local fake Slack."""
+"""Fixtures for the adapter tests: the Slack app against a local fake Slack, and a real headless
+Chromium (Debian's, driven by Playwright) for the web pages and the chat widget."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from contextlib import AsyncExitStack
 
 import pytest
 import redis.asyncio as redis_asyncio
+from playwright.async_api import Browser, async_playwright
 
 from tests.conftest import TEST_REDIS_URL
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.fake_slack import FakeSlack
 from tests.support.servers import serve_asgi
 from tests.support.slack_env import SlackEnv, start_instance
@@ -44,3 +47,15 @@ async def slack(
             monkeypatch.delenv(name)
     fake_slack.reset()
     return await start_instance(stack, fake_slack, TEST_REDIS_URL)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """One browser per test; each test opens its own contexts (separate cookie jars)."""
+    path = chromium_path()
+    async with async_playwright() as pw:
+        instance = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            await instance.close()

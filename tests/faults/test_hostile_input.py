@@ -76,6 +76,7 @@ async def test_forged_buttons_reveal_nothing(usher: Usher, payload: str) -> None
     assert chat.qr_values == []
 
 
+@pytest.mark.unthrottled
 async def test_guessing_codes_never_verifies_and_sends_are_limited(
     usher: Usher, outbox: Outbox
 ) -> None:
@@ -94,6 +95,7 @@ async def test_guessing_codes_never_verifies_and_sends_are_limited(
     assert not (await usher.identity.verified(Fan("console", "guesser"))).anything
 
 
+@pytest.mark.unthrottled
 async def test_guessing_order_numbers_is_rate_limited(usher: Usher) -> None:
     chat = Chat(usher, "order-guesser")
     for n in range(12):

@@ -83,6 +83,7 @@ async def test_a_wrong_card_or_last_name_reads_the_same_and_changes_nothing(
     assert MEMBERSHIP not in await state_of(chat)
 
 
+@pytest.mark.unthrottled
 async def test_guessing_memberships_is_limited(usher: Usher) -> None:
     chat = Chat(usher, "m4")
     for n in range(10):
@@ -207,6 +208,7 @@ async def test_a_coupon_that_would_cost_a_member_more_is_not_kept(usher: Usher) 
 # -- Member Discounts, Coupon Discounts, and Full Price tickets (all in one) -------------------
 
 
+@pytest.mark.unthrottled
 async def test_member_price_full_price_and_coupon_price_in_one_cart(usher: Usher) -> None:
     chat = await chat_with_link(usher, "a1", quantity=2)
     await become_member(chat)

@@ -66,10 +66,17 @@ async def test_find_my_orders_pages_newest_first_with_details(usher: Usher, outb
     assert "Total $" in chat.text
 
 
-async def test_order_number_plus_email_proves_one_order(usher: Usher) -> None:
+async def test_order_number_plus_email_shows_the_status_and_mails_a_code(
+    usher: Usher, outbox: Outbox
+) -> None:
+    """A lookup key, not a proof (it used to prove the order for 30 days): tests/handlers/
+    test_lookup.py has the stranger's side."""
     chat = Chat(usher, "u4")
     await chat.say(f"my order 100148401 {JANE}")
-    assert "order 100148401 is verified" in chat.text
+    assert "Order #100148401: Paid" in chat.text
+    assert "Code sent to j***e@gmail.com" in chat.text
+    assert "$255.00" not in chat.text
+    await chat.say(outbox.last_code(JANE))
     assert "Order #100148401" in chat.text
     assert "$255.00" in chat.text
 
@@ -81,7 +88,8 @@ async def test_order_number_then_email_in_two_messages(usher: Usher) -> None:
     await chat.say("100148401")
     assert "email address on order 100148401" in chat.text
     await chat.say(JANE)
-    assert "Order #100148401" in chat.text
+    assert "Order #100148401: Paid" in chat.text
+    assert "Code sent to j***e@gmail.com" in chat.text
 
 
 async def test_someone_elses_order_number_reads_like_not_found(usher: Usher) -> None:

@@ -16,9 +16,10 @@ def mails(usher: Usher) -> list[tuple[str, str]]:
     return state.emails_sent
 
 
-async def test_the_only_order_is_resent_to_its_own_email(usher: Usher) -> None:
+async def test_the_only_order_is_resent_to_its_own_email(usher: Usher, outbox: Outbox) -> None:
     chat = Chat(usher, "rc1")
-    await chat.say(f"order 100148401 {JANE}")
+    await chat.say("my orders")
+    await verify_by_code(chat, outbox, JANE)
     await chat.say("resend my confirmation email")
     assert mails(usher) == [("100148401", JANE)]
     assert "#100148401" in chat.text
@@ -42,15 +43,19 @@ async def test_several_orders_ask_which_and_the_button_is_checked_again(
     stranger = Chat(usher, "rc2-stranger")
     await stranger.press(resend[1])
     assert "make sure it's you" in stranger.text
-    await stranger.say(f"order 100148401 {JANE}")  # verified, but not as Alex
+    await stranger.say("my orders")
+    await verify_by_code(stranger, outbox, JANE)  # verified, but not as Alex
     await stranger.press(resend[1])
     assert "couldn't find an order" in stranger.text
     assert len(mails(usher)) == 1, "no mail for an order the fan may not see"
 
 
-async def test_an_address_typed_in_the_chat_is_never_the_destination(usher: Usher) -> None:
+async def test_an_address_typed_in_the_chat_is_never_the_destination(
+    usher: Usher, outbox: Outbox
+) -> None:
     chat = Chat(usher, "rc3")
-    await chat.say(f"order 100148401 {JANE}")
+    await chat.say("my orders")
+    await verify_by_code(chat, outbox, JANE)
     await chat.say("resend the confirmation of order 100148401 to thief@example.com")
     assert all(email == JANE for _, email in mails(usher))
 
@@ -75,9 +80,12 @@ async def test_one_mail_per_order_per_quarter_hour_and_three_an_hour(
     assert len(mails(usher)) == 3
 
 
-async def test_acme_down_is_explained_and_the_order_can_be_tried_again(usher: Usher) -> None:
+async def test_acme_down_is_explained_and_the_order_can_be_tried_again(
+    usher: Usher, outbox: Outbox
+) -> None:
     chat = Chat(usher, "rc5")
-    await chat.say(f"order 100148401 {JANE}")
+    await chat.say("my orders")
+    await verify_by_code(chat, outbox, JANE)
     assert usher.sandbox is not None
     usher.sandbox.faults.add(Fault("/v2/b2b/orders", status=503, times=1))  # never retried
     await chat.say("resend my confirmation email")
@@ -87,9 +95,10 @@ async def test_acme_down_is_explained_and_the_order_can_be_tried_again(usher: Us
     assert mails(usher) == [("100148401", JANE)]
 
 
-async def test_in_spanish(usher: Usher) -> None:
+async def test_in_spanish(usher: Usher, outbox: Outbox) -> None:
     chat = Chat(usher, "rc6", locale="es")
-    await chat.say(f"pedido 100148401 {JANE}")
+    await chat.say(JANE)
+    await chat.say(outbox.last_code(JANE))
     await chat.say("reenvíame el correo de confirmación")
     assert "va de nuevo a j***e@gmail.com" in chat.text
     assert mails(usher) == [("100148401", JANE)]

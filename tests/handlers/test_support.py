@@ -117,6 +117,11 @@ class UnpagedEvents:
         return Order.model_validate({"id": order_id})
 
 
+class NoIndex:
+    async def order_id(self, number: str) -> str | None:
+        return None
+
+
 class NoAudit:
     async def record(self, who: str, action: str, *, order: str = "", detail: str = "") -> None:
         return None
@@ -125,7 +130,7 @@ class NoAudit:
 @pytest.mark.parametrize("shape", ["bare", "no-pagination"])
 async def test_an_unpaged_event_list_is_paged_here(shape: str) -> None:
     acme = UnpagedEvents(shape, 7)
-    desk = SupportDesk(acme, NoAudit())  # type: ignore[arg-type]
+    desk = SupportDesk(acme, NoAudit(), NoIndex())  # type: ignore[arg-type]
     first = await desk.event("agent", "e1")
     assert (first.total, first.pages, len(first.orders)) == (7, 2, 5)
     second = await desk.event("agent", "e1", page=2)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -47,15 +48,24 @@ def serve_asgi(app: ASGIApp, port: int | None = None) -> Iterator[str]:
 
 
 @asynccontextmanager
-async def serve_in_loop(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
+async def serve_in_loop(
+    app: ASGIApp, port: int | None = None, **options: Any
+) -> AsyncIterator[str]:
     """Serve ``app`` on loopback as a task of the *current* event loop.
 
     For tests that also use the app's objects (Redis pools, HTTP clients) directly: those are
     bound to one event loop, so the server must run in the test's loop, not in a thread.
+    ``options`` are further ``uvicorn.Config`` settings (the web chat's WebSocket limits).
     """
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        **options,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

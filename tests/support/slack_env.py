@@ -6,9 +6,11 @@ same Redis, sandbox and recorders the app uses while it works.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +36,8 @@ MARKETER = "U0MARKET"
 STRANGER = "U0STRANGER"
 HANDOFF_CHANNEL = "C0HANDOFF"
 PUBLIC_URL = "https://usher.example"
+#: A staff file with the shipped canned replies and no hours: the desk is always staffed.
+ALWAYS_STAFFED = Path(__file__).parents[1] / "data" / "staff" / "always_staffed.toml"
 
 
 @dataclass
@@ -64,6 +68,8 @@ class SlackEnv:
     slack: SlackSender
     recorder: Recorder
     fake: FakeSlack
+    #: The code mails fans were sent.
+    outbox: Outbox
 
     @property
     def acme(self) -> AcmeSandboxState:
@@ -93,9 +99,18 @@ class SlackEnv:
 
 
 async def start_instance(
-    stack: AsyncExitStack, fake: FakeSlack, redis_url: str, **settings: Any
+    stack: AsyncExitStack,
+    fake: FakeSlack,
+    redis_url: str,
+    *,
+    clock: Callable[[], float] = time.time,
+    **settings: Any,
 ) -> SlackEnv:
-    """Build and serve one Usher with Slack on; it all stops when ``stack`` closes."""
+    """Build and serve one Usher with Slack on; it all stops when ``stack`` closes.
+
+    The support desk is always staffed (``ALWAYS_STAFFED``) unless a test gives its own
+    ``staff_config``: what a fan is told then does not depend on when the suite runs.
+    """
     values: dict[str, Any] = {
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
@@ -105,10 +120,12 @@ async def start_instance(
         "slack_handoff_channel": HANDOFF_CHANNEL,
         "telegram_bot_username": "usher_test_bot",
         "public_url": PUBLIC_URL,
+        "staff_config": ALWAYS_STAFFED,
         **settings,
     }
     store = Store(redis_asyncio.Redis.from_url(redis_url), prefix="usher-test:")
-    usher = build(load_settings(**values), mailer=Outbox(), store=store)
+    outbox = Outbox()
+    usher = build(load_settings(**values), mailer=outbox, store=store, clock=clock)
     stack.push_async_callback(usher.aclose)
     channel = slack_channel(usher)
     assert channel is not None
@@ -118,4 +135,4 @@ async def start_instance(
     url = await stack.enter_async_context(serve_in_loop(app))
     http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
     sender = SlackSender(http, url, fake.response_url())
-    return SlackEnv(usher, channel, url, sender, recorder, fake)
+    return SlackEnv(usher, channel, url, sender, recorder, fake, outbox)

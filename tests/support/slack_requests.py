@@ -91,6 +91,38 @@ class SlackSender:
         **options: Any,
     ) -> httpx.Response:
         """``user`` presses a button (on ``message`` when given, else on an ephemeral one)."""
+        action = {"type": "button", "action_id": action_id, "block_id": "b1", "value": value}
+        return await self.act(user, action, channel=channel, message=message, **options)
+
+    async def select(
+        self,
+        user: str,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str = "b1",
+        channel: str = "C0SUPPORT",
+        message: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """``user`` picks the option ``value`` of a ``static_select``."""
+        action = {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": block_id,
+            "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+        }
+        return await self.act(user, action, channel=channel, message=message)
+
+    async def act(
+        self,
+        user: str,
+        action: dict[str, Any],
+        *,
+        channel: str = "C0SUPPORT",
+        message: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> httpx.Response:
+        """A ``block_actions`` payload with one action, as Slack sends it."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user, "username": user.lower(), "team_id": TEAM},
@@ -106,15 +138,7 @@ class SlackSender:
             },
             "trigger_id": f"{next(_ids)}.{TEAM}.trigger",
             "response_url": self.response_url,
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "b1",
-                    "value": value,
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
         }
         if message is not None:
             payload["message"] = message

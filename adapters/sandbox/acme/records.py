@@ -9,14 +9,18 @@ and other times as ISO 8601 with the tenant's offset, as in acme-orders.txt.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-#: The documented orders are written at -07:00; a fixed offset keeps the sandbox tz-free.
-TENANT_TZ = timezone(timedelta(hours=-7))
+from bot.app.settings import SANDBOX_TIMEZONE
+
+#: The sandbox venue's zone (the documented orders are written at -07:00, Pacific daylight
+#: time): its events start at local times there, whatever the season.
+TENANT_TZ = ZoneInfo(SANDBOX_TIMEZONE)
 CENT = Decimal("0.01")
 
 

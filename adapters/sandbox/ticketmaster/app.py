@@ -11,7 +11,8 @@ Routes, under both ``/partners/v1`` and ``/partners-preprod/v1`` (which share on
     POST   /orders?order_token=...                 order management     (may answer 202)
     GET    /polling/{job_id}                       the 202 jobs
 
-plus ``POST /marketplace/v1/securerender`` and ``/marketplace-staging/v1/securerender``.
+plus ``POST /marketplace/v1/securerender`` and ``/marketplace-staging/v1/securerender``, and
+``GET /__sandbox__/tm/device-calls``: the device id each of those calls carried.
 
 * **Auth** as Ticketmaster's: the key as query ``apikey`` or header ``x-api-key``; without the
   configured key every call answers 401 in the Ticketmaster error shape.
@@ -30,7 +31,7 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -105,7 +106,13 @@ class TicketmasterSandbox:
             Route(path, self._wrap(self._secure_render), methods=["POST"])
             for path in SECURE_RENDER_PATHS
         ]
+        routes.append(Route("/__sandbox__/tm/device-calls", self._device_calls, methods=["GET"]))
         return routes
+
+    async def _device_calls(self, request: Request) -> Response:
+        """The device of every secure render and order management call (tests, benchmarks)."""
+        calls = [asdict(call) for call in self.fulfil.renders]
+        return JSONResponse({"calls": calls})
 
     # --- handlers: each returns (status, JSON body or None) --------------------------------
 

@@ -24,6 +24,9 @@ Behaviour, decided where the documents are silent (tests and the demo rely on it
   ``403 user.mismatch`` (``x-user-id`` is not the order's ``third_party_account_id``),
   ``400 safetix.not.enabled`` (barcode-only event), ``403 delivery.delayed``. The status is 200
   when at least one ticket got a token and 400 when none did, like the document's 400 sample.
+* **What each call carried** is recorded (:attr:`TMFulfilment.renders`: device id, type and OS,
+  ``x-user-id``, barcodes; the newest 10,000), so tests can check which device id each secure
+  render and order management call was made for (the FAQ wants one id per device).
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ import base64
 import datetime as dt
 import json
 import secrets
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +47,22 @@ RENDER_FIELDS = ("eventId", "section", "row", "seat", "barcode")
 DEVICE_TYPES = frozenset({"web", "native"})
 DEVICE_OSES = frozenset({"ios", "android", "other"})
 ROTATING = "rotating_symbology"
+
+
+#: How many calls :attr:`TMFulfilment.renders` keeps.
+RECORDED_CALLS = 10_000
+
+
+@dataclass(frozen=True)
+class DeviceCall:
+    """One secure render or order management call, as far as devices go."""
+
+    endpoint: str
+    device_id: str
+    device_type: str
+    device_os: str
+    user_id: str
+    barcodes: tuple[str, ...]
 
 
 def decode_token(token: str) -> dict[str, Any]:
@@ -57,6 +78,8 @@ class TMFulfilment:
         self.orders = orders
         self.clock = clock
         self._minted = 0
+        #: Every secure render and order management call's device, newest last.
+        self.renders: deque[DeviceCall] = deque(maxlen=RECORDED_CALLS)
 
     def delivered(self, order: Order) -> bool:
         """False while Delay Delivery still holds the order's tokens back."""
@@ -93,6 +116,9 @@ class TMFulfilment:
         if device_os.lower() not in DEVICE_OSES:
             raise bad_input("device_os must be ios, android or other")
         order = self.orders.get(order_token)
+        self.renders.append(
+            DeviceCall("order_management", device_id, device_type, device_os, account, ())
+        )
         if order is None:
             raise TMRefusal(404, 404, "Order not found")
         if account != order.account:
@@ -110,6 +136,17 @@ class TMFulfilment:
             raise bad_input("tickets is required")
         if not user_id:
             raise bad_input("the x-user-id header is required")
+        barcodes = tuple(str(t.get("barcode", "")) for t in tickets if isinstance(t, dict))
+        self.renders.append(
+            DeviceCall(
+                "secure_render",
+                device["deviceId"],
+                device["deviceType"],
+                device["deviceOs"],
+                user_id,
+                barcodes,
+            )
+        )
         ios = device["deviceOs"].lower() == "ios"
         results = [self._render_one(entry, user_id, ios) for entry in tickets]
         answer = {

@@ -24,8 +24,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from adapters.sandbox.ticketmaster.data import Event, Offer, Order, Ticket
+from bot.app.settings import SANDBOX_TIMEZONE
 
 DOC_EVENT_ID = "3F005105D843DFA3"
 RENDER_DOC_EVENT_ID = "3F005237E5CB39EA"
@@ -54,6 +56,8 @@ DEMO_EMAIL = "sam.fan@example.com"
 #: How long after the sandbox starts the delayed order's tokens become available.
 DELAY_DAYS = 14
 
+VENUE_TZ = ZoneInfo(SANDBOX_TIMEZONE)
+
 
 def _rows(section: str, rows: str, first: int, last: int) -> dict[tuple[str, str], list[int]]:
     return {(section, row): list(range(first, last + 1)) for row in rows.split()}
@@ -70,8 +74,9 @@ def build_events(now: dt.datetime) -> dict[str, Event]:
     """The catalogue, dated relative to ``now`` (the sandbox's start)."""
 
     def at(days: int) -> dt.datetime:
+        # 19:30 at the sandbox venue (USHER_TIMEZONE's sandbox default), written in UTC.
         day = now.date() + dt.timedelta(days=days)
-        return dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC)
+        return dt.datetime.combine(day, dt.time(19, 30), tzinfo=VENUE_TZ).astimezone(dt.UTC)
 
     delay = now.date() + dt.timedelta(days=DELAY_DAYS)
     balcony = _rows("BALC2", "K L", 100, 110) | _rows("BALC2L", "B", 1, 20)

@@ -32,7 +32,7 @@ async def test_a_delayed_order_is_announced_once_on_its_day(world: World) -> Non
     await chat.say("my tickets")
     assert "will be ready on" in chat.text
     await world.drain()
-    due = ready_due(delay_day(world).date(), ZoneInfo("UTC"))
+    due = ready_due(delay_day(world).date(), world.usher.settings.zone())
     [job] = await world.queued("tm_ready")
     assert job.at == due
     assert await world.queued("tm_refresh") == [], "no token yet, nothing to refresh"
@@ -145,7 +145,7 @@ async def test_ticketmaster_down_on_the_day_is_looked_at_again_later(world: Worl
     await world.fan("d3")
     await world.register("d3", DELAYED_ORDER_TOKEN)
     await world.drain()
-    due = ready_due(delay_day(world).date(), ZoneInfo("UTC"))
+    due = ready_due(delay_day(world).date(), world.usher.settings.zone())
     world.clock.set(due)
     world.sandbox.faults.add(Fault("/partners/v1/orders", status=503, times=4))
     await world.drain()

@@ -2,96 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
-
 import httpx
 import pytest
-import redis.asyncio as redis_asyncio
 from playwright.async_api import Browser
-from starlette.applications import Starlette
-from starlette.responses import Response
-from starlette.routing import Route
 
-from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.faults import Fault
 from adapters.sandbox.ticketmaster.fulfil import decode_token
-from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
-from adapters.store.store import Store
-from bot.app.bootstrap import Usher, build
-from bot.app.settings import load_settings
-from bot.app.web import create_app
+from bot.app.bootstrap import Usher
 from bot.links import TicketLinks
 from bot.messages import Fan
-from tests.conftest import TEST_REDIS_URL
-from tests.support.browser import STAND_IN_SDK
-from tests.support.chat import Chat, Outbox
-from tests.support.servers import free_port, serve_asgi, serve_in_loop
+from tests.support.ticket_page import BROWSER, sdk_views, ticket_link
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def sdk_url() -> Iterator[str]:
-    async def script(_: Any) -> Response:
-        return Response(STAND_IN_SDK, media_type="application/javascript")
-
-    with serve_asgi(Starlette(routes=[Route("/presence-secure-entry.min.js", script)])) as base:
-        yield f"{base}/presence-secure-entry.min.js"
-
-
-@pytest.fixture
-async def site(
-    real_redis: redis_asyncio.Redis, sdk_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[Usher, str]]:
-    for name in list(os.environ):
-        if name.startswith("USHER_"):
-            monkeypatch.delenv(name)
-    port = free_port()
-    monkeypatch.setenv("USHER_PUBLIC_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("USHER_SECURE_ENTRY_SDK_URL", sdk_url)
-    store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
-    usher = build(load_settings(), mailer=Outbox(), store=store)
-    async with serve_in_loop(create_app(usher), port=port) as base:
-        yield usher, base
-
-
-async def register(usher: Usher, base: str, user: str) -> None:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{base}/api/tm/orders",
-            headers={"Authorization": f"Bearer {api_token(usher.settings.signing_key())}"},
-            json={
-                "channel": "console",
-                "user_id": user,
-                "order_token": SAFETIX_ORDER_TOKEN,
-                "third_party_account_id": DEMO_ACCOUNT_ID,
-                "event_name": "Skyline Live",
-            },
-        )
-    assert response.status_code == 201, response.text
-
-
-async def ticket_link(usher: Usher, base: str, user: str) -> str:
-    await register(usher, base, user)
-    chat = Chat(usher, user)
-    await chat.say("my tickets")
-    assert "Open your secure ticket" in chat.text, chat.text
-    assert "token" not in chat.text.lower()
-    [url] = chat.urls
-    return url
-
-
-async def sdk_views(page: Any) -> list[dict[str, str]]:
-    """The SDK calls the page made, once it made some (polled: the page's CSP forbids eval)."""
-    for _ in range(200):
-        views: list[dict[str, str]] = await page.evaluate("window.__sdk ? window.__sdk.views : []")
-        if views:
-            return views
-        await asyncio.sleep(0.05)
-    raise AssertionError("the page never called Presence.SecureEntryView")
 
 
 async def test_the_token_reaches_the_sdk_and_never_the_url_or_page_source(
@@ -181,14 +103,15 @@ async def test_the_token_call_needs_the_page_header_and_the_bound_browser(
     usher, base = site
     url = await ticket_link(usher, base, "sam5")
     token_url = url.replace(base, "") + "/token"
-    async with httpx.AsyncClient(base_url=base) as client:
+    async with httpx.AsyncClient(base_url=base, headers=BROWSER) as client:
         page = await client.get(url)
         assert page.status_code == 200
         assert (await client.post(token_url)).status_code == 403
         ok = await client.post(token_url, headers={"X-Usher-Page": "1"})
         assert ok.status_code == 200
         assert ok.headers["cache-control"] == "no-store"
-    async with httpx.AsyncClient(base_url=base) as stranger:
+    async with httpx.AsyncClient(base_url=base, headers=BROWSER) as stranger:
+        await stranger.get(url)  # another browser, with a cookie of its own
         refused = await stranger.post(token_url, headers={"X-Usher-Page": "1"})
         assert refused.status_code == 403
         assert "token" not in refused.json()

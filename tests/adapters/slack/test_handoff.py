@@ -53,11 +53,16 @@ async def press(slack: SlackEnv, user: str, action: str, message: dict[str, Any]
     await slack.settle()
 
 
-async def requested(slack: SlackEnv, fan: Chat) -> dict[str, Any]:
+async def requested(slack: SlackEnv, fan: Chat, place: int = 1) -> dict[str, Any]:
     """The fan asks for a person; the request as posted in the handoff channel."""
+    earlier = {m["ts"] for m in slack.fake.messages if m["channel"] == HANDOFF_CHANNEL}
     await fan.say("human")
-    assert fan.text == copy.text("human_queued", fan.locale or "en")
-    posted = await slack.fake.wait_message(lambda m: m["channel"] == HANDOFF_CHANNEL)
+    assert fan.text == copy.text("human_queued", fan.locale or "en", position=place)
+    posted = await slack.fake.wait_message(
+        lambda m: (
+            m["channel"] == HANDOFF_CHANNEL and "thread_ts" not in m and m["ts"] not in earlier
+        )
+    )
     board = HandoffBoard(slack.usher.store)
     for _ in range(500):  # the board learns of the thread just after it is posted
         if await board.thread_of(Fan("console", fan.user)) is not None:
@@ -84,7 +89,11 @@ async def test_a_fan_and_an_agent_talk_through_a_thread_until_it_is_closed(
     await press(slack, AGENT, "usher:take", posted)
     taken = slack.fake.message(HANDOFF_CHANNEL, posted["ts"])
     assert f"Taken by <@{AGENT}>" in texts(taken)
-    assert [b["action_id"] for b in buttons(taken)] == ["usher:close"]
+    assert [b["action_id"] for b in buttons(taken)] == [
+        "usher:close",
+        "usher:canned",
+        "usher:forget",
+    ]
     assert "j***e@gmail.com" in texts(taken)  # the conversation so far stays on the message
     assert slack.recorder.sent == [("fan-1", [Reply(copy.text("human_taken"))])]
     await press(slack, AGENT_2, "usher:take", posted)
@@ -107,12 +116,17 @@ async def test_a_fan_and_an_agent_talk_through_a_thread_until_it_is_closed(
     closed = slack.fake.message(HANDOFF_CHANNEL, posted["ts"])
     assert f"Closed by <@{AGENT}>" in texts(closed)
     assert buttons(closed) == []
-    assert slack.recorder.texts[-1] == copy.text("human_closed")
+    closing, question = slack.recorder.sent[-1][1]
+    assert closing.text == copy.text("human_closed")
+    assert question.text == copy.text("rate_question")
+    assert [b.payload for b in question.buttons] == [f"rate:{n}" for n in range(1, 6)]
 
     await fan.say("help")  # the bot again
     assert fan.text.startswith(copy.text("help").splitlines()[0])
     await say_in_thread(slack, posted["ts"], "one more thing")
     assert len(slack.recorder.sent) == 3
+    await fan.press("rate:4")
+    assert fan.text == copy.text("rate_thanks")
     [late] = slack.fake.of("chat.postEphemeral")
     assert late["user"] == AGENT
     assert "closed" in late["text"]
@@ -121,6 +135,7 @@ async def test_a_fan_and_an_agent_talk_through_a_thread_until_it_is_closed(
         (AGENT, "take"),
         (AGENT, "reply"),
         (AGENT, "close"),
+        (AGENT, "rating"),
     ]
 
 

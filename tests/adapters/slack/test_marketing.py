@@ -88,8 +88,10 @@ async def test_a_date_expiry_lasts_through_that_day_and_options_come_in_any_orde
     day = date.today() + timedelta(days=30)
     await slack.ask(f"link {EVENT} {day.isoformat()} 3", MARKETER)
     [(link, _)] = await links(slack).report()
-    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
-    assert link.expires_at == midnight.timestamp()  # USHER_TIMEZONE is UTC here
+    # Through that day at the venue (the sandbox venue's zone here).
+    zone = slack.usher.settings.zone()
+    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    assert link.expires_at == midnight.timestamp()
     assert (link.quantity, link.ticketing_type_id, link.coupon_code) == (3, None, None)
 
 

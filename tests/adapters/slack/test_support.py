@@ -6,12 +6,14 @@ as +11234567890 and 1234567890) and Alex Rivera's orders with tickets come from 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from adapters.qr import qr_png
 from adapters.sandbox.acme.records import OrderRecord
+from tests.support.chat import Chat
 from tests.support.fake_slack import buttons, texts
 from tests.support.slack_env import AGENT, MARKETER, STRANGER, SlackEnv
 
@@ -65,12 +67,51 @@ async def test_an_agent_finds_janes_order_masked(slack: SlackEnv, query: str) ->
     assert ("U0AGENT", "find", "") in await slack.audit()
 
 
-async def test_an_order_number_alone_explains_the_acme_limitation(slack: SlackEnv) -> None:
-    answer = await ask(slack, f"find #{JANE_NUMBER}")
-    assert "can't search by number" in answer["text"]
-    assert f"/usher find jane@example.com {JANE_NUMBER}" in answer["text"]
+async def test_an_order_number_never_seen_says_to_search_by_email_or_phone_once(
+    slack: SlackEnv,
+) -> None:
+    answer = await ask(slack, f"find {JANE_NUMBER}")
+    assert f"I haven't seen an order with the number or id `{JANE_NUMBER}` yet" in answer["text"]
+    assert "search by the fan's email or phone once" in answer["text"]
     answer = await ask(slack, "find janedoe@gmail.com 999")
     assert answer["text"] == "No orders match that."
+
+
+async def see_janes_order_through_a_search(slack: SlackEnv) -> None:
+    await ask(slack, "find +1 123 456 7890")
+
+
+async def see_janes_order_in_a_fans_turn(slack: SlackEnv) -> None:
+    chat = Chat(slack.usher, "jane-fan")
+    await chat.say("my tickets please")
+    await chat.say("janedoe@gmail.com")
+    await chat.say(slack.outbox.last_code("janedoe@gmail.com"))
+    assert "verified" in chat.text
+
+
+async def see_janes_order_in_an_event_listing(slack: SlackEnv) -> None:
+    await ask(slack, "event 5ff74342210cbe0c44913be2")  # the "Sailing" instance
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [
+        see_janes_order_through_a_search,
+        see_janes_order_in_a_fans_turn,
+        see_janes_order_in_an_event_listing,
+    ],
+)
+async def test_an_order_the_bot_has_seen_is_found_by_its_number(
+    slack: SlackEnv, seen: Callable[[SlackEnv], Awaitable[None]]
+) -> None:
+    await seen(slack)
+    for typed in (JANE_NUMBER, f"#{JANE_NUMBER}"):
+        answer = await ask(slack, f"find {typed}")
+        assert f"*#{JANE_NUMBER}* (id {JANE_ID})" in texts(answer)
+        assert "*1 order(s)*" in texts(answer)
+    # The id still works, and an unknown number still gets the plain answer.
+    assert f"*#{JANE_NUMBER}*" in texts(await ask(slack, f"find {JANE_ID}"))
+    assert "yet" in (await ask(slack, "find 999999999"))["text"]
 
 
 @pytest.mark.parametrize("query", ["", "jane", "a@b.c d e", "+1 123 #1 #2"])

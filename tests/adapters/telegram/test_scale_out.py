@@ -97,6 +97,7 @@ def serve_env(fake: FakeTelegram, redis_url: str, sandbox_url: str | None) -> di
             "USHER_TM_API_KEY": DEFAULT_TM_API_KEY,
             "USHER_SECRET_KEY": "scale-out-test-key-0123456789abcdefghij",
             "USHER_SMTP_URL": "smtp://127.0.0.1:9",  # never used: fans verify by phone here
+            "USHER_TIMEZONE": "America/Los_Angeles",
         }
         if sandbox_url is not None
         else {}

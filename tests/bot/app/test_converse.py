@@ -7,6 +7,7 @@ configured exactly as a deployment would be.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from tests.conftest import TEST_REDIS_URL
+from tests.support.jane import give_jane_tickets
 from tests.support.process import Converse, clean_env, payloads_of, qr_of, text_of
 from tests.support.servers import serve_asgi
 from tests.support.smtp import smtp_server
@@ -78,9 +80,16 @@ def test_contact_and_buttons_on_the_builtin_sandbox(sandbox_chat: Converse) -> N
 
 
 @pytest.fixture
-def deployed_chat(real_redis: object) -> Iterator[tuple[Converse, object]]:
-    keys = SandboxKeys(acme_api_key="acme-key-for-test", tm_api_key="tm-key-for-test")
-    with serve_asgi(Sandbox(keys)) as base, smtp_server() as (inbox, smtp_url):
+def deployed_sandbox() -> Sandbox:
+    return Sandbox(SandboxKeys(acme_api_key="acme-key-for-test", tm_api_key="tm-key-for-test"))
+
+
+@pytest.fixture
+def deployed_chat(
+    real_redis: object, deployed_sandbox: Sandbox
+) -> Iterator[tuple[Converse, object]]:
+    keys = deployed_sandbox.keys
+    with serve_asgi(deployed_sandbox) as base, smtp_server() as (inbox, smtp_url):
         env = clean_env(
             USHER_ACME_BASE_URL=base,
             USHER_ACME_API_KEY=keys.acme_api_key,
@@ -90,6 +99,7 @@ def deployed_chat(real_redis: object) -> Iterator[tuple[Converse, object]]:
             USHER_REDIS_URL=TEST_REDIS_URL,
             USHER_SMTP_URL=smtp_url,
             USHER_SECRET_KEY="s" * 48,
+            USHER_TIMEZONE="America/Los_Angeles",
         )
         chat = Converse(env)
         yield chat, inbox
@@ -108,8 +118,30 @@ def test_journeys_over_http_with_real_redis_and_smtp(
     refused = text_of(chat.send(user="h2", text=f"order 100148401 {ALEX}"))
     assert refused == text_of(chat.send(user="h2", text="order 100148401 janedoe@example.com"))
     assert "couldn't find an order" in refused
-    assert "Order #100148401" in text_of(chat.send(user="h3", text="100148401 janedoe@gmail.com"))
     assert code not in chat.stderr()
+
+
+def test_a_stranger_with_janes_order_number_and_email_gets_no_tickets_only_jane_does(
+    deployed_chat: tuple[Converse, object], deployed_sandbox: Sandbox
+) -> None:
+    """An order number plus its email is a lookup key: the status, and a code to Jane's
+    mailbox (the real SMTP server here); the code opens the tickets."""
+    chat, inbox = deployed_chat
+    uuids = give_jane_tickets(deployed_sandbox.acme.state.acme)
+    answer = chat.send(user="stranger", text="my tickets 100148401 janedoe@gmail.com")
+    said = text_of(answer)
+    assert "Order #100148401: Paid" in said
+    assert "Code sent to j***e@gmail.com" in said
+    assert qr_of(answer) == []
+    assert all(reply["links"] == [] and reply["images"] == [] for reply in answer["replies"])
+    assert not any(uuid in json.dumps(answer) for uuid in uuids)
+    assert "Section" not in said
+    code = inbox.last_code("janedoe@gmail.com")  # type: ignore[attr-defined]
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert qr_of(chat.send(user="stranger", text=wrong)) == []
+    answer = chat.send(user="stranger", text=code)  # whoever reads Jane's mailbox
+    assert "janedoe@gmail.com is verified" in text_of(answer)
+    assert sorted(qr_of(answer)) == sorted(uuids)
 
 
 def test_a_wrong_setting_fails_at_start_with_one_line() -> None:
@@ -117,4 +149,22 @@ def test_a_wrong_setting_fails_at_start_with_one_line() -> None:
     assert chat.close() == 2
     err = chat.stderr().strip()
     assert err.startswith("usher: USHER_ACME_TENANT_ID:")
+    assert "\n" not in err
+
+
+def test_outside_the_sandbox_the_venue_zone_is_required_at_start() -> None:
+    """Without USHER_TIMEZONE a deployment would show every time in UTC: a fan at a 19:30
+    concert in Los Angeles would read 03:30 the next day. It refuses to start instead."""
+    chat = Converse(
+        clean_env(
+            USHER_ACME_BASE_URL="https://acme.example.com",
+            USHER_ACME_API_KEY="k",
+            USHER_ACME_TENANT_ID="107",
+            USHER_SECRET_KEY="s" * 48,
+            USHER_SMTP_URL="smtp://127.0.0.1:9",
+        )
+    )
+    assert chat.close() == 2
+    err = chat.stderr().strip()
+    assert err.startswith("usher: USHER_TIMEZONE: required outside the sandbox")
     assert "\n" not in err

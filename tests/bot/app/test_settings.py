@@ -30,6 +30,8 @@ def test_nothing_set_is_the_sandbox() -> None:
     assert settings.redis_url is None
     assert str(settings.public_url) == "http://localhost:8000/"
     assert len(settings.signing_key()) >= 32
+    # The sandbox venue's zone: the simulators' 19:30 concert is shown as 19:30.
+    assert settings.zone().key == "America/Los_Angeles"
 
 
 def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,6 +66,16 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
                 "USHER_SECRET_KEY": GOOD_KEY,
             },
             "USHER_SMTP_URL",
+        ),
+        (
+            {
+                "USHER_ACME_BASE_URL": "https://a.test",
+                "USHER_ACME_API_KEY": "k",
+                "USHER_ACME_TENANT_ID": "107",
+                "USHER_SECRET_KEY": GOOD_KEY,
+                "USHER_SMTP_URL": "smtp://127.0.0.1:2525",
+            },
+            "USHER_TIMEZONE",
         ),
         ({"USHER_TM_BASE_URL": "https://app.ticketmaster.com"}, "USHER_TM_API_KEY"),
         ({"USHER_TM_PREPROD": "perhaps"}, "USHER_TM_PREPROD"),
@@ -104,6 +116,7 @@ def test_a_complete_production_configuration_loads(monkeypatch: pytest.MonkeyPat
         "USHER_SECRET_KEY": GOOD_KEY,
         "USHER_SMTP_URL": "smtp://127.0.0.1:2525",
         "USHER_TELEGRAM_BOT_USERNAME": "@usher_bot",
+        "USHER_TIMEZONE": "Europe/Madrid",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -111,6 +124,7 @@ def test_a_complete_production_configuration_loads(monkeypatch: pytest.MonkeyPat
     assert not settings.acme_sandbox
     assert settings.telegram_bot_username == "usher_bot"
     assert settings.signing_key() == GOOD_KEY.encode()
+    assert settings.zone().key == "Europe/Madrid"
 
 
 def test_empty_values_from_an_env_file_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,7 +28,7 @@ from bot.buying.checkout import (
     order_note,
 )
 from bot.messages import Fan
-from tests.support.chat import Chat
+from tests.support.chat import Chat, Outbox
 from tests.support.shop import RecordingSender, chat_with_link
 
 BUYER = "new.buyer@example.com"
@@ -68,7 +68,7 @@ def sender(usher: Usher) -> RecordingSender:
 
 
 async def test_the_reported_order_is_confirmed_once_and_the_fan_told_once(
-    usher: Usher, sender: RecordingSender
+    usher: Usher, sender: RecordingSender, outbox: Outbox
 ) -> None:
     chat, token, record = await pay_link(usher, "k1")
     order = await pay(usher, record)
@@ -83,13 +83,32 @@ async def test_the_reported_order_is_confirmed_once_and_the_fan_told_once(
     [(chat_id, [message])] = sender.sent
     assert chat_id == "k1"
     assert f"#{order.order_number}" in message.text
-    assert [b.payload for b in message.buttons] == [f"tickets:{order.id}"]
+    # Paying proves nothing about the email typed on the page: a code goes to it.
+    assert "n***r@example.com" in message.text
+    assert message.buttons == ()
     [(_, stats)] = await usher.shop.links.report()
     assert stats["purchases"] == 1
-    await chat.press(f"tickets:{order.id}")  # the fan owns the new order
+    assert not (await usher.identity.verified(Fan("console", "k1"))).anything
+    await chat.say(outbox.last_code(BUYER))  # the fan's next message answers the code
     assert len(chat.qr_values) == 2
     await chat.say("my cart")
     assert "You don't have a cart open" in chat.text
+
+
+async def test_a_fan_who_holds_the_email_gets_the_tickets_button_at_once(
+    usher: Usher, sender: RecordingSender, outbox: Outbox
+) -> None:
+    chat, token, record = await pay_link(usher, "k1b")
+    await chat.say(BUYER)
+    await chat.say(outbox.last_code(BUYER))
+    mails = len(outbox.sent)
+    order = await pay(usher, record)
+    await usher.shop.checkouts.confirm(token, order_id=order.id, email=None)
+    [(_, [message])] = sender.sent
+    assert [b.payload for b in message.buttons] == [f"tickets:{order.id}"]
+    assert len(outbox.sent) == mails
+    await chat.press(f"tickets:{order.id}")
+    assert len(chat.qr_values) == 2
 
 
 async def test_concurrent_reports_message_the_fan_once(
@@ -133,7 +152,7 @@ async def test_an_order_that_is_not_this_carts_is_refused(
     assert sender.sent == []
     await chat.press(f"tickets:{order_id}")
     assert chat.qr_values == []
-    assert (await usher.identity.verified(Fan("console", "k4"))).orders == frozenset()
+    assert not (await usher.identity.verified(Fan("console", "k4"))).anything
 
 
 async def test_links_that_are_altered_expired_or_someone_elses_are_refused(

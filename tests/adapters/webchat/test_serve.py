@@ -1,0 +1,70 @@
+"""``usher serve`` with web chat, as an operator runs it: a real process, its real memory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as redis_asyncio
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.adapters.telegram.processes import launched, until
+from tests.adapters.webchat.conftest import VENUE
+from tests.conftest import TEST_REDIS_URL
+from tests.support.process import clean_env
+from tests.support.servers import free_port
+
+pytestmark = pytest.mark.redis
+
+MEGABYTE = 1024 * 1024
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, from /proc (KiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+async def big_frame(url: str) -> int | None:
+    """Say hello, then send a 1 MB message; the close code the server answered with."""
+    async with connect(url, origin=VENUE, max_size=None) as socket:  # type: ignore[arg-type]
+        await socket.send(json.dumps({"type": "hello", "session": None, "last": None}))
+        await socket.recv()
+        text = "x" * MEGABYTE
+        try:
+            await socket.send(json.dumps({"type": "text", "text": text, "ref": "big"}))
+            while True:
+                await asyncio.wait_for(socket.recv(), 10)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd is not None else None
+
+
+async def test_one_megabyte_frames_are_refused_without_the_process_growing(
+    real_redis: redis_asyncio.Redis, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = clean_env(USHER_REDIS_URL=TEST_REDIS_URL, USHER_WEBCHAT_ORIGINS=VENUE)
+    async with (
+        launched(log, "serve", "--port", str(port), env=env) as proc,
+        httpx.AsyncClient(timeout=5) as http,
+    ):
+
+        async def up() -> bool:
+            return (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+
+        await until(up, "serve start", log)
+        url = f"ws://127.0.0.1:{port}/chat/ws"
+        assert await big_frame(url) == 1009  # warm up: first socket, first frame
+        before = rss_kib(proc.pid)
+        codes = await asyncio.gather(*(big_frame(url) for _ in range(40)))
+        after = rss_kib(proc.pid)
+        assert codes == [1009] * 40  # "message too big", read from each frame's header
+        # 40 MB were sent at it, 40 at once; it kept none of them (allocator noise aside).
+        assert after - before < 4 * 1024, (before, after)
