@@ -21,6 +21,7 @@ from bot.identity import Identity
 from bot.links import TicketLinks
 from bot.messages import Image, Link, Reply
 from bot.orders import OrderBook, ticket_live
+from bot.ticketmaster.models import OrderManagementResponse
 from bot.ticketmaster.ports import TmOrderRef
 from bot.ticketmaster.safetix import SafeTix, delay_date, event_time, ticket_label
 from bot.turn import Turn
@@ -168,6 +169,10 @@ class ShowTickets:
             return [turn.reply("tm_unavailable")]
         except NotAllowed:
             return []
+        if answer.voided:
+            first = answer.tickets[0] if answer.tickets else None
+            name = order.event_name or (first.event_code or first.event_id if first else "")
+            return [turn.reply("tm_order_voided", event=name)]
         live = [t for t in answer.tickets if not t.voided]
         if not live:
             return []
@@ -215,4 +220,23 @@ class ShowTickets:
             replies.append(
                 Reply(turn.say("barcode_intro", event=name, when=moment, seat=seats), images=images)
             )
-        return replies
+        return replies + self._tm_notes(turn, order, answer)
+
+    def _tm_notes(
+        self, turn: Turn, order: TmOrderRef, answer: OrderManagementResponse
+    ) -> list[Reply]:
+        """What Ticketmaster says about the order besides its tickets: its ``options`` (such as
+        "ACCOUNT MODIFIED"), told as they are, and the redemption claim it mails the fan
+        (``tm_sends_redemption_claim_email``), with the claim link when the partner gave it."""
+        lines = []
+        if answer.options:
+            options = ", ".join(option.description for option in answer.options)
+            lines.append(turn.say("tm_order_options", options=options))
+        if answer.tm_sends_redemption_claim_email:
+            lines.append(turn.say("tm_claim_email"))
+        links: tuple[Link, ...] = ()
+        if order.redemption_url:
+            links = (Link(turn.say("tm_claim_link"), order.redemption_url),)
+        if not lines and not links:
+            return []
+        return [Reply("\n".join(lines) or turn.say("tm_claim_link"), links=links)]

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     tm_base_url: AnyHttpUrl | None = None
     tm_api_key: SecretStr | None = None
     tm_preprod: bool = False
+    #: Where an Apple Wallet pass id from secure render (``passData.ios.pkPassId``) becomes a
+    #: pass: an https URL with ``{pk_pass_id}`` in it, from Ticketmaster (the pattern is not
+    #: public). Unset: no wallet button.
+    tm_wallet_pass_url: str | None = None
 
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -202,6 +206,15 @@ class Settings(BaseSettings):
             load_staff_config(value)  # checked at start-up, read again by bootstrap
         except StaffConfigError as exc:
             raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("tm_wallet_pass_url")
+    @classmethod
+    def _wallet_template(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.startswith("https://") or value.count("{pk_pass_id}") != 1
+        ):
+            raise ValueError("must be an https URL with {pk_pass_id} in it, once")
         return value
 
     @field_validator("telegram_bot_username")

@@ -57,6 +57,7 @@ def create_app(
         usher.store,
         str(settings.secure_entry_sdk_url),
         secure=str(settings.public_url).startswith("https://"),
+        wallet_url=settings.tm_wallet_pass_url,
     )
     api = TmOrdersApi(usher.tm_orders, settings.signing_key(), usher.scheduling.planner)
     sandbox_keys = usher.sandbox.keys if usher.sandbox is not None else None

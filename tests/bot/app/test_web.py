@@ -52,6 +52,18 @@ async def test_registration_is_stored_and_idempotent(
 @pytest.mark.parametrize(
     "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}]
 )
+async def test_the_redemption_url_is_kept_with_the_order(
+    client: httpx.AsyncClient, usher: Usher
+) -> None:
+    claim = "https://myorder.ticketmaster.com/redeem?token=x"
+    response = await client.post(
+        "/api/tm/orders", json=body() | {"redemption_url": claim}, headers=auth(usher)
+    )
+    assert response.status_code == 201
+    [order] = await usher.tm_orders.orders_of(Fan("telegram", "5550001"))
+    assert order.redemption_url == claim
+
+
 async def test_registration_needs_the_bearer_token(
     client: httpx.AsyncClient,
     usher: Usher,
@@ -74,6 +86,10 @@ async def test_registration_needs_the_bearer_token(
         b'{"channel": "telegram", "user_id": "1", "order_token": "t", '
         b'"third_party_account_id": "a", "extra": 1}',
         b"{" + b" " * 20_000 + b"}",
+        b'{"channel": "telegram", "user_id": "1", "order_token": "t", '
+        b'"third_party_account_id": "a", "redemption_url": "javascript:alert(1)"}',
+        b'{"channel": "telegram", "user_id": "1", "order_token": "t", '
+        b'"third_party_account_id": "a", "redemption_url": "http://myorder.example/x"}',
     ],
 )
 async def test_bad_registrations_get_a_clear_400_and_change_nothing(
