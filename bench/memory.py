@@ -85,7 +85,7 @@ async def run(fans: int, turns_every: int = TURNS_EVERY) -> dict[str, object]:
     """The whole benchmark; its JSON figures."""
     ports = {name: free_port() for name in ("api", "sandbox", "serve")}
     api, sandbox, base = (f"http://127.0.0.1:{ports[n]}" for n in ("api", "sandbox", "serve"))
-    env = {**usher_env(api, sandbox), "USHER_REDIS_URL": REDIS_URL}
+    env = usher_env(api, sandbox, REDIS_URL)
     procs: dict[str, subprocess.Popen[bytes]] = {
         "api": start("bench._bot_api", ["--port", str(ports["api"])], clean_env()),
         "sandbox": usher(["sandbox", "--port", str(ports["sandbox"])], clean_env()),

@@ -50,7 +50,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import time
 from collections import Counter
@@ -77,13 +76,15 @@ from bench._harness import (
     usher,
     wait_up,
 )
+from bench._redis_profile import bench_redis, profile
 from bench._updates import UpdateIds
 from bench._webhook import Driver
 from bot.app import logs
 from tests.support.fake_telegram import TOKEN
 from tests.support.servers import serve_in_loop
 
-REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
+#: Turns of each kind played under MONITOR for the command profile (apart from the timings).
+PROFILED_TURNS = 20
 FIRST_USER = 820_000_000
 #: The sandbox fans whose phones the simulated fans share (Telegram's form: no "+").
 IDENTITIES = (
@@ -111,11 +112,11 @@ TURN_TIMEOUT = 60.0
 QUIET = 1.0
 
 
-def usher_env(api: str, sandbox: str) -> dict[str, str]:
+def usher_env(api: str, sandbox: str, redis_url: str) -> dict[str, str]:
     """Usher's settings for the benchmarks: ACME and Ticketmaster at the simulator process,
     Telegram at the fake Bot API, real Redis (``USHER_*`` variables)."""
     return {
-        "USHER_REDIS_URL": REDIS_URL,
+        "USHER_REDIS_URL": redis_url,
         "USHER_ACME_BASE_URL": sandbox,
         "USHER_ACME_API_KEY": DEFAULT_ACME_API_KEY,
         "USHER_ACME_TENANT_ID": str(DEFAULT_ACME_TENANT_ID),
@@ -183,6 +184,7 @@ class Bench:
     fake: LimitedBotApi
     admin: redis_asyncio.Redis
     fans: list[int]
+    redis_url: str
     ids: UpdateIds = field(default_factory=UpdateIds)
     #: Messages of Usher's reply per (sandbox fan, turn kind), measured before the series.
     replies: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -406,11 +408,33 @@ async def count_replies(bench: Bench, serve: Bot) -> None:
 
 
 async def run(fans: int, sequential_turns: int, rounds: int) -> dict[str, object]:
-    """The whole benchmark: processes up, fans verified, the series run; the JSON figures."""
+    """The whole benchmark on its own Redis (``bench._redis_profile.bench_redis``)."""
+    async with bench_redis() as redis_url:
+        return await run_on(redis_url, fans, sequential_turns, rounds)
+
+
+async def profile_turns(bench: Bench, serve: Bot) -> dict[str, object]:
+    """The Redis command profile of each kind of turn (MONITOR; apart from the timings)."""
+    found: dict[str, object] = {}
+    for kind, text in TURNS.items():
+        users = [bench.fans[i % len(bench.fans)] for i in range(PROFILED_TURNS)]
+
+        async def play(text: str = text, kind: str = kind, users: list[int] = users) -> None:
+            for user in users:
+                await bench.turn(serve, user, text, bench.expected(serve, user, kind))
+
+        found[kind] = (await profile(bench.redis_url, len(users), play)).figures()
+    return found
+
+
+async def run_on(
+    redis_url: str, fans: int, sequential_turns: int, rounds: int
+) -> dict[str, object]:
+    """Processes up, fans verified, the series run; the JSON figures."""
     arrivals = Arrivals()
     fake = LimitedBotApi(SendLimits(), on_accept=arrivals.accepted)
     ports = {name: free_port() for name in ("sandbox", "serve", "echo")}
-    admin = redis_asyncio.Redis.from_url(REDIS_URL)
+    admin = redis_asyncio.Redis.from_url(redis_url)
     await admin.flushdb()
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -422,7 +446,7 @@ async def run(fans: int, sequential_turns: int, rounds: int) -> dict[str, object
             procs["serve"] = start(
                 "bench._usher_procs",
                 ["serve", "--port", str(ports["serve"]), *limits],
-                clean_env(**usher_env(api, sandbox)),
+                clean_env(**usher_env(api, sandbox, redis_url)),
             )
             procs["echo"] = start(
                 "bench._echo_bot", ["--api", api, "--port", str(ports["echo"])], clean_env()
@@ -436,7 +460,7 @@ async def run(fans: int, sequential_turns: int, rounds: int) -> dict[str, object
             connector = aiohttp.TCPConnector(limit=fans + 50, keepalive_timeout=CLIENT_KEEP_ALIVE)
             async with aiohttp.ClientSession(connector=connector) as session:
                 users = [FIRST_USER + i for i in range(fans)]
-                bench = Bench(session, arrivals, fake, admin, users)
+                bench = Bench(session, arrivals, fake, admin, users, redis_url)
                 return await _all_series(bench, (serve, echo), sequential_turns, rounds, procs)
     finally:
         for proc in procs.values():
@@ -459,6 +483,7 @@ async def _all_series(
         for bot in bots:
             for user in bench.fans[:WARM_UP_TURNS]:
                 await bench.turn(bot, user, TURNS[kind], bench.expected(bot, user, kind))
+    redis_profile = await profile_turns(bench, serve)
     sandbox_cpu, started = cpu_seconds(procs["sandbox"].pid), time.perf_counter()
     bench_cpu = cpu_seconds()
     one = {kind: await sequential(bench, bots, kind, sequential_turns) for kind in TURNS}
@@ -479,7 +504,7 @@ async def _all_series(
         "benchmark": "telegram_turns",
         "fans": len(bench.fans),
         "sandbox_identities": [name for name, _ in IDENTITIES],
-        "redis": REDIS_URL,
+        "redis": bench.redis_url,
         "turn_time": "update POSTed to the bot's webhook -> its last message for it arrives at"
         " the fake Bot API (one process, shared by both bots)",
         "limits": {
@@ -505,7 +530,9 @@ async def _all_series(
             for level in ("concurrency_1", f"concurrency_{len(bench.fans)}")
             for kind in TURNS
         },
-        "redis_commands_note": "server-wide count (run on an otherwise idle Redis)",
+        "redis_commands_note": "server-wide count on the benchmark's own Redis (a private"
+        " redis-server unless USHER_BENCH_REDIS_URL is set); inner script commands included",
+        "redis_profile_1_fan": redis_profile,
     }
 
 

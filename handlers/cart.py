@@ -55,7 +55,10 @@ def asks_for_cart(turn: Turn) -> bool:
 
 def moving_on(turn: Turn) -> bool:
     """True when the fan, asked a question, asked for something else instead (an intent, or
-    their cart): the question is dropped and the request handled as usual."""
+    their cart): the question is dropped and the request handled as usual. Small talk ("ok",
+    "thanks") is answered in passing and the question still stands."""
+    if turn.intent == "small_talk":
+        return True
     if turn.intent not in ("unknown", None) or asks_for_cart(turn):
         turn.expect(None)
         return True

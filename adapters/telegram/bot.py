@@ -39,7 +39,7 @@ from adapters.telegram.app import (
     TelegramConfig,
     build_application,
 )
-from adapters.telegram.claims import UpdateClaims
+from adapters.telegram.claims import Finishing, UpdateClaims
 from adapters.telegram.inbound import ALLOWED_UPDATES, CHANNEL, Incoming, translate, update_kind
 from adapters.telegram.send import CallbackStore, Delivered, TelegramSender, retry_after
 from bot import copy
@@ -163,13 +163,16 @@ class TelegramBot:
         """True for the kinds of update Usher handles."""
         return update.message is not None or update.callback_query is not None
 
-    async def process(self, update: Update, *, holder: str | None = None) -> bool:
+    async def process(
+        self, update: Update, *, holder: str | None = None, finishing: Finishing | None = None
+    ) -> bool:
         """Handle ``update`` once across all processes.
 
         False when another holder is handling it right now (ask again later: it may die);
         True once it is done, whoever did it. Raises when handling failed: the claim is given
         back, and what was already delivered stays counted for the next attempt.
         ``holder`` names the claim's owner (a stream consumer and entry); random by default.
+        ``finishing`` joins the round trip that marks the update done (called only then).
         """
         incoming = await translate(update, self.callbacks)
         if incoming is None:
@@ -204,7 +207,7 @@ class TelegramBot:
             raise
         else:
             CHANNEL_EVENTS.labels(CHANNEL, "handled" if incoming.inbound else "refused").inc()
-        await self.claims.finish(update_id)
+        await self.claims.finish(update_id, finishing)
         return True
 
     async def _answer(self, incoming: Incoming, *, skip: int, delivered: Delivered) -> None:

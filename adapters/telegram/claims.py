@@ -22,15 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import structlog
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from adapters.store.store import Store
 
 log = structlog.get_logger("usher.telegram")
+
+#: Adds commands to the pipeline that finishes an update.
+Finishing = Callable[[Pipeline], object]
 
 #: A handled update is recognised for this long (Telegram stops redelivering long before).
 DONE_TTL_MS = 24 * 3600 * 1000
@@ -108,11 +112,19 @@ class UpdateClaims:
         """Record that the first ``count`` messages of the answer were delivered."""
         await self.store.redis.set(self._sent_key(update_id), count, px=DONE_TTL_MS)
 
-    async def finish(self, update_id: int) -> None:
-        """Mark the update answered (whoever holds it: the answer is out either way)."""
-        async with self.store.redis.pipeline(transaction=True) as pipe:
+    async def finish(self, update_id: int, also: Finishing | None = None) -> None:
+        """Mark the update answered (whoever holds it: the answer is out either way).
+
+        ``also`` adds the caller's own bookkeeping (the inbox acknowledging its entry) to the
+        same round trip. No MULTI: the commands run in order, and each partial outcome is
+        safe (``done`` without the ``sent`` count deleted; an entry left unacknowledged is
+        taken over later and acknowledged then, its update being done).
+        """
+        async with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key(update_id), DONE, px=DONE_TTL_MS)
             pipe.delete(self._sent_key(update_id))
+            if also is not None:
+                also(pipe)
             await pipe.execute()
 
     async def release(self, update_id: int, holder: str) -> None:

@@ -32,7 +32,10 @@ Telegram keeps the update and retries), and every ``usher serve`` works the inbo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from redis.asyncio.client import Pipeline
 
 from adapters.store.store import Store
 from adapters.store.streams import TELEGRAM_INBOX, ConsumerGroup, StreamEntry, text
@@ -99,6 +102,19 @@ class Inbox:
     async def done(self, entry_id: str) -> None:
         """Acknowledge and delete a handled entry."""
         await self.group.ack_and_delete(entry_id)
+        self.forget(entry_id)
+
+    def acknowledging(self, entry_id: str) -> Callable[[Pipeline], object]:
+        """:meth:`done` as commands for another pipeline (the update's own finishing)."""
+
+        def add(pipe: Pipeline) -> None:
+            self.group.queue_ack_and_delete(pipe, entry_id)
+            self.forget(entry_id)
+
+        return add
+
+    def forget(self, entry_id: str) -> None:
+        """Drop what was remembered about a handled entry."""
         self._fans.pop(entry_id, None)
 
     async def deliveries(self, entry_id: str) -> int:

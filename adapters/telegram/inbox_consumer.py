@@ -24,12 +24,14 @@ from functools import partial
 
 import stamina
 import structlog
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError, ResponseError
 from telegram import Update
 from telegram.error import BadRequest
 
 from adapters.store.streams import consumer_name, lost_group
 from adapters.telegram.bot import TelegramBot
+from adapters.telegram.claims import Finishing
 from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.inbox import Entry, Inbox
 from bot.app.metrics import CHANNEL_EVENTS
@@ -207,8 +209,15 @@ class InboxConsumer:
             if update is None:
                 await self._drop(entry, None, "unreadable")
                 return
+            acknowledged: list[bool] = []
+            acknowledge = self.inbox.acknowledging(entry.id)
+
+            def finishing(pipe: Pipeline) -> None:
+                acknowledge(pipe)
+                acknowledged.append(True)
+
             try:
-                await self._handle(update, holder=f"{self.name}/{entry.id}")
+                await self._handle(update, holder=f"{self.name}/{entry.id}", finishing=finishing)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -221,13 +230,14 @@ class InboxConsumer:
                         "telegram_update_left_pending", entry=entry.id, update_id=update.update_id
                     )
                 return
-            await self.inbox.done(entry.id)
+            if not acknowledged:  # done by another holder, or nothing to answer
+                await self.inbox.done(entry.id)
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis trouble around the entry: it stays pending for a takeover
             log.exception("telegram_inbox_entry_failed", entry=entry.id)
 
-    async def _handle(self, update: Update, *, holder: str) -> None:
+    async def _handle(self, update: Update, *, holder: str, finishing: Finishing) -> None:
         """Handle ``update``, retrying failures in place; wait while another holder has it."""
         retrying = stamina.retry_context(
             on=lambda exc: not isinstance(exc, BadRequest),
@@ -241,7 +251,8 @@ class InboxConsumer:
                 try:
                     # Busy: a duplicate entry's handler has it, or a takeover came before the
                     # dead holder's lease ran out; either way it ends done or free soon.
-                    await poll_until(partial(self.bot.process, update, holder=holder), POLL)
+                    process = partial(self.bot.process, update, holder=holder, finishing=finishing)
+                    await poll_until(process, POLL)
                 except Exception:
                     log.warning(
                         "telegram_update_failed",

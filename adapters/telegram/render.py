@@ -8,10 +8,11 @@ Kept free of I/O so every rule below is tested without a network:
   long text is split on line breaks and captions are cut.
 * A reply's text comes first, then one photo per QR code (``adapters.qr``), and the keyboard
   rides on the *last* message so the buttons sit under the codes they concern.
-* Buttons become an inline keyboard whose ``callback_data`` is a short key (Telegram allows
-  64 bytes; our payloads may be longer): the key is a digest of the payload, and the payload is
-  kept in Redis under it (``adapters.telegram.send``). The same payload always gets the same
-  key, so the store holds one record per distinct button, not one per message.
+* Buttons become an inline keyboard whose ``callback_data`` is short (Telegram allows 64 bytes;
+  our payloads may be longer): ``<keyboard key>.<index>``, where the keyboard key is a digest of
+  all the keyboard's payloads, and the payloads are kept in Redis under it as one record
+  (``adapters.telegram.send``): one write per keyboard, however many buttons it has, and the
+  same keyboard sent again reuses its record.
 * Links become URL buttons when they are ``https`` (Telegram refuses ``localhost`` and the like
   in buttons); otherwise, as on a laptop with ``http://localhost:8000``, they are written out
   in the text.
@@ -55,16 +56,22 @@ class Outgoing:
 
 @dataclass
 class Plan:
-    """The messages for some replies, and the callback payloads to store before sending."""
+    """The messages for some replies, and the keyboards' payloads to store before sending."""
 
     messages: list[Outgoing] = field(default_factory=list)
-    callbacks: dict[str, str] = field(default_factory=dict)
+    #: Keyboard key -> the payloads of its buttons, in order.
+    keyboards: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def callback_key(payload: str) -> str:
-    """The ``callback_data`` for a button payload: 22 URL-safe characters."""
-    digest = hashlib.sha256(b"usher-button\x00" + payload.encode()).digest()[:16]
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+def keyboard_key(payloads: Sequence[str]) -> str:
+    """The key of a keyboard's payloads: 22 URL-safe characters, the same for the same list."""
+    digest = hashlib.sha256(b"usher-keyboard\x00" + "\x00".join(payloads).encode()).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def callback_data(key: str, index: int) -> str:
+    """What the ``index``-th button of keyboard ``key`` carries (at most 26 bytes)."""
+    return f"{key}.{index}"
 
 
 def utf16_len(text: str) -> int:
@@ -113,16 +120,20 @@ def plan(replies: Sequence[Reply], lang: str) -> Plan:
     """The Bot API messages for ``replies``, in order (``lang`` labels the phone button)."""
     result = Plan()
     for reply in replies:
-        result.messages.extend(_messages(reply, lang, result.callbacks))
+        result.messages.extend(_messages(reply, lang, result.keyboards))
     return result
 
 
-def _messages(reply: Reply, lang: str, callbacks: dict[str, str]) -> list[Outgoing]:
+def _messages(reply: Reply, lang: str, keyboards: dict[str, tuple[str, ...]]) -> list[Outgoing]:
     rows: list[list[InlineKeyboardButton]] = []
-    for button in reply.buttons:
-        key = callback_key(button.payload)
-        callbacks[key] = button.payload
-        rows.append([InlineKeyboardButton(button.label, callback_data=key)])
+    if reply.buttons:
+        payloads = tuple(button.payload for button in reply.buttons)
+        key = keyboard_key(payloads)
+        keyboards[key] = payloads
+        for index, button in enumerate(reply.buttons):
+            rows.append(
+                [InlineKeyboardButton(button.label, callback_data=callback_data(key, index))]
+            )
     text = reply.text
     for link in reply.links:
         if link.url.startswith("https://"):

@@ -5,13 +5,15 @@ proactive messages alike go through it, so every message of every process is pac
 Redis limiter (``adapters.store.pacing``) and a 429 is waited out instead of losing the message.
 
 :class:`CallbackStore` keeps the payloads behind inline buttons. Telegram gives a button 64
-bytes of ``callback_data``; the button carries a short key (``telegram_render.callback_key``)
-and Redis holds the payload for a week. A press on an older button, or a key that was never
-ours, finds nothing, and the core answers it as an expired button.
+bytes of ``callback_data``; a button carries its keyboard's key and its index
+(``adapters.telegram.render.callback_data``) and Redis holds each keyboard's payloads as one
+record for a week. A press on an older button, or data that was never ours, finds nothing, and
+the core answers it as an expired button.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
@@ -59,28 +61,54 @@ class CallbackStore:
         self.store = store
         self.scope = scope
 
-    def _key(self, callback_data: str) -> str:
+    def _key(self, keyboard: str) -> str:
+        return self.store.key(self.scope, "keyboard", keyboard)
+
+    def _legacy_key(self, callback_data: str) -> str:
+        """Where a button sent before keyboards were stored whole keeps its payload."""
         return self.store.key(self.scope, "button", callback_data)
 
-    async def save(self, callbacks: Mapping[str, str]) -> None:
-        """Store (or refresh) the payloads; one round trip for all of them."""
-        if not callbacks:
+    async def save(self, keyboards: Mapping[str, Sequence[str]]) -> None:
+        """Store (or refresh) each keyboard's payloads: one command per keyboard."""
+        if not keyboards:
             return
         ttl = int(CALLBACK_TTL * 1000)
-        async with self.store.redis.pipeline(transaction=False) as pipe:
-            for data, payload in callbacks.items():
-                pipe.set(self._key(data), payload.encode(), px=ttl)
+        redis = self.store.redis
+        if len(keyboards) == 1:
+            [(key, payloads)] = keyboards.items()
+            await redis.set(self._key(key), json.dumps(list(payloads)), px=ttl)
+            return
+        async with redis.pipeline(transaction=False) as pipe:
+            for key, payloads in keyboards.items():
+                pipe.set(self._key(key), json.dumps(list(payloads)), px=ttl)
             await pipe.execute()
 
     async def load(self, callback_data: str) -> str | None:
         """The payload behind a pressed button, or None (expired, forged, not ours)."""
         if not callback_data or len(callback_data.encode()) > MAX_CALLBACK_DATA:
             return None
-        raw = await self.store.redis.get(self._key(callback_data))
-        if raw is None:
-            return None
-        payload = bytes(raw).decode(errors="replace")
-        return payload if len(payload) <= MAX_PAYLOAD_LENGTH else None
+        key, dot, index = callback_data.rpartition(".")
+        if not dot:
+            raw = await self.store.redis.get(self._legacy_key(callback_data))
+            payload = bytes(raw).decode(errors="replace") if raw is not None else None
+        else:
+            payload = _nth(await self.store.redis.get(self._key(key)), index)
+        return payload if payload is not None and len(payload) <= MAX_PAYLOAD_LENGTH else None
+
+
+def _nth(record: bytes | None, index: str) -> str | None:
+    """Button ``index`` of a stored keyboard (None: no such keyboard, button or record)."""
+    if record is None or not index.isdigit():
+        return None
+    try:
+        payloads = json.loads(record)
+    except ValueError:
+        return None
+    position = int(index)
+    if not isinstance(payloads, list) or position >= len(payloads):
+        return None
+    payload = payloads[position]
+    return payload if isinstance(payload, str) else None
 
 
 async def _english(_: str) -> str:
@@ -117,19 +145,22 @@ class TelegramSender:
         ``lang`` (known in a turn) labels the share-my-phone button; a proactive send looks
         the fan's language up, since in a private chat the chat id is the fan's user id.
         ``skip`` leaves out the first messages (an interrupted answer resumed by another
-        process); ``delivered(n)`` is told after each message that the first n are out.
+        process); ``delivered(n)`` is told after each message but the last that the first n are
+        out (the caller marks the whole answer delivered right after the last one).
         Unreachable: the fan blocked the bot or deleted their account (Telegram's 403).
         """
         if lang is None:
             lang = await self.language_of(chat_id) if _asks_contact(replies) else "en"
         messages = plan(replies, lang)
-        await self.callbacks.save(messages.callbacks)
+        await self.callbacks.save(messages.keyboards)
+        last = len(messages.messages)
         try:
             for number, message in enumerate(messages.messages, start=1):
                 if number <= skip:
                     continue
                 await self.pacer.run(chat_id, partial(self._send_one, chat_id, message))
-                if delivered is not None:
+                # The last one needs no count: what follows it marks the whole answer out.
+                if delivered is not None and number < last:
                     await delivered(number)
         except Forbidden as exc:
             raise Unreachable(f"telegram refused the chat: {exc.message}") from exc

@@ -34,6 +34,7 @@ from handlers.handoff import Handoff
 from handlers.preferences import PreferenceSwitches
 from handlers.resend_confirmation import ResendConfirmation
 from handlers.show_tickets import ShowTickets
+from handlers.venue import POLICY_OF, VenueDesk, small_talk
 from handlers.verify import Verify
 
 
@@ -86,6 +87,7 @@ def fan_routes(
         return switched if switched is not None else await forget_me.phrase(turn)
 
     deep_link = DeepLink(shop.links, buying.start_purchase)
+    venue = VenueDesk(settings.venue())
     return Routes(
         intents={
             "find_order": find_order,
@@ -94,6 +96,9 @@ def fan_routes(
             "cancel": help_handlers.cancel,
             "human": handoff,
             "resend_confirmation": resend,
+            "venue_question": venue.question,
+            **dict.fromkeys(POLICY_OF, venue.policy),
+            "small_talk": small_talk,
             "unknown": buying.unknown,
             **buying.intents,
         },

@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import ConfigError
 from bot.staff_config import StaffConfigError, load_staff_config
 from bot.throttle import TurnLimit
+from bot.venue import DEFAULT_VENUE_FILE, Venue, VenueFileError, load_venue
 
 ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
@@ -109,6 +110,8 @@ class Settings(BaseSettings):
     #: IANA zone of the venue: every time shown to fans, agents and pages is in it. Unset: the
     #: sandbox venue's zone in the sandbox; required otherwise.
     timezone: str | None = None
+    #: The venue's facts and policies (doors, parking, refunds...): ``config/venue.toml``.
+    venue_file: Path = DEFAULT_VENUE_FILE
     #: Scheduled Ticketmaster calls (refreshes, reloads) per second, across all workers.
     tm_refresh_rate: float = Field(default=20.0, gt=0, le=1000)
     #: How long before an event fans get their reminder: "3h", "90m", "1d" (bare: seconds).
@@ -154,6 +157,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as America/New_York") from None
         return value
+
+    @field_validator("venue_file")
+    @classmethod
+    def _readable_venue(cls, value: Path) -> Path:
+        try:
+            load_venue(value)
+        except VenueFileError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def venue(self) -> Venue:
+        """The venue's facts and policies, read and checked once."""
+        return load_venue(self.venue_file)
 
     @field_validator("reminder_before", "telegram_takeover", "acme_search_timeout", mode="before")
     @classmethod

@@ -20,20 +20,26 @@ How a text is read:
    email, a phone, an order number) is ``find_order``.
 
 Decisions worth knowing: greetings ("hi", "hola") are ``help`` (friendlier than "I did not
-understand"); thanks, yes/no, gibberish and empty text are ``unknown`` (the core reads yes/no in
-context); "cancel my order" and refunds are ``human`` (the bot cannot cancel orders), plain
-"cancel"/"stop"/"nvm" is ``cancel``; "buy tickets" is ``help`` (tickets are not sold in chat).
+understand"); thanks, ok, bye, laughs and emoji are ``small_talk`` (with a ``topic``), and only
+when nothing else is asked; yes/no, gibberish and empty text are ``unknown`` (the core reads
+yes/no in context); "cancel my order" and refunds are ``refund`` (answered with the venue's
+policy and a person: the bot cannot cancel orders), plain "cancel"/"stop"/"nvm" is ``cancel``;
+"buy tickets" is ``help`` (tickets are not sold in chat); a ticket given away, sold, upgraded or
+lost is ``transfer_ticket``, ``resell_ticket``, ``upgrade`` or ``lost_ticket``, never
+``show_tickets`` (those answers send no ticket); questions about the venue (doors, parking,
+bags, accessibility, age, address, contact) are ``venue_question`` with a ``topic``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from bot.intents.lexicon import COMBOS, PHRASES, WEIGHTS
-from bot.intents.slots import Slots, take_ids, take_quantity, take_spans
+from bot.intents.lexicon import COMBOS, PHRASES, SAD_EMOJI, TOPICS, WEIGHTS
+from bot.intents.slots import Slots, take_event, take_ids, take_quantity, take_spans
 from bot.intents.text import Token, clean, tokenize
 
 Intent = Literal[
@@ -46,10 +52,28 @@ Intent = Literal[
     "cancel",
     "human",
     "resend_confirmation",
+    "transfer_ticket",
+    "resell_ticket",
+    "refund",
+    "upgrade",
+    "lost_ticket",
+    "venue_question",
+    "small_talk",
     "unknown",
 ]
 
-SLOT_NAMES: Final = ("email", "phone", "order_number", "membership_id", "coupon_code", "quantity")
+SLOT_NAMES: Final = (
+    "email",
+    "phone",
+    "order_number",
+    "membership_id",
+    "coupon_code",
+    "quantity",
+    "event",
+    "topic",
+)
+#: Intents whose answer depends on what the message is about (the ``topic`` slot).
+TOPIC_INTENTS: Final = frozenset({"venue_question", "small_talk"})
 
 THRESHOLD: Final = 2.0
 """The score a best intent needs; one decisive keyword (weight 2 or more) is enough."""
@@ -59,12 +83,19 @@ _PRIORITY: Final[tuple[Intent, ...]] = (
     "cancel",
     "human",
     "resend_confirmation",
+    "refund",
+    "lost_ticket",
+    "transfer_ticket",
+    "resell_ticket",
+    "upgrade",
     "apply_coupon",
     "apply_membership",
     "buy_addon",
+    "venue_question",
     "show_tickets",
     "find_order",
     "help",
+    "small_talk",
 )
 _IDENTIFIERS: Final = ("email", "phone", "order_number")
 _IDENTIFIER_WEIGHT: Final = 2.5
@@ -152,7 +183,10 @@ def _recognise_command(command: re.Match[str]) -> Recognition:
 
 def _recognise_text(cleaned: str) -> Recognition:
     slots: Slots = {}
-    tokens = tokenize(take_spans(cleaned, slots))
+    text = take_spans(cleaned, slots)
+    tokens = tokenize(text)
+    if not tokens and not slots and _has_emoji(cleaned):
+        return Recognition("small_talk", {"topic": "emoji"})
     scores = score(tokens)
     intent = _best(scores)
     used = take_ids(tokens, intent, slots)
@@ -165,7 +199,29 @@ def _recognise_text(cleaned: str) -> Recognition:
     intent = _best(scores)
     if intent == "buy_addon":
         take_quantity(tokens, used, slots)
+    if intent == "show_tickets":
+        take_event(tokens, text, used, slots)
+    if intent in TOPIC_INTENTS and (topic := _topic(scores)) is not None:
+        slots["topic"] = topic
     return Recognition(intent or "unknown", _ordered(slots))
+
+
+def _topic(scores: dict[str, float]) -> str | None:
+    """The topic with the most votes (``@doors``...); ties go to ``TOPICS`` order."""
+    best: str | None = None
+    for topic in TOPICS:
+        value = scores.get("@" + topic, 0.0)
+        if value > 0 and (best is None or value > scores["@" + best]):
+            best = topic
+    return best
+
+
+def _has_emoji(text: str) -> bool:
+    """True when the text holds a pictograph (an emoji-only message is small talk), unless one
+    of them is sad or angry: a crying fan gets the offer of help, not a smiley."""
+    if any(ch in SAD_EMOJI for ch in text):
+        return False
+    return any(unicodedata.category(ch) == "So" for ch in text)
 
 
 def score(tokens: list[Token]) -> dict[str, float]:

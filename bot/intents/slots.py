@@ -24,6 +24,13 @@ known word, or as the argument of /coupon: "coupon not working" must not yield c
 ``quantity`` is read only for add-on purchases, where a count is what the handler needs; in
 "I bought 2 tickets" the 2 is narrative. Values: emails lower-cased, phones E.164, codes and
 membership ids upper-cased, order numbers digits only, quantity an int.
+
+``event`` is read for "show my tickets" only: the words naming the event, cut from the text as
+typed and lower-cased ("tickets for the Jazz Concert" -> ``jazz concert``, "entradas de esta
+noche" -> ``esta noche``). A run of unknown words counts as a name only with a sign that it is
+one: a day word in it ("tonight", "sábado"), a cue before it ("for", "para", "del"), or a
+ticket word right after it ("jazz tickets"); "where are my tickets bro" names nothing. Which
+event that is, among the fan's own, is decided later against their orders (``bot.events``).
 """
 
 from __future__ import annotations
@@ -34,8 +41,23 @@ from typing import Final
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bot.intents.lexicon import CUES, FILLERS, HEADS, NUMBER_WORDS, VOCABULARY
-from bot.intents.text import Token
+from bot.intents.lexicon import (
+    CUES,
+    EVENT_ARTICLES,
+    EVENT_CUES,
+    EVENT_DAY_MODIFIERS,
+    EVENT_DAY_WORDS,
+    EVENT_FILLERS,
+    EVENT_GENERIC,
+    EVENT_JOINERS,
+    EVENT_NIGHT_WORDS,
+    FILLERS,
+    HEADS,
+    NUMBER_WORDS,
+    VOCABULARY,
+    WEIGHTS,
+)
+from bot.intents.text import Token, fold
 
 Slots = dict[str, str | int]
 
@@ -210,3 +232,81 @@ def take_quantity(tokens: list[Token], used: set[int], slots: Slots) -> None:
         if value:
             slots["quantity"] = value
             return
+
+
+# --- event names ------------------------------------------------------------------------------
+
+_TICKET_CANONS: Final = frozenset({"ticket", "qr"})
+#: Longer runs of unknown words are chatter, not an event's name.
+_MAX_NAME_WORDS: Final = 6
+_NAME, _GENERIC, _DAY, _MODIFIER, _JOINER, _OTHER = range(6)
+
+
+def take_event(tokens: list[Token], text: str, used: set[int], slots: Slots) -> None:
+    """Fill ``event`` with the words naming an event, as typed (see the module docstring)."""
+    kinds = [_event_kind(tokens, i, used) for i in range(len(tokens))]
+    names = [
+        " ".join(text[tokens[run[0]].start : tokens[run[-1]].end].lower().split())
+        for run in _runs(kinds)
+        if _is_named(tokens, kinds, run)
+    ]
+    if names:
+        slots["event"] = " ".join(names)
+
+
+def _event_kind(tokens: list[Token], i: int, used: set[int]) -> int:
+    token = tokens[i]
+    word, typed = token.word, fold(token.raw)
+    if i in used or not token.raw.isalpha() or len(token.raw) < 2:
+        return _OTHER
+    if word in EVENT_DAY_WORDS or typed in EVENT_DAY_WORDS:
+        return _DAY
+    previous = tokens[i - 1].word if i > 0 else ""
+    if word in EVENT_NIGHT_WORDS and previous in EVENT_DAY_MODIFIERS:
+        return _DAY  # "this evening", "esta noche"
+    following = tokens[i + 1].word if i + 1 < len(tokens) else ""
+    if word in EVENT_DAY_MODIFIERS and (
+        following in EVENT_DAY_WORDS or following in EVENT_NIGHT_WORDS
+    ):
+        return _MODIFIER
+    if word in EVENT_GENERIC:
+        return _GENERIC
+    if word in EVENT_JOINERS:
+        return _JOINER
+    if word in EVENT_FILLERS or _is_keyword(token):
+        return _OTHER
+    return _NAME
+
+
+def _is_keyword(token: Token) -> bool:
+    """True for a word that votes for an intent ("tickets", "parking"): never a name."""
+    return any(not key.startswith("@") for key in WEIGHTS.get(token.canon, {}))
+
+
+def _runs(kinds: list[int]) -> list[list[int]]:
+    """Index runs of name words (joiners only inside), each with a name or a day in it."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, kind in enumerate([*kinds, _OTHER]):
+        if kind in (_NAME, _GENERIC, _DAY, _MODIFIER) or (kind == _JOINER and current):
+            current.append(i)
+            continue
+        while current and kinds[current[-1]] == _JOINER:
+            current.pop()
+        if any(kinds[j] in (_NAME, _DAY) for j in current) and len(current) <= _MAX_NAME_WORDS:
+            runs.append(current)
+        current = []
+    return runs
+
+
+def _is_named(tokens: list[Token], kinds: list[int], run: list[int]) -> bool:
+    """A day word, a cue before (past articles) or a ticket word right after."""
+    if any(kinds[j] == _DAY for j in run):
+        return True
+    before = run[0] - 1
+    while before >= 0 and tokens[before].word in EVENT_ARTICLES:
+        before -= 1
+    if before >= 0 and tokens[before].word in EVENT_CUES:
+        return True
+    after = run[-1] + 1
+    return after < len(tokens) and tokens[after].canon in _TICKET_CANONS

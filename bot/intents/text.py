@@ -39,6 +39,9 @@ _TAG: Final = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _TOKEN: Final = re.compile(r"#?[^\W_]+")
 _COMBINING: Final = re.compile(r"[\u0300-\u036f]")
 _RUN3: Final = re.compile(r"(.)\1{2,}")
+#: "haha", "jajaja", "jejeje", "hahah": one laugh, whatever its length or language.
+_LAUGH: Final = re.compile(r"(?:ha|ja|je|he|ji|hi){2,}[hj]?")
+LAUGH: Final = "haha"
 
 
 class Token(NamedTuple):
@@ -48,6 +51,8 @@ class Token(NamedTuple):
     word: str  # folded and typo-corrected
     canon: str  # the lexicon's canonical token for ``word`` (``word`` itself if unknown)
     hashed: bool  # typed with a leading "#", as order numbers often are
+    start: int = 0  # where it is in the text given to ``tokenize`` (an event's name is cut
+    end: int = 0  # from the text as typed, "behind-the-scenes tour", not from the tokens)
 
 
 def clean(text: str) -> str:
@@ -69,7 +74,9 @@ def tokenize(text: str) -> list[Token]:
         if hashed:
             raw = raw[1:]
         word = correct(fold(raw))
-        tokens.append(Token(raw, word, CANON_OF.get(word, word), hashed))
+        tokens.append(
+            Token(raw, word, CANON_OF.get(word, word), hashed, match.start(), match.end())
+        )
     return tokens
 
 
@@ -80,6 +87,8 @@ def correct(word: str) -> str:
     Repeated letters are squeezed first ("pleaseeee" -> "please", "goood" -> "good"), then
     unknown alphabetic words get the nearest keyword within the allowed edit distance.
     """
+    if _LAUGH.fullmatch(word):
+        return LAUGH
     if word in VOCABULARY or not word.isalpha():
         return word
     double = _RUN3.sub(r"\1\1", word)

@@ -324,7 +324,9 @@ async def test_a_revoked_link_opens_nothing(usher: Usher) -> None:
 async def test_an_unanswered_question_does_not_swallow_what_comes_next(usher: Usher) -> None:
     chat = await chat_with_link(usher, "q1")
     await chat.say("I have a coupon")
-    await chat.say("thanks")
+    await chat.say("thanks")  # small talk is answered in passing; the question stands
+    assert "You're welcome" in chat.text
+    await chat.say("not a code!")
     assert "doesn't look like a coupon code" in chat.text
     await chat.say("my cart")
     assert "Adult × 1 · $32.00 each — $32.00" in chat.text

@@ -9,8 +9,9 @@ from adapters.qr import qr_png
 from adapters.telegram.render import (
     MAX_CAPTION,
     MAX_TEXT,
-    callback_key,
+    callback_data,
     caption,
+    keyboard_key,
     plan,
     split_text,
     utf16_len,
@@ -19,21 +20,24 @@ from bot.messages import Button, Image, Link, Reply
 from tests.adapters.telegram.conftest import decode_qr
 
 
-def test_callback_keys_are_short_stable_and_distinct() -> None:
-    payloads = ["help", "order:30263798", "tickets:" + "9" * 190]
-    keys = [callback_key(p) for p in payloads]
-    assert all(len(key.encode()) <= 64 for key in keys)
+def test_keyboard_keys_are_short_stable_and_distinct() -> None:
+    keyboards = [("help",), ("order:30263798", "help"), ("tickets:" + "9" * 190,)]
+    keys = [keyboard_key(k) for k in keyboards]
+    assert all(len(callback_data(key, 99).encode()) <= 64 for key in keys)
     assert len(set(keys)) == 3
-    assert keys == [callback_key(p) for p in payloads]
+    assert keys == [keyboard_key(k) for k in keyboards]
+    assert keyboard_key(("a", "b")) != keyboard_key(("b", "a"))
 
 
-def test_buttons_carry_keys_and_the_payloads_are_handed_over_for_storage() -> None:
+def test_buttons_carry_their_keyboard_and_index_and_one_record_holds_the_payloads() -> None:
     reply = Reply("Pick", buttons=(Button("A", "order:1"), Button("B", "orders:2")))
     result = plan([reply], "en")
     [message] = result.messages
     assert isinstance(message.markup, InlineKeyboardMarkup)
     datas = [row[0].callback_data for row in message.markup.inline_keyboard]
-    assert result.callbacks == {datas[0]: "order:1", datas[1]: "orders:2"}
+    key = keyboard_key(("order:1", "orders:2"))
+    assert datas == [f"{key}.0", f"{key}.1"]
+    assert result.keyboards == {key: ("order:1", "orders:2")}
 
 
 def test_https_links_become_url_buttons_and_others_are_written_out() -> None:

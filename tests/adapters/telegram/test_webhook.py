@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
@@ -218,9 +219,10 @@ async def test_buttons_round_trip_through_their_short_key_in_redis(
     buttons = [b for row in menu.json("reply_markup")["inline_keyboard"] for b in row]
     by_label = {b["text"]: b["callback_data"] for b in buttons}
     assert all(len(data.encode()) <= 64 for data in by_label.values())
-    key = by_label["Talk to a person"]
-    stored = f"usher-test:telegram:{BOT_ID}:button:{key}"
-    assert await usher.store.redis.get(stored) == b"human"
+    keyboard, _, index = by_label["Talk to a person"].rpartition(".")
+    assert {data.rpartition(".")[0] for data in by_label.values()} == {keyboard}
+    stored = f"usher-test:telegram:{BOT_ID}:keyboard:{keyboard}"
+    assert json.loads(await usher.store.redis.get(stored))[int(index)] == "human"
     assert 6 * 86400 < await usher.store.redis.ttl(stored) <= 7 * 86400
 
     await served.deliver(press_update(12, by_label["My orders"]))
@@ -230,7 +232,18 @@ async def test_buttons_round_trip_through_their_short_key_in_redis(
     assert "make sure it's you" in served.fake.texts()[1]
 
 
-@pytest.mark.parametrize("forge", ["never-issued", "", "x" * 64, "order:30263798"])
+async def test_a_button_sent_before_keyboards_were_stored_whole_still_works(
+    usher: Usher, served: Served
+) -> None:
+    legacy = "mZfJ4tXwYQ2bJ1d5vYkq3A"  # a per-button key, as buttons were stored until now
+    await usher.store.redis.set(f"usher-test:telegram:{BOT_ID}:button:{legacy}", b"orders")
+    await served.deliver(press_update(14, legacy))
+    assert "make sure it's you" in served.fake.texts()[0]
+
+
+@pytest.mark.parametrize(
+    "forge", ["never-issued", "", "x" * 64, "order:30263798", "abc.0", "abc.x", "."]
+)
 async def test_a_forged_or_expired_button_is_answered_as_expired(
     usher: Usher, served: Served, forge: str
 ) -> None:
@@ -246,7 +259,8 @@ async def test_a_button_whose_record_expired_is_answered_as_expired(
 ) -> None:
     await served.deliver(text_update(14, "help"))
     data = served.fake.messages()[0].json("reply_markup")["inline_keyboard"][0][0]
-    await usher.store.redis.delete(f"usher-test:telegram:{BOT_ID}:button:{data['callback_data']}")
+    keyboard = data["callback_data"].rpartition(".")[0]
+    await usher.store.redis.delete(f"usher-test:telegram:{BOT_ID}:keyboard:{keyboard}")
     await served.deliver(press_update(15, data["callback_data"]))
     assert served.fake.texts()[-1] == "That button has expired. Here's what I can do now:"
 

@@ -1,8 +1,8 @@
 """The intent recogniser against its labelled phrasings, its commands, slots and limits.
 
-``tests/data/intents/tune.jsonl`` must match exactly, line by line. ``heldout.jsonl`` was
-written before any tuning and is only held to an accuracy floor: pinning its lines one by one
-would turn it into a second tune set.
+``tests/data/intents/tune.jsonl`` must match exactly, line by line. ``heldout.jsonl`` and
+``heldout_conversations.jsonl`` were written before any tuning and are only held to accuracy
+floors: pinning their lines one by one would turn them into more tune sets.
 """
 
 from __future__ import annotations
@@ -31,6 +31,16 @@ def load(name: str) -> list[dict[str, Any]]:
 
 TUNE = load("tune")
 HELDOUT = load("heldout")
+CONVERSATIONS = load("heldout_conversations")
+NEW_INTENTS = (
+    "transfer_ticket",
+    "resell_ticket",
+    "refund",
+    "upgrade",
+    "lost_ticket",
+    "venue_question",
+    "small_talk",
+)
 
 
 @pytest.mark.parametrize("row", TUNE, ids=[f"{i}:{r['text'][:40]!r}" for i, r in enumerate(TUNE)])
@@ -49,10 +59,23 @@ def test_heldout_accuracy() -> None:
     assert exact_ok / len(HELDOUT) >= 0.90
 
 
+def test_conversation_heldout_accuracy() -> None:
+    """Issue 16's held-out set: 97 % overall, and no new intent below 90 %."""
+    results = [(recognise(row["text"]), row) for row in CONVERSATIONS]
+    intent_ok = sum(got.intent == row["intent"] for got, row in results)
+    assert intent_ok / len(CONVERSATIONS) >= 0.97
+    for intent in NEW_INTENTS:
+        rows = [(got, row) for got, row in results if row["intent"] == intent]
+        assert len(rows) >= 20, intent
+        assert sum(got.intent == intent for got, _ in rows) / len(rows) >= 0.90, intent
+
+
 def test_labelled_data_is_big_varied_and_disjoint() -> None:
     assert len(HELDOUT) >= 100
+    assert len(CONVERSATIONS) >= 250
     assert len(TUNE) + len(HELDOUT) >= 300
-    for rows in (TUNE, HELDOUT):
+    heldout = HELDOUT + CONVERSATIONS
+    for rows in (TUNE, heldout):
         assert {row["intent"] for row in rows} == INTENTS
         assert {name for row in rows for name in row.get("slots", {})} == set(SLOT_NAMES)
         for row in rows:
@@ -60,7 +83,8 @@ def test_labelled_data_is_big_varied_and_disjoint() -> None:
             assert row["intent"] in INTENTS
             assert set(row.get("slots", {})) <= set(SLOT_NAMES)
             assert row.get("slots", True), "write slots only where present"
-    assert not {row["text"] for row in TUNE} & {row["text"] for row in HELDOUT}
+    assert not {row["text"] for row in TUNE} & {row["text"] for row in heldout}
+    assert not {row["text"] for row in HELDOUT} & {row["text"] for row in CONVERSATIONS}
 
 
 @pytest.mark.parametrize(
@@ -266,3 +290,112 @@ def test_osa_distance_counts_a_swap_as_one_edit() -> None:
     assert osa_distance("order", "oder") == 1
     assert osa_distance("help", "help") == 0
     assert osa_distance("ab", "abcdef") > 2
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        ("tickets for the Jazz Concert!", "jazz concert"),
+        ("jazz tickets", "jazz"),
+        ("tickets for the behind-the-scenes tour", "behind-the-scenes tour"),
+        ("my tickets for tonight", "tonight"),
+        ("tonight's tickets", "tonight"),
+        ("tickets this weekend", "this weekend"),
+        ("tickets for next saturday", "next saturday"),
+        ("entradas de esta noche", "esta noche"),
+        ("entradas para el concierto de jazz", "concierto de jazz"),
+        ("las entradas del sábado", "sábado"),
+        ("jazz tickets for saturday", "jazz saturday"),
+    ],
+)
+def test_an_event_named_in_a_ticket_request(text: str, event: str) -> None:
+    got = recognise(text)
+    assert got.intent == "show_tickets"
+    assert got.slots.get("event") == event
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "where are my tickets bro",  # no sign that "bro" names an event
+        "tickets for the show",  # "the show" names none
+        "entradas del concierto",
+        "send my tickets please",
+        "tickets for order 100148401",
+        "e-tickets",
+        "pull up my tickets",
+        "lorem ipsum dolor sit amet consectetur adipiscing elit sed do tickets",  # chatter
+    ],
+)
+def test_no_event_is_invented(text: str) -> None:
+    assert "event" not in recognise(text).slots
+
+
+def test_an_event_is_read_for_ticket_requests_only() -> None:
+    assert recognise("I want to sell my jazz tickets").slots == {}
+    assert recognise("where is my order for the jazz concert").slots == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "topic"),
+    [
+        ("what time do the doors open", "venue_question", "doors"),
+        ("can I bring a backpack", "venue_question", "bags"),
+        ("dónde puedo aparcar", "venue_question", "parking"),
+        ("is it wheelchair accessible", "venue_question", "accessibility"),
+        ("can kids come", "venue_question", "age"),
+        ("what's the address", "venue_question", "address"),
+        ("box office hours?", "venue_question", "contact"),
+        ("thanks!!", "small_talk", "thanks"),
+        ("ok thanks, bye", "small_talk", "bye"),
+        ("👍", "small_talk", "ok"),
+        ("jajajaja", "small_talk", "emoji"),
+        ("🎉🎉", "small_talk", "emoji"),
+    ],
+)
+def test_topics(text: str, intent: str, topic: str) -> None:
+    assert recognise(text).as_dict() == {"intent": intent, "slots": {"topic": topic}}
+
+
+def test_small_talk_gives_way_to_any_request() -> None:
+    assert recognise("thanks, now show my tickets").intent == "show_tickets"
+    assert recognise("ok cancel").intent == "cancel"
+    assert recognise("add parking").intent == "buy_addon"
+
+
+def test_a_sad_emoji_is_no_small_talk() -> None:
+    """A crying fan gets the offer of help (unknown), not a smiley back."""
+    assert recognise("😭").intent == "unknown"
+    assert recognise("😭😭😭").intent == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("transfer my ticket to a friend", "transfer_ticket"),
+        ("I want to sell my ticket", "resell_ticket"),
+        ("cancel my order", "refund"),
+        ("can I upgrade my seats", "upgrade"),
+        ("I lost my ticket", "lost_ticket"),
+        ("quiero transferir mi entrada a un amigo", "transfer_ticket"),
+        ("quiero vender mi entrada", "resell_ticket"),
+        ("quiero un reembolso", "refund"),
+        ("perdí mi entrada", "lost_ticket"),
+    ],
+)
+def test_ticket_requests_that_must_not_send_tickets(text: str, intent: str) -> None:
+    assert recognise(text).intent == intent
+
+
+def test_lexicon_phrases_use_canonical_words_only() -> None:
+    """A phrase over a variant ("real person" once, "person" being read as "human") never
+    matches; the lexicon refuses one at import."""
+    from bot.intents import lexicon
+
+    for sequence in lexicon.PHRASES:
+        assert all(lexicon.CANON_OF.get(word, word) == word for word in sequence), sequence
+
+
+@pytest.mark.parametrize("word", ["live", "list", "queda", "tell", "cost", "five"])
+def test_everyday_words_near_new_keywords_are_not_corrected(word: str) -> None:
+    assert correct(word) == word
