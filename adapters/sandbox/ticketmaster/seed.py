@@ -206,14 +206,14 @@ def build_orders(events: dict[str, Event], now: dt.datetime) -> dict[str, Order]
         Order(
             NO_BARCODES_ORDER_TOKEN, "71-30004/NYC", DEMO_ACCOUNT_ID, safetix,
             [
-                _ticket(safetix, ("101", "C", 9), "7001000100010011"),
-                _ticket(safetix, ("101", "C", 10), "7001000100010012"),
+                _ticket(safetix, ("102", "A", 1), "7001000100010011", seat_id="50529001"),
+                _ticket(safetix, ("102", "A", 2), "7001000100010012", seat_id="50529002"),
             ],
             days_ago(2), customer_email=DEMO_EMAIL, hide_barcodes=True,
         ),
         Order(
             VOIDED_ORDER_TOKEN, "71-30005/NYC", DEMO_ACCOUNT_ID, safetix,
-            [_ticket(safetix, ("101", "C", 11), "7001000100010021")],
+            [_ticket(safetix, ("102", "A", 3), "7001000100010021", seat_id="50529003")],
             days_ago(2), customer_email=DEMO_EMAIL, voided=True,
         ),
     ]  # fmt: skip

@@ -49,9 +49,6 @@ async def test_registration_is_stored_and_idempotent(
     assert [o.order_token for o in orders] == [SAFETIX_ORDER_TOKEN]
 
 
-@pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}]
-)
 async def test_the_redemption_url_is_kept_with_the_order(
     client: httpx.AsyncClient, usher: Usher
 ) -> None:
@@ -64,6 +61,9 @@ async def test_the_redemption_url_is_kept_with_the_order(
     assert order.redemption_url == claim
 
 
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}]
+)
 async def test_registration_needs_the_bearer_token(
     client: httpx.AsyncClient,
     usher: Usher,
