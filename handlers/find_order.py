@@ -7,11 +7,12 @@ Search results carry no items, so the orders on the page being shown are fetched
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from bot.formatting import money, when
 from bot.identity import Identity
-from bot.messages import Button, Reply
+from bot.messages import Button, Fan, Reply
 from bot.orders import OrderBook
 from bot.turn import Turn
 from handlers.order_text import event_names, first_event_time, item_name, status_key
@@ -23,7 +24,17 @@ PAGE_SIZE = 5
 class FindOrder:
     """Lists orders and shows one order's details."""
 
-    def __init__(self, orders: OrderBook, identity: Identity, verify: Verify, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        orders: OrderBook,
+        identity: Identity,
+        verify: Verify,
+        tz: ZoneInfo,
+        *,
+        seen: Callable[[Fan], Awaitable[None]] | None = None,
+    ) -> None:
+        #: Told when a fan looks at their orders (plans their event reminders).
+        self.seen = seen
         self.orders = orders
         self.identity = identity
         self.verify = verify
@@ -49,6 +60,8 @@ class FindOrder:
         if not verified.anything:
             return self.verify.intro(turn, resume="find_order")
         orders = await self.orders.visible_orders(verified)
+        if orders and self.seen is not None:
+            await self.seen(turn.fan)
         if not orders:
             who = ", ".join(sorted(verified.emails | verified.phones)) or "you"
             return [turn.reply("no_orders", who=who)]

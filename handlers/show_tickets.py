@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from bot.errors import NotAllowed, UpstreamError
 from bot.formatting import when
 from bot.identity import Identity
 from bot.links import TicketLinks
-from bot.messages import Image, Link, Reply
+from bot.messages import Fan, Image, Link, Reply
 from bot.orders import OrderBook, ticket_live
 from bot.ticketmaster.models import OrderManagementResponse
 from bot.ticketmaster.ports import TmOrderRef
@@ -50,7 +50,11 @@ class ShowTickets:
         links: TicketLinks,
         tz: ZoneInfo,
         clock: Callable[[], float] = time.time,
+        *,
+        seen: Callable[[Fan], Awaitable[None]] | None = None,
     ) -> None:
+        #: Told when a fan looks at their tickets (plans their event reminders).
+        self.seen = seen
         self.orders = orders
         self.identity = identity
         self.verify = verify
@@ -76,6 +80,8 @@ class ShowTickets:
         had_past = False
         if verified.anything:
             summaries = await self.orders.visible_orders(verified)
+            if summaries and self.seen is not None:
+                await self.seen(turn.fan)
             full = await self.orders.details([o.id for o in summaries], verified)
             upcoming, had_past = self._group(full, only_upcoming=True)
             if len(upcoming) > MAX_EVENTS:

@@ -20,6 +20,7 @@ from adapters.jobs.scheduling import Scheduling, build_scheduling
 from adapters.mailer import ConsoleMailer, SmtpMailer
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
+from adapters.store.cache import RedisCache
 from adapters.store.carts import RedisCartStore
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.store.order_index import RedisOrderIndex
@@ -37,6 +38,7 @@ from bot.errors import ConfigError
 from bot.identity import Identity
 from bot.intents.recognise import recognise
 from bot.links import TicketLinks
+from bot.orders import OrderBook
 from bot.outbound import Messenger
 from bot.ports import Mailer
 from bot.staff_config import StaffConfig, StaffConfigError, load_staff_config
@@ -157,7 +159,16 @@ def build(
     )
     states = RedisStateStore(store)
     messenger = Messenger(states, {})
-    scheduling = build_scheduling(settings, store, safetix, tm_orders, messenger, clock)
+    scheduling = build_scheduling(
+        settings,
+        store,
+        safetix,
+        tm_orders,
+        messenger,
+        clock,
+        proofs=identity,
+        acme_orders=OrderBook(acme, RedisCache(store, "acme")),
+    )
     shop = Shop.build(
         acme=acme,
         orders=acme,
@@ -183,6 +194,7 @@ def build(
             scheduling.preferences,
             staff,
             clock,
+            seen=scheduling.acme_reminders.seen,
         ),
         recognise,
         RedisTurnGate(store, settings.turn_limit()),

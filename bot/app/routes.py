@@ -6,7 +6,7 @@ built here from the adapters they need, and the verification step learns where t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from adapters.acme.client import AcmeClient
 from adapters.store.audit_log import RedisAuditLog
@@ -19,7 +19,7 @@ from bot.buying.shop import Shop
 from bot.conversation import Routes
 from bot.identity import Identity
 from bot.links import TicketLinks
-from bot.messages import Reply
+from bot.messages import Fan, Reply
 from bot.orders import OrderBook
 from bot.preferences import Preferences
 from bot.staff_config import StaffConfig
@@ -49,11 +49,15 @@ def fan_routes(
     preferences: Preferences,
     staff: StaffConfig,
     clock: Callable[[], float],
+    *,
+    seen: Callable[[Fan], Awaitable[None]] | None = None,
 ) -> Routes:
     orders = OrderBook(acme, RedisCache(store, "acme"))
     verify = Verify(identity, orders, RedisRateCounter(store), settings.zone())
-    find_order = FindOrder(orders, identity, verify, settings.zone())
-    show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
+    find_order = FindOrder(orders, identity, verify, settings.zone(), seen=seen)
+    show_tickets = ShowTickets(
+        orders, identity, verify, safetix, links, settings.zone(), clock, seen=seen
+    )
     handoff = Handoff(
         RedisHandoffQueue(store), staff.hours, RedisAuditLog(store), settings.zone(), clock
     )

@@ -23,7 +23,7 @@ from bot import copy
 from bot.errors import UpstreamError
 from bot.formatting import when
 from bot.messages import Button, Fan, Reply
-from bot.outbound import Messenger, Unreachable
+from bot.outbound import Messenger
 from bot.preferences import Preferences
 from bot.schedule import (
     AFTER_EVENT,
@@ -32,6 +32,7 @@ from bot.schedule import (
     REMIND,
     JobBook,
     RetryLater,
+    deliver_once,
     plan_job,
     ready_job,
     remind_job,
@@ -156,26 +157,18 @@ class FanNotices:
         event_ts: int,
         attempt: int,
     ) -> str:
-        """Send once: claim, send, keep the claim; release it only when the send raised."""
-        keep = event_ts + AFTER_EVENT
-        if not await self.book.marks.claim(claim, until=keep):
-            await self.book.done(job_id, keep_until=keep)
-            return "already sent"
-        try:
-            await self.messenger.send(fan, [reply])
-        except Unreachable as exc:
-            await self.book.fail(job_id, function, f"fan unreachable: {exc}")
-            await self.book.done(job_id, keep_until=keep)
-            return "unreachable"
-        except Exception as exc:
-            await self.book.marks.release(claim)
-            log.warning("notice_send_failed", job_id=job_id, error=type(exc).__name__)
-            await self.book.retry_or_give_up(
-                job_id, function, attempt=attempt, deadline=event_ts, reason=type(exc).__name__
-            )
-            return "gave up"
-        await self.book.done(job_id, keep_until=keep)
-        return "sent"
+        """Send once (``bot.schedule.deliver_once``)."""
+        return await deliver_once(
+            self.book,
+            self.messenger,
+            fan,
+            reply,
+            claim=claim,
+            job_id=job_id,
+            function=function,
+            event_ts=event_ts,
+            attempt=attempt,
+        )
 
 
 def _show_tickets(ref: str, lang: str) -> Button:
