@@ -20,6 +20,8 @@ from typing import IO, Any
 
 import httpx
 
+from adapters.sandbox.config import DEFAULT_ACME_PUB_API_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 #: A 32+ character key, as ``USHER_SECRET_KEY`` must be outside the sandbox.
 SECRET_KEY = "usher-benchmark-secret-key-0123456789abcdef"
@@ -37,6 +39,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+#: What production requires besides the channel and upstream settings (design.md: strict);
+#: the simulators are reached over loopback HTTP, which only ``USHER_ALLOW_HTTP`` permits.
+PRODUCTION_BASICS = {
+    "USHER_SECRET_KEY": SECRET_KEY,
+    "USHER_SMTP_URL": "smtps://127.0.0.1:9",  # never used: the fans verify by phone
+    "USHER_TIMEZONE": "America/Los_Angeles",
+    "USHER_ALLOW_HTTP": "true",
+    "USHER_ACME_PUB_API_KEY": DEFAULT_ACME_PUB_API_KEY,
+}
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ from adapters.telegram.webhook import TelegramWebhook
 from bot.app import logs
 from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
-from bot.app.web import create_app
+from bot.app.web import create_app, create_metrics_app
 
 
 def limits_from(overall: float, per_chat: float, burst: int, overall_burst: int = 1) -> Limits:
@@ -59,6 +59,9 @@ def serve(host: str, port: int, limits: Limits) -> None:
     usher = build(load_settings())
     channel = TelegramWebhook(telegram_bot(usher, limits))
     app = create_app(usher, channels=[channel])
+    # The benchmarks read /metrics from the same port (``usher serve`` keeps it off the
+    # public app, on --metrics-port): bench processes are never public.
+    app.router.routes.extend(create_metrics_app(usher).routes)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

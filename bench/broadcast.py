@@ -48,7 +48,16 @@ import httpx
 
 from adapters.sandbox.acme.catalog_data import ADULT, DOCUMENTED_TOUR_INSTANCE
 from bench._bot_api import STATS_PATH, SendLimits
-from bench._harness import clean_env, free_port, start, stop, timed, usher, wait_up
+from bench._harness import (
+    PRODUCTION_BASICS,
+    clean_env,
+    free_port,
+    start,
+    stop,
+    timed,
+    usher,
+    wait_up,
+)
 from bot.app import logs
 from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
@@ -113,6 +122,7 @@ async def run(
         clean_env(),
     )
     env = clean_env(
+        **PRODUCTION_BASICS,
         USHER_REDIS_URL=REDIS_URL,
         USHER_TELEGRAM_TOKEN=TOKEN,
         USHER_TELEGRAM_API_URL=api,

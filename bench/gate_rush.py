@@ -40,7 +40,7 @@ import aiohttp
 import redis.asyncio as redis_asyncio
 
 from adapters.pages.ticket import COOKIE
-from adapters.pages.tm_orders_api import api_token, order_ref
+from adapters.pages.tm_orders_api import order_ref
 from adapters.sandbox.config import DEFAULT_TM_API_KEY
 from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
 from bench._harness import cpu_seconds
@@ -49,6 +49,7 @@ from bot.messages import Fan
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "gate-rush-benchmark-secret-key-0123456789"
+API_TOKEN = "gate-rush-benchmark-api-token-0123456789"
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 RENDER_COUNT = re.compile(
     r'usher_upstream_seconds_count\{endpoint="secure_render",service="ticketmaster"\} (\S+)'
@@ -123,7 +124,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def run(fans: int, views: int, window: float) -> dict[str, object]:
-    sandbox_port, serve_port = _free_port(), _free_port()
+    sandbox_port, serve_port, metrics_port = _free_port(), _free_port(), _free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     base = f"http://127.0.0.1:{serve_port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("USHER_")}
@@ -134,6 +135,10 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
         "USHER_TM_API_KEY": DEFAULT_TM_API_KEY,
         "USHER_REDIS_URL": REDIS_URL,
         "USHER_SECRET_KEY": SECRET,
+        "USHER_SMTP_URL": "smtps://127.0.0.1:9",  # never used
+        "USHER_TIMEZONE": "America/Los_Angeles",
+        "USHER_ALLOW_HTTP": "true",  # the simulator over loopback HTTP
+        "USHER_API_TOKENS": API_TOKEN,
         "USHER_PUBLIC_URL": base,
         # The worker loads the registered orders before the rush: paced at 100/s instead of
         # the default 20/s so that the benchmark stays within three minutes.
@@ -145,7 +150,12 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
             flush = redis_asyncio.Redis.from_url(REDIS_URL)
             await flush.flushdb()
             await flush.aclose()
-            procs.append(_start(["serve", "--port", str(serve_port)], serve_env))
+            procs.append(
+                _start(
+                    ["serve", "--port", str(serve_port), "--metrics-port", str(metrics_port)],
+                    serve_env,
+                )
+            )
             procs.append(_start(["worker"], serve_env))
             await _wait_up(client, f"{base}/healthz")
             faults = [
@@ -158,7 +168,8 @@ async def run(fans: int, views: int, window: float) -> dict[str, object]:
             result: dict[str, object] = {"orders_loaded_s": await _loaded(fans)}
             client_cpu, serve_cpu = cpu_seconds(), cpu_seconds(procs[1].pid)
             worker_cpu, sandbox_cpu = cpu_seconds(procs[2].pid), cpu_seconds(procs[0].pid)
-            result.update(await _rush(client, base, links, views, window))
+            metrics = f"http://127.0.0.1:{metrics_port}"
+            result.update(await _rush(client, base, metrics, links, views, window))
             result["client_cpu_s"] = round(cpu_seconds() - client_cpu, 1)
             result["serve_cpu_s"] = round(cpu_seconds(procs[1].pid) - serve_cpu, 1)
             result["worker_cpu_s"] = round(cpu_seconds(procs[2].pid) - worker_cpu, 1)
@@ -186,7 +197,7 @@ async def _loaded(fans: int) -> float:
 
 
 async def _register(client: aiohttp.ClientSession, base: str, fans: int) -> list[str]:
-    headers = {"Authorization": f"Bearer {api_token(SECRET.encode())}"}
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
     signer = TicketLinks(SECRET.encode(), base)
     links: list[str] = []
     gate = asyncio.Semaphore(50)
@@ -214,12 +225,17 @@ async def _register(client: aiohttp.ClientSession, base: str, fans: int) -> list
 
 
 async def _rush(
-    client: aiohttp.ClientSession, base: str, links: list[str], views: int, window: float
+    client: aiohttp.ClientSession,
+    base: str,
+    metrics: str,
+    links: list[str],
+    views: int,
+    window: float,
 ) -> dict[str, object]:
     cookies: dict[str, str] = {}
     times: list[float] = []
     fresh = cached = failed = 0
-    before = await _render_calls(client, base)
+    before = await _render_calls(client, metrics)
     started = time.perf_counter()
 
     async def view(index: int) -> None:
@@ -256,7 +272,7 @@ async def _rush(
 
     await asyncio.gather(*(view(i) for i in range(views)))
     elapsed = time.perf_counter() - started
-    calls = await _render_calls(client, base) - before
+    calls = await _render_calls(client, metrics) - before
     return {
         "elapsed_s": round(elapsed, 1),
         "time_to_ticket_ms": {

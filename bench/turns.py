@@ -65,7 +65,7 @@ from adapters.sandbox.config import DEFAULT_ACME_API_KEY, DEFAULT_ACME_TENANT_ID
 from adapters.telegram.webhook import SECRET_HEADER
 from bench._bot_api import LimitedBotApi, SendLimits
 from bench._harness import (
-    SECRET_KEY,
+    PRODUCTION_BASICS,
     clean_env,
     cpu_seconds,
     free_port,
@@ -122,10 +122,7 @@ def usher_env(api: str, sandbox: str, redis_url: str) -> dict[str, str]:
         "USHER_ACME_TENANT_ID": str(DEFAULT_ACME_TENANT_ID),
         "USHER_TM_BASE_URL": sandbox,
         "USHER_TM_API_KEY": DEFAULT_TM_API_KEY,
-        "USHER_SECRET_KEY": SECRET_KEY,
-        # Required outside the sandbox; never used (fans verify by sharing their contact).
-        "USHER_SMTP_URL": "smtp://127.0.0.1:9",
-        "USHER_TIMEZONE": "America/Los_Angeles",
+        **PRODUCTION_BASICS,
         "USHER_PUBLIC_URL": "https://usher.example.com",
         "USHER_TELEGRAM_TOKEN": TOKEN,
         "USHER_TELEGRAM_API_URL": api,

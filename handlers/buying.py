@@ -53,7 +53,7 @@ def buying_routes(
     """Bind the buying handlers to their dependencies."""
     desk = CartDesk(shop.carts, shop.checkouts.links, tz)
     membership = ApplyMembership(members, desk, counter, clock)
-    coupon = ApplyCoupon(desk)
+    coupon = ApplyCoupon(desk, counter)
     add_ons = BuyAddOn(desk, orders, identity, verify, tz, clock)
     purchase = StartPurchase(desk, shop.links)
     return BuyingRoutes(

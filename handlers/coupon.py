@@ -16,6 +16,10 @@ Otherwise the cart is put back as it was and the fan is told why.
 
 A code ACME refuses (400 ``INVALID_COUPON``, ``COUPON_EXPIRED``, ``COUPON_NOT_APPLICABLE``)
 gets its own clear answer; ACME refused the whole update, so the cart is unchanged.
+
+Codes are short and guessable, so a fan gets :data:`MAX_WRONG_CODES` refused codes an hour;
+past that no code is even sent to ACME (a right one neither: guessing must stop paying off)
+and the fan is told when to try again. Codes ACME accepts never count.
 """
 
 from __future__ import annotations
@@ -34,10 +38,13 @@ from bot.buying.cart_edits import (
 from bot.buying.carts import COUPON_PROBLEMS, OpenCart
 from bot.errors import BadRequest
 from bot.messages import Reply
+from bot.ports import RateCounter
 from bot.turn import Turn
 from handlers.cart import CartDesk, moving_on
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
+MAX_WRONG_CODES = 10
+WRONG_CODE_WINDOW = 3600.0
 REFUSALS = {
     "INVALID_COUPON": "coupon_invalid",
     "COUPON_EXPIRED": "coupon_expired",
@@ -48,8 +55,9 @@ REFUSALS = {
 class ApplyCoupon:
     """The ``apply_coupon`` intent, its question and the ``coupon:<scope>:<code>`` buttons."""
 
-    def __init__(self, desk: CartDesk) -> None:
+    def __init__(self, desk: CartDesk, counter: RateCounter) -> None:
         self.desk = desk
+        self.counter = counter
 
     async def __call__(self, turn: Turn) -> list[Reply]:
         """The intent: "coupon AAA5", or "I have a coupon" (the code is asked next)."""
@@ -80,6 +88,9 @@ class ApplyCoupon:
 
     async def apply(self, turn: Turn, code: str, *, one_ticket: bool) -> list[Reply]:
         """Put the code on the cart (or on one ticket); keep it only where it saves money."""
+        wrong = _wrong_codes(turn)
+        if await self.counter.peek(wrong) >= MAX_WRONG_CODES:
+            return [turn.reply("coupon_guess_limit")]
         before = await self.desk.current(turn)
         if before is None:
             return [turn.reply("coupon_needs_cart")]
@@ -96,6 +107,8 @@ class ApplyCoupon:
             key = REFUSALS.get(exc.kind or "")
             if exc.kind not in COUPON_PROBLEMS or key is None:
                 raise
+            if await self.counter.hit(wrong, WRONG_CODE_WINDOW) >= MAX_WRONG_CODES:
+                key = "coupon_guess_last"
             return [await self.desk.show(turn, before, intro=turn.say(key, code=code))]
         if one_ticket and source is not None:
             saves = await self._saves_on_one(before, after, source, code)
@@ -145,6 +158,11 @@ class ApplyCoupon:
             return reply
         one = turn.button("button_coupon_one", f"coupon:one:{code}", code=code)
         return Reply(reply.text, buttons=(one, *reply.buttons))
+
+
+def _wrong_codes(turn: Turn) -> str:
+    """The fan's counter of refused codes."""
+    return f"coupon-guess:{turn.fan.key}"
 
 
 def _looks_like_code(text: str) -> bool:

@@ -7,6 +7,10 @@ stream, so the fan's turn never waits on Slack and nothing is lost when Slack is
 of to the bot. Buttons, a shared contact and slash commands (``/start``, ``/help``) still reach
 the bot, so a fan is never stuck behind a person who has not answered yet.
 
+Asking again while a request is on its way (queued or with the agents, for up to a cooldown)
+queues nothing and tells the fan a person is already coming: each request is a post in the
+agents' channel, and forty of them from one fan help nobody.
+
 What the fan is told depends on the support desk's hours (``config/staff.toml``): while it is
 staffed, their place in the queue; outside the hours, when someone will be back. After an agent
 closes the handoff the fan is asked to rate the help (1-5); the rating goes to the staff audit
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -34,11 +39,22 @@ from bot.turn import Turn
 STARS = range(1, 6)
 
 
+@dataclass(frozen=True)
+class Requested:
+    """Where a request for a person stands."""
+
+    #: The fan's place in the queue; 0 when an agent already has them.
+    place: int
+    #: False when nothing was queued: an earlier request is on its way (the cooldown).
+    queued: bool = True
+
+
 class HandoffQueue(Protocol):
     """Where requests for a person, and the fan's words during a handoff, go."""
 
-    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> int:
-        """Queue the fan for an agent; their place in the queue (0: an agent has them)."""
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> Requested:
+        """Queue the fan for an agent, unless an earlier request of theirs is still on its way
+        (within the cooldown, not closed by an agent); either way, their place."""
         ...
 
     async def take_rating(self, fan: Fan) -> PendingRating | None:
@@ -73,12 +89,15 @@ class Handoff:
 
     async def __call__(self, turn: Turn) -> list[Reply]:
         """Queue once per request and tell the fan their place, or when the desk reopens."""
-        place = await self.queue.request(
+        requested = await self.queue.request(
             turn.fan, turn.inbound.chat_id, turn.lang, recent(turn.state)
         )
         turn.reset()
+        place = requested.place
         if place == 0:
             return [turn.reply("human_with_agent")]
+        if not requested.queued:
+            return [turn.reply("human_already", position=place)]
         now = datetime.fromtimestamp(self.clock(), UTC)
         if self.hours.is_open(now, self.tz):
             return [turn.reply("human_queued", position=place)]

@@ -17,6 +17,9 @@ from tests.support import log_scan
 from tests.support.chat import Outbox
 
 TEST_REDIS_URL = os.environ.get("USHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: The bearer token ``POST /api/tm/orders`` accepts in the suite (``USHER_API_TOKENS``).
+TEST_API_TOKEN = "usher-test-api-token-0123456789abcdef"
+API_AUTH = {"Authorization": f"Bearer {TEST_API_TOKEN}"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,7 +86,9 @@ async def usher(
         if name.startswith("USHER_"):
             monkeypatch.delenv(name)
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
-    overrides = {"turn_burst": 1000} if request.node.get_closest_marker("unthrottled") else {}
+    overrides: dict[str, object] = {"api_tokens": [TEST_API_TOKEN]}
+    if request.node.get_closest_marker("unthrottled"):
+        overrides["turn_burst"] = 1000
     app = build(load_settings(**overrides), mailer=outbox, store=store)
     try:
         yield app

@@ -24,7 +24,9 @@ without running scripts or keeping cookies, so the first GET must not lock the f
 Each browser has its own sticky Ticketmaster device id (``RedisTmOrderStore.browser_device_id``,
 the SafeTix FAQ 3, 4 and 6); every view refreshes the tokens through secure render with that
 id, and when Ticketmaster is slow or down the cached tokens from the last refresh are served
-and the page says so.
+and the page says so. A view within seconds of the same browser's last one gets that view's
+tokens again (``adapters.pages.token_reuse``): reloads do not spend the gate's secure-render
+quota. The call's body is sized before anything else (``adapters.bodies``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.bodies import KIB, BodyTooLarge, read_body, too_large
 from adapters.pages.common import (
     is_robot,
     origin,
@@ -47,6 +50,7 @@ from adapters.pages.common import (
     secure_headers,
     short_page,
 )
+from adapters.pages.token_reuse import RecentTokens
 from adapters.store.page_bindings import Binding, RedisPageBindings
 from adapters.store.store import Store
 from bot import copy
@@ -64,6 +68,8 @@ TEMPLATE = Template((Path(__file__).parent / "ticket.html").read_text(encoding="
 TM_CONNECT = "https://app.ticketmaster.com"
 #: The placeholder of ``USHER_TM_WALLET_PASS_URL``.
 WALLET_ID_SLOT = "{pk_pass_id}"
+#: The page's token call carries no body; anything bigger than this is not from the page.
+MAX_TOKEN_BODY = KIB
 #: What a binding answer means for the visitor: the copy key and the status.
 REFUSALS: dict[Binding, tuple[str, int]] = {
     "other": ("page_other_device", 403),
@@ -109,6 +115,7 @@ class TicketPages:
         self.links = links
         self.safetix = safetix
         self.bindings = RedisPageBindings(store)
+        self.recent = RecentTokens(store)
         self.sdk_url = sdk_url
         self.secure_cookie = secure
 
@@ -183,6 +190,10 @@ class TicketPages:
             or is_robot(request)
         ):
             return JSONResponse({"error": copy.text("page_failed", lang)}, 403, headers=no_store)
+        try:
+            await read_body(request, MAX_TOKEN_BODY)  # the script sends none
+        except BodyTooLarge:
+            return too_large(MAX_TOKEN_BODY)
         browser = browser_digest(request.cookies.get(COOKIE))
         try:
             if not browser:
@@ -197,13 +208,17 @@ class TicketPages:
             return JSONResponse(
                 {"error": copy.text(refused.key, lang)}, refused.status, headers=no_store
             )
-        device = await self.safetix.store.browser_device_id(order.fan, browser)
-        try:
-            tickets = await self.safetix.refresh(
-                order, device_id=device, viewer=viewer_of(request.headers.get("user-agent"))
-            )
-        except UpstreamError:  # never loaded, and Ticketmaster is not answering now
-            tickets = []
+        binding = f"{browser}\x00{link.link_id}\x00{order.ref}"
+        tickets = await self.recent.get(binding)  # a reload seconds later
+        if tickets is None:
+            device = await self.safetix.store.browser_device_id(order.fan, browser)
+            viewer = viewer_of(request.headers.get("user-agent"))
+            try:
+                tickets = await self.safetix.refresh(order, device_id=device, viewer=viewer)
+            except UpstreamError:  # never loaded, and Ticketmaster is not answering now
+                tickets = []
+            if tickets:
+                await self.recent.put(binding, tickets)
         if not tickets:
             return JSONResponse({"error": copy.text("page_failed", lang)}, 503, headers=no_store)
         body = {

@@ -3,8 +3,11 @@
 The partner's purchase flow (or an operator) calls this after committing a Ticketmaster cart:
 it names the fan (channel and user id), the ``order_token`` from the commit and the
 ``third_party_account_id`` sent with the payment (Ticketmaster requires that same id as
-``x-user-id`` on every token refresh). Auth is a bearer token derived from USHER_SECRET_KEY
-(``usher api-token`` prints it), compared in constant time.
+``x-user-id`` on every token refresh). Auth is a bearer token, any of ``USHER_API_TOKENS``
+(``usher api-token`` makes one): kept in memory only as SHA-256 digests and compared in
+constant time, each against every accepted digest. Several at once is how they rotate: add the
+new one, move the callers over, drop the old one; the secret key that signs links is not
+involved. Without any token the route is not there at all (404).
 
 Registering the same order for the same fan twice is harmless: the reference is derived from
 both, so a retried call answers the same ``ref``.
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from collections.abc import Sequence
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.bodies import BodyTooLarge, read_body, too_large
 from bot.messages import Fan
 from bot.ticketmaster.ports import TmOrderRef, TmOrderStore
 
@@ -40,9 +46,17 @@ class OrderScheduler(Protocol):
         ...
 
 
-def api_token(secret: bytes) -> str:
-    """The bearer token for Usher's HTTP API, derived from the signing secret."""
-    return hmac.new(secret, b"usher-api:v1", hashlib.sha256).hexdigest()
+#: ``usher api-token``: 32 random bytes, URL-safe.
+TOKEN_BYTES = 32
+
+
+def new_api_token() -> str:
+    """A fresh random token for ``USHER_API_TOKENS``."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 class Registration(BaseModel):
@@ -68,29 +82,44 @@ class TmOrdersApi:
     """The registration endpoint."""
 
     def __init__(
-        self, store: TmOrderStore, secret: bytes, scheduler: OrderScheduler | None = None
+        self,
+        store: TmOrderStore,
+        tokens: Sequence[str],
+        scheduler: OrderScheduler | None = None,
     ) -> None:
+        """``tokens``: the accepted bearer tokens (only their digests are kept)."""
         self.store = store
-        self.token = api_token(secret)
+        self.digests = tuple(_digest(token) for token in tokens)
         self.scheduler = scheduler
 
     def routes(self) -> list[Route]:
-        """``POST /api/tm/orders``."""
+        """``POST /api/tm/orders``, when any token is configured."""
+        if not self.digests:
+            return []
         return [Route("/api/tm/orders", self.register, methods=["POST"])]
+
+    def _allowed(self, request: Request) -> bool:
+        """A bearer token matching one of the accepted digests (every one is compared, so the
+        time taken says nothing about which matched or how close a guess came)."""
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return False
+        digest = _digest(given.strip())
+        matches = [hmac.compare_digest(digest, accepted) for accepted in self.digests]
+        return any(matches)
 
     async def register(self, request: Request) -> Response:
         """Validate, store, answer 201 with the reference."""
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), self.token):
+        if not self._allowed(request):
             return JSONResponse(
                 {"error": "missing or wrong bearer token"},
                 401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, 413)
+        try:
+            body = await read_body(request, MAX_BODY)
+        except BodyTooLarge:
+            return too_large(MAX_BODY)
         try:
             registration = Registration.model_validate_json(body)
         except ValidationError as exc:

@@ -3,9 +3,12 @@
 How Slack reaches us, decided by settings (no separate command to run):
 
 * HTTP: ``POST /slack/events`` in the web app ``usher serve`` runs (slash command, buttons,
-  modal submissions and the Events API all use this one URL). Bolt checks every request's
-  signature with ``USHER_SLACK_SIGNING_SECRET`` and refuses it, 401, when the signature is
-  wrong or missing or the timestamp is more than 5 minutes off: nothing runs.
+  modal submissions and the Events API all use this one URL). Before Bolt sees a request, its
+  body is sized (413 over :data:`MAX_BODY`, declared or streamed; ``adapters.bodies``) and its
+  signature checked with ``USHER_SLACK_SIGNING_SECRET`` (401 when the signature is wrong or
+  missing or the timestamp is more than 5 minutes off): Bolt parses the body as it builds
+  its request, before its own signature check, so nothing unsigned is ever parsed. Bolt then
+  checks the signature again, as it always does.
 * Socket Mode: when ``USHER_SLACK_APP_TOKEN`` is set, ``usher serve`` also opens Slack's
   websocket at start-up, for deployments without a public URL. Both can run at once.
 
@@ -30,15 +33,20 @@ from typing import Any
 
 import structlog
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import (
+    to_async_bolt_request,
+    to_starlette_response,
+)
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.bodies import KIB, BodyTooLarge, read_body, too_large
 from adapters.slack.blocks import CONTACT_FORM, as_typed
 from adapters.slack.canned import FORM as CANNED_FORM
 from adapters.slack.canned import MENU as CANNED_MENU
@@ -63,6 +71,8 @@ ORDER_BUTTONS = re.compile(r"^usher:(details|tickets|resend|edit)$")
 PAGE_BUTTONS = re.compile(r"^usher:(find|event)_page$")
 #: How long stop() waits for in-flight work.
 DRAIN_SECONDS = 10.0
+#: Far above any real request (a modal submission with its whole view is tens of KB).
+MAX_BODY = 1024 * KIB
 
 
 class SlackChannel:
@@ -112,7 +122,7 @@ class SlackChannel:
         self.app.action(CANNED_MENU)(self._canned_pick)
         self.app.view(CANNED_FORM)(self._canned_send)
         self.app.event("message")(self._message)
-        self._http = AsyncSlackRequestHandler(self.app)
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     # --- WebChannel -----------------------------------------------------------------------
 
@@ -153,7 +163,25 @@ class SlackChannel:
         return set()
 
     async def _endpoint(self, request: Request) -> Response:
-        return await self._http.handle(request)
+        try:
+            body = await read_body(request, MAX_BODY)
+        except BodyTooLarge:
+            log.warning("slack_request_too_large")
+            return too_large(MAX_BODY)
+        if not self._signed(body, request):
+            log.warning("slack_request_unsigned")
+            return Response(status_code=401)
+        bolt = await self.app.async_dispatch(to_async_bolt_request(request, body))
+        return to_starlette_response(bolt)
+
+    def _signed(self, body: bytes, request: Request) -> bool:
+        """Slack's signature over the raw body and timestamp (a junk timestamp is unsigned)."""
+        if self._verifier is None:
+            return False
+        try:
+            return self._verifier.is_valid_request(body, request.headers)
+        except ValueError:
+            return False
 
     @asynccontextmanager
     async def _working(self) -> AsyncIterator[None]:

@@ -12,9 +12,11 @@ independent of Slack, and a consumer group gives at-least-once delivery across p
 
 Once the console has posted a request, :class:`HandoffBoard` remembers where (a Slack channel
 and message ``ts``: the *thread*), which fan it is for, who took it and whether it is closed.
-Keys: ``handoff:thread:{channel}:{ts}`` (hash, 30 days) and ``handoff:fan:{fan}`` (the open
+Keys: ``handoff:thread:{channel}:{ts}`` (hash, 30 days), ``handoff:fan:{fan}`` (the open
 thread of a fan; it lapses after :data:`IDLE_TTL` without a word from either side, so a handoff
-nobody answers does not swallow the fan's messages forever).
+nobody answers does not swallow the fan's messages forever) and ``handoff:asked:{fan}`` (the
+fan's request cooldown: set when a request is queued, for :data:`ASK_COOLDOWN`, and cleared
+when an agent closes the handoff, so the fan can ask anew at once).
 
 The queue a fan hears about is ``handoff:waiting``: a sorted set of the fans whose request no
 agent has taken yet, by the time they first asked (asking again keeps the place). Taking or
@@ -35,6 +37,7 @@ from adapters.store.store import Store, awaited
 from adapters.store.streams import HANDOFF
 from bot.messages import Fan
 from bot.staff import PendingRating
+from handlers.handoff import Requested
 
 #: The stream keeps the newest entries only; older ones have long been answered.
 MAX_LENGTH = 10_000
@@ -46,6 +49,8 @@ IDLE_TTL = 24 * 3600
 RATING_TTL = 7 * 24 * 3600
 REQUEST = "request"
 MESSAGE = "message"
+#: A fan's next request for a person within this long is not queued (nor posted again).
+ASK_COOLDOWN = 15 * 60.0
 
 
 class RedisHandoffQueue:
@@ -55,11 +60,14 @@ class RedisHandoffQueue:
         self.store = store
         self.board = HandoffBoard(store)
 
-    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> int:
+    async def request(self, fan: Fan, chat_id: str, lang: str, history: list[str]) -> Requested:
         """XADD one request with the conversation so far; the fan's place in the queue.
 
-        0 when an agent already has the fan's open handoff (the request goes to its thread).
+        Place 0 when an agent already has the fan's open handoff (the request goes to its
+        thread). Nothing is added while an earlier request is on its way (the cooldown).
         """
+        if not await self.store.claim(asked_key(self.store, fan), ttl=ASK_COOLDOWN):
+            return Requested(await self.board.wait(fan), queued=False)
         await self._add(
             {
                 "kind": REQUEST,
@@ -69,7 +77,7 @@ class RedisHandoffQueue:
                 "history": json.dumps(history[-20:]),
             }
         )
-        return await self.board.wait(fan)
+        return Requested(await self.board.wait(fan))
 
     async def take_rating(self, fan: Fan) -> PendingRating | None:
         """The closed handoff the fan may rate (once: it is forgotten as it is read)."""
@@ -204,7 +212,7 @@ class HandoffBoard:
             pipe.set(self._rating_key(record.fan), json.dumps(rating), ex=RATING_TTL)
             await pipe.execute()
         if await self.thread_of(record.fan) == thread:
-            await self.redis.delete(self._fan_key(record.fan))
+            await self.redis.delete(self._fan_key(record.fan), asked_key(self.store, record.fan))
         return record
 
     async def take_rating(self, fan: Fan) -> PendingRating | None:
@@ -230,6 +238,11 @@ class HandoffBoard:
             current = await self.redis.get(key)
             if current is not None and current.decode() == value:
                 await self.redis.expire(key, IDLE_TTL)
+
+
+def asked_key(store: Store, fan: Fan) -> str:
+    """The fan's request cooldown (see the module docstring)."""
+    return store.key("handoff", "asked", fan.key)
 
 
 def _text(value: str | bytes) -> str:

@@ -11,8 +11,10 @@ What each request gets:
 
 * no ``X-Telegram-Bot-Api-Secret-Token`` header, or a wrong one (compared in constant time):
   403, and the body is not even read. PTB does not check the secret in this mode.
-* a body that is not JSON, not an update, or too large: 200 and a log line. Telegram would
-  only redeliver the same bad body, so there is nothing to gain from an error status.
+* a ``Content-Length`` over :data:`MAX_BODY`: 413, nothing read (``adapters.bodies``).
+* a body that is not JSON, not an update, or that turns out too large while it is read (no
+  length declared): 200 and a log line, reading stops at the limit. Telegram would only
+  redeliver the same bad body, so there is nothing to gain from an error status.
 * an update of a kind we did not ask for: 200, a log line, nothing done.
 * a good update: 200 once it is in the inbox; 503 when Redis cannot take it, so Telegram
   keeps it and tries again later (an update is never acknowledged before it is stored).
@@ -32,6 +34,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import Update
 
+from adapters.bodies import declared_too_large, too_large
 from adapters.telegram.bot import WEBHOOK_PATH, TelegramBot
 from adapters.telegram.inbound import CHANNEL, update_kind
 from adapters.telegram.inbox import Inbox
@@ -91,6 +94,9 @@ class TelegramWebhook:
             CHANNEL_EVENTS.labels(CHANNEL, "forbidden").inc()
             log.warning("telegram_webhook_forbidden", secret_given=given is not None)
             return Response(status_code=403)
+        if declared_too_large(request, MAX_BODY):
+            _malformed("body too large")
+            return too_large(MAX_BODY)
         try:
             received = await self._read(request)
         except Exception:

@@ -114,6 +114,14 @@ def build(
     except StaffConfigError as exc:
         raise ConfigError(f"USHER_STAFF_CONFIG: {exc}") from None
     store = store or connect(settings.redis_url)
+    if settings.allow_http and settings.plain_http_upstreams():
+        log.warning(
+            "plain_http_upstreams",
+            variables=settings.plain_http_upstreams(),
+            note="USHER_ALLOW_HTTP=true: API keys travel without TLS; a local stand-in only",
+        )
+    if settings.smtp_url is not None and settings.smtp_url.startswith("smtp+insecure://"):
+        log.warning("smtp_without_tls", note="USHER_SMTP_URL is smtp+insecure://: mail in clear")
     if store.embedded:
         log.warning(
             "embedded_redis", note="USHER_REDIS_URL unset: state lives in this process only"

@@ -2,11 +2,12 @@
 
     usher demo                      chat in the terminal against the built-in sandboxes
     usher converse                  the same bot over JSON lines (scripts and tests)
-    usher serve [--host --port]     the web app (pages, API, health, metrics, Slack, Telegram)
+    usher serve [--host --port --metrics-port]  the web app (pages, API, health, Slack,
+                                    Telegram); /metrics only on --metrics-port
     usher telegram --polling        the Telegram bot by polling (a laptop; no public URL needed)
     usher intent ["TEXT"]           print the recognised intent and slots as JSON
     usher sandbox [--host --port]   serve the ACME and Ticketmaster simulators
-    usher api-token                 print the bearer token for POST /api/tm/orders
+    usher api-token                 print a new random token for USHER_API_TOKENS
     usher worker                    the background jobs (needs USHER_REDIS_URL)
     usher jobs [--json]             what is scheduled and what failed
 
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from adapters import console
-from adapters.pages.tm_orders_api import api_token
+from adapters.pages.tm_orders_api import new_api_token
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.demo import create_demo_purchase_link, register_demo_orders
@@ -41,7 +42,7 @@ from bot.app.jobs_command import jobs_command, worker_command
 from bot.app.listen import PortTaken, bind
 from bot.app.settings import Settings, load_settings
 from bot.app.warmup import warm_up
-from bot.app.web import WebChannel, create_app
+from bot.app.web import WebChannel, create_app, create_metrics_app
 from bot.errors import ConfigError
 from bot.messages import Fan
 
@@ -68,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve GET /metrics on this port (on --host); without it, no metrics are served",
+    )
+    serve.add_argument(
         "--set-webhook",
         action="store_true",
         help="point Telegram at USHER_PUBLIC_URL/telegram/webhook at start-up",
@@ -81,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="serve the ACME and Ticketmaster simulators")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8100)
-    sub.add_parser("api-token", help="print the bearer token of POST /api/tm/orders")
+    sub.add_parser("api-token", help="print a new random bearer token for USHER_API_TOKENS")
     sub.add_parser("worker", help="run the background jobs (needs USHER_REDIS_URL)")
     jobs = sub.add_parser("jobs", help="list scheduled and failed jobs")
     jobs.add_argument("--json", action="store_true", help="JSON lines instead of a table")
@@ -158,6 +165,35 @@ def _demo_listener(settings: Settings) -> socket.socket:
     )
 
 
+class _MetricsServer(uvicorn.Server):
+    """The metrics listener: the public server owns the signals and stops this one."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+        return contextlib.nullcontext()
+
+
+class _WithMetrics(uvicorn.Server):
+    """The public server, with the metrics server started and stopped alongside it."""
+
+    def __init__(
+        self, config: uvicorn.Config, metrics: uvicorn.Server, listener: socket.socket
+    ) -> None:
+        super().__init__(config)
+        self.metrics = metrics
+        self.metrics_listener = listener
+        self._metrics_task: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self._metrics_task = asyncio.create_task(self.metrics.serve([self.metrics_listener]))
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.metrics.should_exit = True
+        if self._metrics_task is not None:
+            await self._metrics_task
+        await super().shutdown(sockets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usher`` console script."""
     args = _parser().parse_args(argv)
@@ -189,12 +225,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.port,
                 how_to_change=f"--port, e.g. usher serve --port {args.port + 1}",
             )
+            metrics_listener = (
+                bind(args.host, args.metrics_port, how_to_change="--metrics-port")
+                if args.metrics_port is not None
+                else None
+            )
         except PortTaken as exc:
             print(f"usher: {exc}", file=sys.stderr)
             return 2
         usher = build(settings)
-        if settings.secret_key is None:
-            print(f"sandbox API token (POST /api/tm/orders): {api_token(settings.signing_key())}")
+        if not settings.api_tokens:
+            print("POST /api/tm/orders is off: set USHER_API_TOKENS (usher api-token makes one)")
         slack = slack_channel(usher)
         channels: list[WebChannel] = [slack] if slack is not None else []
         try:
@@ -210,7 +251,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if webchat is not None:
             channels.append(webchat)
         app = create_app(usher, channels=channels)
-        uvicorn.Server(uvicorn.Config(app, log_level="warning", **SERVER_OPTIONS)).run([listener])
+        config = uvicorn.Config(app, log_level="warning", **SERVER_OPTIONS)
+        if metrics_listener is None:
+            uvicorn.Server(config).run([listener])
+            return 0
+        metrics = _MetricsServer(
+            uvicorn.Config(create_metrics_app(usher), log_level="warning", lifespan="off")
+        )
+        _WithMetrics(config, metrics, metrics_listener).run([listener])
         return 0
     if args.command == "telegram":
         try:
@@ -230,10 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvicorn.Server(uvicorn.Config(Sandbox(keys), log_level="warning")).run([listener])
         return 0
     if args.command == "api-token":
-        if settings.secret_key is None:
-            print("usher: USHER_SECRET_KEY: set it to get a stable API token", file=sys.stderr)
-            return 2
-        print(api_token(settings.signing_key()))
+        print(new_api_token())
         return 0
     if args.command == "worker":
         return worker_command(settings)

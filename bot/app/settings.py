@@ -4,8 +4,12 @@ Why pydantic-settings: it reads the environment (and an optional ``.env``), conv
 reports every problem with the field name, which we turn into one line naming the variable so
 an operator sees at once what to fix. ``config/usher.example.env`` documents each variable.
 
-"Sandbox mode" means no ACME base URL is configured: the built-in simulators serve ACME and
-Ticketmaster, one-time-code mail may be shown in the console, and a random secret key is fine.
+"Sandbox mode" means no real channel or upstream is configured: the built-in simulators serve
+ACME and Ticketmaster, one-time-code mail may be shown in the console, and a random secret key
+is fine. Production (any of ACME, Ticketmaster, Telegram or Slack for real) is strict: a secret
+key, SMTP (with TLS), the venue's zone, ``https`` upstreams (``USHER_ALLOW_HTTP`` for a local
+stand-in only) and ACME's publishable key are required, so nothing quietly falls back to a
+sandbox default (codes on stderr, a random key per process, the documents' example key).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from bot.venue import DEFAULT_VENUE_FILE, Venue, VenueFileError, load_venue
 ENV_PREFIX = "USHER_"
 DEFAULT_SDK_URL = "https://secure-entry.ticketmaster.com/presence-secure-entry.min.js"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_API_TOKEN_LENGTH = 24
+SMTP_SCHEMES = ("smtps://", "smtp://", "smtp+insecure://")
 #: The sandbox venue's zone: the simulators' events are at local times there (the documented
 #: orders are written at -07:00, Pacific daylight time), and the demo shows them in it.
 SANDBOX_TIMEZONE = "America/Los_Angeles"
@@ -81,6 +87,9 @@ class Settings(BaseSettings):
     #: pass: an https URL with ``{pk_pass_id}`` in it, from Ticketmaster (the pattern is not
     #: public). Unset: no wallet button.
     tm_wallet_pass_url: str | None = None
+    #: Accept ``http://`` ACME and Ticketmaster URLs outside the sandbox: a local stand-in
+    #: only (the APIs require TLS 1.2+). Logged loudly at every start.
+    allow_http: bool = False
 
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -101,6 +110,11 @@ class Settings(BaseSettings):
     #: The staff file (support hours, canned replies); unset: the shipped config/staff.toml.
     staff_config: Path | None = None
 
+    #: Bearer tokens accepted by ``POST /api/tm/orders`` (comma-separated; none: the API is off).
+    api_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
+    #: ``smtps://`` (TLS from the start), ``smtp://`` (STARTTLS, required) or, only by explicit
+    #: choice for a relay on the same host, ``smtp+insecure://`` (no TLS at all).
     smtp_url: str | None = None
     mail_from: str = "Usher <tickets@usher.invalid>"
 
@@ -127,6 +141,16 @@ class Settings(BaseSettings):
     _split_agents = field_validator(
         "slack_agents", "slack_marketers", "webchat_origins", mode="before"
     )(_split_ids)
+    _split_tokens = field_validator("api_tokens", mode="before")(_split_ids)
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _long_tokens(cls, value: list[SecretStr]) -> list[SecretStr]:
+        if any(len(token.get_secret_value()) < MIN_API_TOKEN_LENGTH for token in value):
+            raise ValueError(
+                f"each token needs at least {MIN_API_TOKEN_LENGTH} characters (usher api-token)"
+            )
+        return value
 
     @field_validator("webchat_origins")
     @classmethod
@@ -143,8 +167,11 @@ class Settings(BaseSettings):
     @field_validator("smtp_url")
     @classmethod
     def _smtp_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("smtp://", "smtps://")):
-            raise ValueError("must look like smtp://host:port")
+        if value is not None and not value.startswith(SMTP_SCHEMES):
+            raise ValueError(
+                "must be smtps://host:port (TLS), smtp://host:port (STARTTLS, required) "
+                "or smtp+insecure://host:port (no TLS, by explicit choice)"
+            )
         return value
 
     @field_validator("timezone")
@@ -245,14 +272,10 @@ class Settings(BaseSettings):
                 raise _missing("acme_api_key", "needed when USHER_ACME_BASE_URL is set")
             if self.acme_tenant_id is None:
                 raise _missing("acme_tenant_id", "needed when USHER_ACME_BASE_URL is set")
-            if self.secret_key is None:
-                raise _missing("secret_key", "required outside the sandbox")
-            if self.smtp_url is None:
-                raise _missing("smtp_url", "required outside the sandbox (one-time codes)")
-            if self.timezone is None:
+            if self.acme_pub_api_key is None:
                 raise _missing(
-                    "timezone",
-                    "required outside the sandbox: the venue's IANA zone, e.g. America/New_York",
+                    "acme_pub_api_key",
+                    "needed when USHER_ACME_BASE_URL is set (the checkout page's browser key)",
                 )
         if (
             self.slack_bot_token is not None
@@ -284,7 +307,51 @@ class Settings(BaseSettings):
                     "webchat_origins",
                     "must be https:// origins outside the sandbox (or http://localhost)",
                 )
+        real = self.real_parts()
+        if real:
+            self._strict(f"required outside the sandbox ({real[0]} is set)")
         return self
+
+    def _strict(self, because: str) -> None:
+        """Production's rules (design.md): nothing falls back to a sandbox default."""
+        if self.secret_key is None:
+            raise _missing("secret_key", because)
+        if self.smtp_url is None:
+            raise _missing("smtp_url", f"{because} (one-time codes go by mail)")
+        if self.timezone is None:
+            raise _missing("timezone", f"{because}: the venue's IANA zone, e.g. America/New_York")
+        for field in ("acme_base_url", "tm_base_url"):
+            url = getattr(self, field)
+            if url is not None and url.scheme != "https" and not self.allow_http:
+                raise _missing(
+                    field,
+                    "must be an https:// URL (the APIs require TLS); for a local stand-in "
+                    "only, set USHER_ALLOW_HTTP=true",
+                )
+
+    def real_parts(self) -> list[str]:
+        """The variables that make this a real deployment (a channel or an upstream), if any."""
+        fields = (
+            "acme_base_url",
+            "tm_base_url",
+            "telegram_token",
+            "slack_bot_token",
+            "slack_app_token",
+        )
+        return [env_name(field) for field in fields if getattr(self, field) is not None]
+
+    @property
+    def production(self) -> bool:
+        """True outside the sandbox: any real channel or upstream is configured."""
+        return bool(self.real_parts())
+
+    def plain_http_upstreams(self) -> list[str]:
+        """The upstream URL variables allowed to be ``http://`` by ``USHER_ALLOW_HTTP``."""
+        return [
+            env_name(field)
+            for field in ("acme_base_url", "tm_base_url")
+            if getattr(self, field) is not None and getattr(self, field).scheme != "https"
+        ]
 
     @property
     def acme_sandbox(self) -> bool:

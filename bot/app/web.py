@@ -1,6 +1,9 @@
-"""The one ASGI app ``usher serve`` runs: pages, the registration API, health and metrics.
+"""The ASGI apps ``usher serve`` runs: the public one (pages, the registration API, health,
+the channels' webhooks) and, on a port of its own, ``/metrics``.
 
-Channel webhooks (Slack events, Telegram) mount here too as their adapters are added.
+``/metrics`` is never on the public app: it tells anyone who can reach it how busy the bot is,
+which queues are backing up and how the upstreams fail. ``usher serve --metrics-port N`` serves
+it on a second listener, for a Prometheus inside the network.
 """
 
 from __future__ import annotations
@@ -59,7 +62,11 @@ def create_app(
         secure=str(settings.public_url).startswith("https://"),
         wallet_url=settings.tm_wallet_pass_url,
     )
-    api = TmOrdersApi(usher.tm_orders, settings.signing_key(), usher.scheduling.planner)
+    api = TmOrdersApi(
+        usher.tm_orders,
+        [token.get_secret_value() for token in settings.api_tokens],
+        usher.scheduling.planner,
+    )
     sandbox_keys = usher.sandbox.keys if usher.sandbox is not None else None
     checkout = CheckoutPages(
         usher.shop, BrowserCheckout.from_settings(settings, sandbox_keys), settings.zone()
@@ -79,14 +86,6 @@ def create_app(
         status = 200 if redis_ok else 503
         return JSONResponse({"ok": redis_ok, "redis": redis_ok}, status)
 
-    async def metrics(_: Request) -> Response:
-        try:
-            for queue, depth in (await queue_depths(usher.store)).items():
-                QUEUE_DEPTH.labels(queue).set(depth)
-        except Exception:  # Redis down: the rest of the metrics still matter
-            log.warning("queue_depth_unavailable")
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         started: list[WebChannel] = []
@@ -104,7 +103,6 @@ def create_app(
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
         *pages.routes(),
         *api.routes(),
         *checkout.routes(),
@@ -113,3 +111,17 @@ def create_app(
         *(route for channel in channels for route in channel.routes()),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_metrics_app(usher: Usher) -> Starlette:
+    """``GET /metrics`` (Prometheus) alone, for the metrics port."""
+
+    async def metrics(_: Request) -> Response:
+        try:
+            for queue, depth in (await queue_depths(usher.store)).items():
+                QUEUE_DEPTH.labels(queue).set(depth)
+        except Exception:  # Redis down: the rest of the metrics still matter
+            log.warning("queue_depth_unavailable")
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])

@@ -150,3 +150,46 @@ async def test_the_status_reads_in_spanish(usher: Usher) -> None:
     await chat.say(f"pedido {JANE_ORDER_NUMBER} {JANE_EMAIL}")
     assert f"Pedido #{JANE_ORDER_NUMBER}" in chat.text
     assert "Código enviado a j***e@gmail.com" in chat.text
+
+
+async def test_three_strangers_asking_for_janes_codes_leave_her_one(
+    usher: Usher, outbox: Outbox
+) -> None:
+    for n in range(3):
+        stranger = Chat(usher, f"asker{n}")
+        for _ in range(4):
+            await stranger.say(f"my orders {JANE_EMAIL}")
+        assert "too many codes" in stranger.text
+    jane = Chat(usher, "jane-owner")
+    await jane.say(f"my orders {JANE_EMAIL}")
+    assert "6-digit code" in jane.text
+    await jane.say(outbox.last_code(JANE_EMAIL))
+    assert f"{JANE_EMAIL} is verified" in jane.text
+
+
+async def test_thirty_wrong_codes_from_six_strangers_pause_janes_email_and_tell_her(
+    usher: Usher, outbox: Outbox
+) -> None:
+    for n in range(6):
+        guesser = Chat(usher, f"guesser{n}")
+        await guesser.say(f"my orders {JANE_EMAIL}")
+        if n < 4:  # 4 codes x 5 wrong tries reach the day's 20
+            assert "6-digit code" in guesser.text
+            wrong = f"{(int(outbox.last_code(JANE_EMAIL)) + 1) % 1_000_000:06d}"
+            for _ in range(5):
+                await guesser.say(wrong)
+        else:  # the last two get no code at all
+            assert "paused until tomorrow" in guesser.text
+            for _ in range(5):
+                await guesser.say("123456")
+                assert "verified" not in guesser.text
+    notices = [body for to, _, body in outbox.sent if to == JANE_EMAIL and "wrong codes" in body]
+    assert len(notices) == 1
+    assert "nobody got in" in notices[0]
+    mails = len(outbox.sent)
+    jane = Chat(usher, "jane-owner")
+    await jane.say(f"my orders {JANE_EMAIL}")  # paused for the day, for everyone
+    assert "paused until tomorrow" in jane.text
+    assert len(outbox.sent) == mails
+    for n in range(6):
+        assert not (await usher.identity.verified(Fan("console", f"guesser{n}"))).anything

@@ -27,6 +27,7 @@ from bot.app.web import create_app
 from bot.messages import Reply
 from tests.support.chat import Outbox
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.production import PRODUCTION
 from tests.support.servers import serve_in_loop
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender
 
@@ -120,6 +121,7 @@ async def start_instance(
         "slack_handoff_channel": HANDOFF_CHANNEL,
         "telegram_bot_username": "usher_test_bot",
         "public_url": PUBLIC_URL,
+        **PRODUCTION,
         "staff_config": ALWAYS_STAFFED,
         **settings,
     }

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
 from bot.app.bootstrap import Usher
+from tests.conftest import API_AUTH
 from tests.support.chat import Chat
 
 #: What a phone's browser says it is (the page serves robots a plain page).
@@ -23,7 +23,7 @@ async def register(usher: Usher, base: str, user: str) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.post(
             f"{base}/api/tm/orders",
-            headers={"Authorization": f"Bearer {api_token(usher.settings.signing_key())}"},
+            headers=API_AUTH,
             json={
                 "channel": "console",
                 "user_id": user,

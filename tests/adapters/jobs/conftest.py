@@ -10,7 +10,6 @@ import httpx
 import pytest
 import redis.asyncio as redis_asyncio
 
-from adapters.pages.tm_orders_api import api_token
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
 from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID
@@ -20,7 +19,7 @@ from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
 from bot.app.web import create_app
 from bot.messages import Fan
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import API_AUTH, TEST_API_TOKEN, TEST_REDIS_URL
 from tests.support.chat import Chat, Outbox
 from tests.support.jobs import Calls, FakeClock, Recorder, drain, freeze_arq
 
@@ -56,7 +55,7 @@ class World:
         async with httpx.AsyncClient(transport=transport, base_url="http://usher") as client:
             response = await client.post(
                 "/api/tm/orders",
-                headers={"Authorization": f"Bearer {api_token(self.usher.settings.signing_key())}"},
+                headers=API_AUTH,
                 json={
                     "channel": "console",
                     "user_id": user,
@@ -101,7 +100,13 @@ async def make_world(
         freeze_arq(monkeypatch, clock)
         store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
         sandbox = Sandbox(SandboxKeys(), clock=clock)
-        usher = build(load_settings(), mailer=Outbox(), store=store, sandbox=sandbox, clock=clock)
+        usher = build(
+            load_settings(api_tokens=[TEST_API_TOKEN]),
+            mailer=Outbox(),
+            store=store,
+            sandbox=sandbox,
+            clock=clock,
+        )
         built.append(usher)
         sender = Recorder()
         usher.messenger.add("console", sender)

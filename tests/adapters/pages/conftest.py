@@ -17,7 +17,7 @@ from adapters.store.store import Store
 from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
 from bot.app.web import create_app
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_API_TOKEN, TEST_REDIS_URL
 from tests.support.browser import STAND_IN_SDK
 from tests.support.chat import Outbox
 from tests.support.servers import free_port, serve_asgi, serve_in_loop
@@ -43,6 +43,6 @@ async def site(  # the checkout page tests have a ``site`` of their own
     monkeypatch.setenv("USHER_PUBLIC_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("USHER_SECURE_ENTRY_SDK_URL", sdk_url)
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
-    usher = build(load_settings(), mailer=Outbox(), store=store)
+    usher = build(load_settings(api_tokens=[TEST_API_TOKEN]), mailer=Outbox(), store=store)
     async with serve_in_loop(create_app(usher), port=port) as base:
         yield usher, base

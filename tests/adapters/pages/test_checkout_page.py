@@ -358,6 +358,7 @@ async def test_with_a_configured_acme_the_page_calls_it_cross_origin(
         monkeypatch.setenv("USHER_SECRET_KEY", "s" * 40)
         monkeypatch.setenv("USHER_SMTP_URL", "smtp://127.0.0.1:9")
         monkeypatch.setenv("USHER_TIMEZONE", "America/Los_Angeles")
+        monkeypatch.setenv("USHER_ALLOW_HTTP", "true")  # the simulator over loopback HTTP
         store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
         usher = build(load_settings(), mailer=Outbox(), store=store)
         async with serve_in_loop(create_app(usher), port=usher_port) as base:

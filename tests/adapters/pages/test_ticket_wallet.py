@@ -15,7 +15,7 @@ from adapters.store.store import Store
 from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
 from bot.app.web import create_app
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_API_TOKEN, TEST_REDIS_URL
 from tests.support.chat import Outbox
 from tests.support.servers import free_port, serve_in_loop
 from tests.support.ticket_page import BROWSER, sdk_views, ticket_link
@@ -38,7 +38,7 @@ async def wallet_site(
     monkeypatch.setenv("USHER_SECURE_ENTRY_SDK_URL", sdk_url)
     monkeypatch.setenv("USHER_TM_WALLET_PASS_URL", PASS_URL)
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
-    usher = build(load_settings(), mailer=Outbox(), store=store)
+    usher = build(load_settings(api_tokens=[TEST_API_TOKEN]), mailer=Outbox(), store=store)
     async with serve_in_loop(create_app(usher), port=port) as base:
         yield usher, base
 

@@ -34,12 +34,12 @@ async def test_each_fan_hears_their_place_in_the_queue_until_an_agent_takes_them
     first = await requested(slack, Chat(slack.usher, "q1"), place=1)
     second = Chat(slack.usher, "q2")
     await requested(slack, second, place=2)
-    await second.press("human")  # asking again keeps the place
-    assert second.text == copy.text("human_queued", position=2)
+    await second.press("human")  # asking again keeps the place (and queues nothing more)
+    assert second.text == copy.text("human_already", position=2)
 
     await press(slack, AGENT, "usher:take", first)
     await second.press("human")  # the fan ahead was taken: one place up
-    assert second.text == copy.text("human_queued", position=1)
+    assert second.text == copy.text("human_already", position=1)
     taken = Chat(slack.usher, "q1")
     await taken.press("human")
     assert taken.text == copy.text("human_with_agent")

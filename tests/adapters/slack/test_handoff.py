@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.handoff_consumer import GROUP
-from adapters.store.handoff_queue import HandoffBoard, Thread
+from adapters.store.handoff_queue import HandoffBoard, Thread, asked_key
 from bot import copy
 from bot.messages import Fan, Reply
 from tests.conftest import TEST_REDIS_URL
@@ -154,6 +154,13 @@ async def test_asking_again_while_a_request_is_open_adds_to_its_thread(slack: Sl
     fan = Chat(slack.usher, "fan-2")
     posted = await requested(slack, fan)
     await fan.press("human")  # the "Talk to a person" button is still the bot's
+    assert fan.text == copy.text("human_already", position=1)  # the cooldown: nothing posted
+    await slack.settle()
+    assert slack.fake.messages == [posted]
+    # Once the cooldown is over, asking again is posted in the open request's thread.
+    await slack.usher.store.redis.delete(asked_key(slack.usher.store, Fan("console", "fan-2")))
+    await fan.press("human")
+    assert fan.text == copy.text("human_queued", position=1)
     again = await slack.fake.wait_message(lambda m: m.get("thread_ts") == posted["ts"])
     assert "asked for a person again" in again["text"]
     assert [m for m in slack.fake.messages if "thread_ts" not in m] == [posted]

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 from tests.support.process import ROOT, USHER, clean_env
+from tests.support.production import production_env
 from tests.support.servers import free_port, serve_asgi
 from tests.support.slack_requests import SIGNING_SECRET, signature
 
@@ -27,6 +28,7 @@ def fake() -> Iterator[FakeSlack]:
 def test_serve_mounts_the_slack_app(fake: FakeSlack) -> None:
     port = free_port()
     env = clean_env(
+        **production_env(),
         USHER_SLACK_BOT_TOKEN=BOT_TOKEN,
         USHER_SLACK_SIGNING_SECRET=SIGNING_SECRET,
         USHER_SLACK_API_URL=f"{fake.base_url}/api/",

@@ -16,6 +16,7 @@ from tests.adapters.telegram.conftest import PUBLIC_URL
 from tests.support import log_scan
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.process import ROOT, USHER, clean_env
+from tests.support.production import production_env
 
 
 @asynccontextmanager
@@ -56,9 +57,8 @@ def output_of(log: Path) -> str:
 
 
 def telegram_env(fake: FakeTelegram, **extra: str) -> dict[str, str]:
-    return clean_env(
-        USHER_TELEGRAM_TOKEN=TOKEN,
-        USHER_TELEGRAM_API_URL=fake.url,
-        USHER_PUBLIC_URL=PUBLIC_URL,
-        **extra,
+    """A real Telegram bot (on the fake Bot API) is production: its strict settings too."""
+    env = production_env(
+        USHER_TELEGRAM_TOKEN=TOKEN, USHER_TELEGRAM_API_URL=fake.url, USHER_PUBLIC_URL=PUBLIC_URL
     )
+    return clean_env(**{**env, **extra})

@@ -16,6 +16,7 @@ from tests.adapters.telegram.conftest import PUBLIC_URL, SECRET, text_update
 from tests.adapters.telegram.processes import launched, output_of, telegram_env, until
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.process import ROOT, USHER, clean_env
+from tests.support.production import production_env
 from tests.support.servers import free_port
 
 
@@ -72,7 +73,7 @@ async def test_polling_runs_until_told_to_stop(fake_api: FakeTelegram, tmp_path:
     [
         (
             ["serve"],
-            {"USHER_TELEGRAM_TOKEN": TOKEN},
+            production_env(USHER_TELEGRAM_TOKEN=TOKEN),
             "usher: USHER_TELEGRAM_WEBHOOK_SECRET: needed for the webhook when "
             "USHER_TELEGRAM_TOKEN is set",
         ),

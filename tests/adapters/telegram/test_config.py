@@ -11,10 +11,11 @@ from bot.app.bootstrap import Usher
 from bot.app.settings import load_settings
 from bot.errors import ConfigError
 from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.production import PRODUCTION
 
 
 def config(**settings: Any) -> TelegramConfig | None:
-    return TelegramConfig.from_settings(load_settings(**settings))
+    return TelegramConfig.from_settings(load_settings(**{**PRODUCTION, **settings}))
 
 
 def test_telegram_is_off_without_a_token(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,12 @@ import pytest
 import redis.asyncio as redis_asyncio
 
 from adapters.sandbox.app import Sandbox
-from adapters.sandbox.config import DEFAULT_ACME_API_KEY, DEFAULT_ACME_TENANT_ID, DEFAULT_TM_API_KEY
+from adapters.sandbox.config import (
+    DEFAULT_ACME_API_KEY,
+    DEFAULT_ACME_PUB_API_KEY,
+    DEFAULT_ACME_TENANT_ID,
+    DEFAULT_TM_API_KEY,
+)
 from adapters.sandbox.faults import Fault
 from adapters.telegram.inbox import GROUP
 from adapters.telegram.webhook import SECRET_HEADER
@@ -95,8 +100,10 @@ def serve_env(fake: FakeTelegram, redis_url: str, sandbox_url: str | None) -> di
             "USHER_ACME_TENANT_ID": str(DEFAULT_ACME_TENANT_ID),
             "USHER_TM_BASE_URL": sandbox_url,
             "USHER_TM_API_KEY": DEFAULT_TM_API_KEY,
+            "USHER_ACME_PUB_API_KEY": DEFAULT_ACME_PUB_API_KEY,
+            "USHER_ALLOW_HTTP": "true",  # the simulators over loopback HTTP
             "USHER_SECRET_KEY": "scale-out-test-key-0123456789abcdefghij",
-            "USHER_SMTP_URL": "smtp://127.0.0.1:9",  # never used: fans verify by phone here
+            "USHER_SMTP_URL": "smtps://127.0.0.1:9",  # never used: fans verify by phone here
             "USHER_TIMEZONE": "America/Los_Angeles",
         }
         if sandbox_url is not None

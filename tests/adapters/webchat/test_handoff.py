@@ -31,6 +31,7 @@ from tests.adapters.webchat.conftest import VENUE, Site, text_of
 from tests.conftest import TEST_REDIS_URL
 from tests.support.chat import Outbox
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.production import PRODUCTION
 from tests.support.servers import free_port, serve_in_loop
 from tests.support.slack_env import AGENT, ALWAYS_STAFFED, HANDOFF_CHANNEL
 from tests.support.slack_requests import SIGNING_SECRET, SlackSender
@@ -59,6 +60,7 @@ async def desk(
         slack_agents=AGENT,
         slack_handoff_channel=HANDOFF_CHANNEL,
         staff_config=ALWAYS_STAFFED,
+        **PRODUCTION,
     )
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
     outbox = Outbox()

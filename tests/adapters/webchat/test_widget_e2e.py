@@ -83,7 +83,8 @@ async def test_a_fans_evening_on_the_venues_page(
             USHER_REDIS_URL=TEST_REDIS_URL,
             USHER_PUBLIC_URL=usher_url,
             USHER_SECRET_KEY="webchat-e2e-secret-0123456789abcdefghij",
-            USHER_SMTP_URL=smtp_url,
+            USHER_SMTP_URL=smtp_url,  # smtp+insecure://: the test's own server has no TLS
+            USHER_TIMEZONE="America/Los_Angeles",
             USHER_WEBCHAT_ORIGINS=venue,
             USHER_SLACK_BOT_TOKEN=BOT_TOKEN,
             USHER_SLACK_SIGNING_SECRET=SIGNING_SECRET,

@@ -101,13 +101,28 @@ def test_sandbox_serves_both_simulators(background: list[subprocess.Popen[str]])
     assert httpx.get(f"{base}/partners/v1/events/3F005105D843DFA3/availability").status_code == 401
 
 
-def test_serve_answers_health_and_metrics(background: list[subprocess.Popen[str]]) -> None:
+def test_serve_answers_health_and_metrics_on_their_own_port(
+    background: list[subprocess.Popen[str]],
+) -> None:
+    port, metrics_port = free_port(), free_port()
+    start(background, "serve", "--port", str(port), "--metrics-port", str(metrics_port))
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/healthz")
+    assert httpx.get(f"{base}/healthz").json()["ok"] is True
+    assert httpx.get(f"{base}/metrics").status_code == 404  # never on the public app
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics")
+    assert "usher_turns_total" in metrics.text
+    assert httpx.get(f"http://127.0.0.1:{metrics_port}/healthz").status_code == 404
+
+
+def test_serve_without_a_metrics_port_serves_no_metrics(
+    background: list[subprocess.Popen[str]],
+) -> None:
     port = free_port()
     start(background, "serve", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     wait_until_up(f"{base}/healthz")
-    assert httpx.get(f"{base}/healthz").json()["ok"] is True
-    assert "usher_turns_total" in httpx.get(f"{base}/metrics").text
+    assert httpx.get(f"{base}/metrics").status_code == 404
 
 
 def test_a_bad_setting_stops_serve_with_one_line() -> None:
@@ -181,3 +196,11 @@ def test_the_demo_chats_on_its_own_port_and_numbers_never_repeat() -> None:
     assert len(numbers) > 5
     assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
     assert "bye!" in result.stdout
+
+
+def test_api_token_prints_a_new_random_token_each_time() -> None:
+    first, second = run("api-token"), run("api-token")
+    assert first.returncode == second.returncode == 0
+    tokens = [first.stdout.strip(), second.stdout.strip()]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
+    assert tokens[0] != tokens[1]

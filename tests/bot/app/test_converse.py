@@ -20,7 +20,7 @@ from tests.conftest import TEST_REDIS_URL
 from tests.support.jane import give_jane_tickets
 from tests.support.process import Converse, clean_env, payloads_of, qr_of, text_of
 from tests.support.servers import serve_asgi
-from tests.support.smtp import smtp_server
+from tests.support.smtp import tls_smtp_server
 
 ALEX = "alex.rivera@example.com"
 
@@ -89,20 +89,23 @@ def deployed_chat(
     real_redis: object, deployed_sandbox: Sandbox
 ) -> Iterator[tuple[Converse, object]]:
     keys = deployed_sandbox.keys
-    with serve_asgi(deployed_sandbox) as base, smtp_server() as (inbox, smtp_url):
+    with serve_asgi(deployed_sandbox) as base, tls_smtp_server() as smtp:
         env = clean_env(
             USHER_ACME_BASE_URL=base,
             USHER_ACME_API_KEY=keys.acme_api_key,
             USHER_ACME_TENANT_ID=str(keys.acme_tenant_id),
+            USHER_ACME_PUB_API_KEY=keys.acme_pub_api_key,
             USHER_TM_BASE_URL=base,
             USHER_TM_API_KEY=keys.tm_api_key,
+            USHER_ALLOW_HTTP="true",  # the simulators over loopback HTTP
             USHER_REDIS_URL=TEST_REDIS_URL,
-            USHER_SMTP_URL=smtp_url,
+            USHER_SMTP_URL=smtp.url,  # STARTTLS, with the test's certificate trusted
+            SSL_CERT_FILE=str(smtp.cafile),
             USHER_SECRET_KEY="s" * 48,
             USHER_TIMEZONE="America/Los_Angeles",
         )
         chat = Converse(env)
-        yield chat, inbox
+        yield chat, smtp.inbox
         assert chat.close() == 0
 
 
@@ -160,6 +163,7 @@ def test_outside_the_sandbox_the_venue_zone_is_required_at_start() -> None:
             USHER_ACME_BASE_URL="https://acme.example.com",
             USHER_ACME_API_KEY="k",
             USHER_ACME_TENANT_ID="107",
+            USHER_ACME_PUB_API_KEY="pk",
             USHER_SECRET_KEY="s" * 48,
             USHER_SMTP_URL="smtp://127.0.0.1:9",
         )

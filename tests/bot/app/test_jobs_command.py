@@ -32,6 +32,7 @@ from bot.schedule import Failure, ScheduledJob
 from tests.conftest import TEST_REDIS_URL
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.process import ROOT, USHER, clean_env
+from tests.support.production import production_env
 from tests.support.servers import serve_in_loop
 from tests.support.shop import ADULT, TOUR
 
@@ -194,7 +195,7 @@ async def test_a_killed_worker_resumes_the_broadcast_and_nobody_hears_twice(
     killer = KillOnMessage(fake, KILL_AT)
     async with serve_in_loop(killer) as url:
         fake.url = url
-        workers.env.update(USHER_TELEGRAM_TOKEN=TOKEN, USHER_TELEGRAM_API_URL=url)
+        workers.env.update(production_env(USHER_TELEGRAM_TOKEN=TOKEN, USHER_TELEGRAM_API_URL=url))
         first = workers.start()
         killer.pid = first.pid
 

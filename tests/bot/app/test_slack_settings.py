@@ -10,6 +10,7 @@ from bot.app.bootstrap import build
 from bot.app.channels import slack_channel
 from bot.app.settings import load_settings
 from bot.errors import ConfigError
+from tests.support.production import PRODUCTION
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,9 @@ async def test_slack_is_off_without_a_token_and_http_needs_the_signing_secret() 
     finally:
         await off.aclose()
     socket_only = build(
-        load_settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1", slack_agents="U1, U2")
+        load_settings(
+            slack_bot_token="xoxb-1", slack_app_token="xapp-1", slack_agents="U1, U2", **PRODUCTION
+        )
     )
     try:
         channel = slack_channel(socket_only)
@@ -60,7 +63,7 @@ async def test_slack_is_off_without_a_token_and_http_needs_the_signing_secret() 
         assert channel.roles.agents == frozenset({"U1", "U2"})
     finally:
         await socket_only.aclose()
-    http = build(load_settings(slack_bot_token="xoxb-1", slack_signing_secret="s"))
+    http = build(load_settings(slack_bot_token="xoxb-1", slack_signing_secret="s", **PRODUCTION))
     try:
         channel = slack_channel(http)
         assert channel is not None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
-from adapters.pages.tm_orders_api import api_token
+from adapters.pages.tm_orders_api import TmOrdersApi
 from adapters.sandbox.ticketmaster.seed import DEMO_ACCOUNT_ID, SAFETIX_ORDER_TOKEN
 from bot.app.bootstrap import Usher
-from bot.app.web import create_app
+from bot.app.web import create_app, create_metrics_app
 from bot.messages import Fan
+from tests.conftest import API_AUTH
 
 
 @pytest.fixture
@@ -34,7 +38,7 @@ def body(**changes: object) -> dict[str, object]:
 
 
 def auth(usher: Usher) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_token(usher.settings.signing_key())}"}
+    return API_AUTH
 
 
 async def test_registration_is_stored_and_idempotent(
@@ -74,6 +78,37 @@ async def test_registration_needs_the_bearer_token(
     assert await usher.tm_orders.orders_of(Fan("telegram", "5550001")) == []
 
 
+async def test_any_listed_token_is_accepted_so_tokens_rotate(usher: Usher) -> None:
+    old, new = "rotating-out-token-0123456789", "rotating-in-token-0123456789"
+    api = TmOrdersApi(usher.tm_orders, [old, new])
+    transport = httpx.ASGITransport(app=Starlette(routes=api.routes()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://usher.test") as http:
+        for token, user in ((old, "1"), (new, "2")):
+            answer = await http.post(
+                "/api/tm/orders",
+                json=body(user_id=user),
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 201
+        for wrong in (old[:-1], new + "x", api_token_of_old_releases(usher)):
+            answer = await http.post(
+                "/api/tm/orders", json=body(), headers={"Authorization": f"Bearer {wrong}"}
+            )
+            assert answer.status_code == 401
+    assert len(api.digests) == 2
+    assert all(old.encode() not in d and new.encode() not in d for d in api.digests)
+
+
+def api_token_of_old_releases(usher: Usher) -> str:
+    """The token earlier releases derived from the signing key: no longer a way in."""
+    return hmac.new(usher.settings.signing_key(), b"usher-api:v1", hashlib.sha256).hexdigest()
+
+
+async def test_without_tokens_the_api_is_not_there(usher: Usher) -> None:
+    api = TmOrdersApi(usher.tm_orders, [])
+    assert api.routes() == []
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -103,11 +138,14 @@ async def test_bad_registrations_get_a_clear_400_and_change_nothing(
     assert await usher.tm_orders.orders_of(Fan("telegram", "1")) == []
 
 
-async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
+async def test_health_and_metrics(client: httpx.AsyncClient, usher: Usher) -> None:
     health = await client.get("/healthz")
     assert health.status_code == 200
     assert health.json() == {"ok": True, "redis": True}
-    metrics = await client.get("/metrics")
+    assert (await client.get("/metrics")).status_code == 404  # not on the public app
+    transport = httpx.ASGITransport(app=create_metrics_app(usher))
+    async with httpx.AsyncClient(transport=transport, base_url="http://usher.test") as http:
+        metrics = await http.get("/metrics")
     assert metrics.status_code == 200
     assert "usher_turns_total" in metrics.text
     assert "usher_upstream_seconds" in metrics.text

@@ -21,6 +21,7 @@ PRODUCTION = {
     "acme_base_url": "https://api.acme.test",
     "acme_api_key": "key",
     "acme_tenant_id": 107,
+    "acme_pub_api_key": "pub-key",
     "secret_key": GOOD_KEY,
     "smtp_url": "smtps://mail.test:465",
     "timezone": "America/New_York",
