@@ -46,6 +46,9 @@ class Venue:
     #: Seconds before an event's start that its doors open, for the "doors open" notice
     #: (``[venue] doors_open_before``); None: the venue states none, so no such notice.
     doors_before: float | None = None
+    #: Where a lapsed member renews (``[venue] membership_url``); None: the fan is offered a
+    #: person instead.
+    membership_url: str | None = None
 
     @property
     def map_url(self) -> str:
@@ -79,7 +82,11 @@ def load_venue(path: Path = DEFAULT_VENUE_FILE) -> Venue:
         table = _table(data, lang, path)
         answers[lang] = {topic: _answer(table, topic, lang, facts, path) for topic in ANSWERS}
     kept = {k: str(v) for k, v in facts.items() if k in FACTS}
-    return Venue(kept, answers, _doors_before(facts.get("doors_open_before"), path))
+    renew = facts.get("membership_url")
+    if renew is not None and not str(renew).startswith("https://"):
+        raise VenueFileError(f"{path}: [venue] membership_url must be an https:// link")
+    doors = _doors_before(facts.get("doors_open_before"), path)
+    return Venue(kept, answers, doors, str(renew) if renew is not None else None)
 
 
 def _doors_before(value: object, path: Path) -> float | None:

@@ -63,7 +63,15 @@ def fan_routes(
     )
     resend = ResendConfirmation(orders, identity, verify, acme, RedisRateCounter(store))
     buying = buying_routes(
-        shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
+        shop,
+        acme,
+        orders,
+        identity,
+        verify,
+        RedisRateCounter(store),
+        settings.zone(),
+        clock,
+        renew_url=settings.venue().membership_url,
     )
     journeys: dict[str, Handler] = {
         "find_order": find_order,
