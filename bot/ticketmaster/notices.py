@@ -22,7 +22,7 @@ import structlog
 from bot import copy
 from bot.errors import UpstreamError
 from bot.formatting import when
-from bot.messages import Button, Fan, Reply
+from bot.messages import Button, Reply
 from bot.outbound import Messenger
 from bot.preferences import Preferences
 from bot.schedule import (
@@ -96,8 +96,16 @@ class FanNotices:
             copy.text("tickets_ready", lang, event=facts.name),
             buttons=(_show_tickets(ref, lang),),
         )
-        outcome = await self._deliver(
-            order.fan, reply, f"sent:ready:{ref}", job_id, READY, event_ts, attempt
+        outcome = await deliver_once(
+            self.book,
+            self.messenger,
+            order.fan,
+            reply,
+            claim=f"sent:ready:{ref}",
+            job_id=job_id,
+            function=READY,
+            event_ts=event_ts,
+            attempt=attempt,
         )
         if outcome == "sent":
             await self.book.queue.enqueue(plan_job(ref, self.book.clock()))
@@ -145,27 +153,14 @@ class FanNotices:
             ),
         )
         claim = f"sent:remind:{order.fan.key}:{facts.event_id}:{event_ts}"
-        return await self._deliver(order.fan, reply, claim, job_id, REMIND, event_ts, attempt)
-
-    async def _deliver(
-        self,
-        fan: Fan,
-        reply: Reply,
-        claim: str,
-        job_id: str,
-        function: str,
-        event_ts: int,
-        attempt: int,
-    ) -> str:
-        """Send once (``bot.schedule.deliver_once``)."""
         return await deliver_once(
             self.book,
             self.messenger,
-            fan,
+            order.fan,
             reply,
             claim=claim,
             job_id=job_id,
-            function=function,
+            function=REMIND,
             event_ts=event_ts,
             attempt=attempt,
         )

@@ -1,23 +1,14 @@
 """What the secure page offers beyond the token: "Add to Apple Wallet" when secure render gives
-an iPhone ``passData.ios.pkPassId`` and a pass URL is configured, in a real headless Chromium."""
+an iPhone ``passData.ios.pkPassId`` and a pass URL is configured, in a real headless Chromium.
+(Without ``USHER_TM_WALLET_PASS_URL`` there is no button: ``test_ticket_page.py``.)"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-
 import pytest
-import redis.asyncio as redis_asyncio
 from playwright.async_api import Browser
 
 from adapters.sandbox.ticketmaster.seed import SAFETIX_ORDER_TOKEN
-from adapters.store.store import Store
-from bot.app.bootstrap import Usher, build
-from bot.app.settings import load_settings
-from bot.app.web import create_app
-from tests.conftest import TEST_API_TOKEN, TEST_REDIS_URL
-from tests.support.chat import Outbox
-from tests.support.servers import free_port, serve_in_loop
+from bot.app.bootstrap import Usher
 from tests.support.ticket_page import BROWSER, sdk_views, ticket_link
 
 pytestmark = pytest.mark.browser
@@ -27,20 +18,8 @@ DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36"
 
 
 @pytest.fixture
-async def wallet_site(
-    real_redis: redis_asyncio.Redis, sdk_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[Usher, str]]:
-    for name in list(os.environ):
-        if name.startswith("USHER_"):
-            monkeypatch.delenv(name)
-    port = free_port()
-    monkeypatch.setenv("USHER_PUBLIC_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("USHER_SECURE_ENTRY_SDK_URL", sdk_url)
-    monkeypatch.setenv("USHER_TM_WALLET_PASS_URL", PASS_URL)
-    store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
-    usher = build(load_settings(api_tokens=[TEST_API_TOKEN]), mailer=Outbox(), store=store)
-    async with serve_in_loop(create_app(usher), port=port) as base:
-        yield usher, base
+def site_env() -> dict[str, str]:
+    return {"USHER_TM_WALLET_PASS_URL": PASS_URL}
 
 
 def pass_ids(usher: Usher) -> list[str]:
@@ -50,9 +29,9 @@ def pass_ids(usher: Usher) -> list[str]:
 
 
 async def test_an_iphone_gets_an_add_to_apple_wallet_button_per_ticket(
-    wallet_site: tuple[Usher, str], browser: Browser
+    site: tuple[Usher, str], browser: Browser
 ) -> None:
-    usher, base = wallet_site
+    usher, base = site
     url = await ticket_link(usher, base, "w1")
     context = await browser.new_context(user_agent=BROWSER["User-Agent"])
     page = await context.new_page()
@@ -66,23 +45,14 @@ async def test_an_iphone_gets_an_add_to_apple_wallet_button_per_ticket(
     await context.close()
 
 
-async def test_no_button_without_a_pass_id_or_without_a_pass_url(
-    wallet_site: tuple[Usher, str], site: tuple[Usher, str], browser: Browser
+async def test_no_button_when_secure_render_gives_no_pass_id(
+    site: tuple[Usher, str], browser: Browser
 ) -> None:
-    usher, base = wallet_site
+    usher, base = site
     url = await ticket_link(usher, base, "w2")
     desktop = await browser.new_context(user_agent=DESKTOP)
     page = await desktop.new_page()
     await page.goto(url)
     await sdk_views(page)
-    assert await page.locator("a.wallet").count() == 0, "secure render gave no pass id"
+    assert await page.locator("a.wallet").count() == 0, "no pass id for a desktop browser"
     await desktop.close()
-
-    plain_usher, plain_base = site  # USHER_TM_WALLET_PASS_URL unset
-    plain_url = await ticket_link(plain_usher, plain_base, "w3")
-    iphone = await browser.new_context(user_agent=BROWSER["User-Agent"])
-    page = await iphone.new_page()
-    await page.goto(plain_url)
-    await sdk_views(page)
-    assert await page.locator("a.wallet").count() == 0, "the pass URL pattern is not public"
-    await iphone.close()
