@@ -28,9 +28,10 @@ from bot.app.metrics import INTENTS, TURN_LATENCY, TURNS
 from bot.app.tracing import start_request
 from bot.errors import BotError, RateLimited, UpstreamError
 from bot.history import remember
+from bot.identity import turn_proofs
 from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
-from bot.ports import StateStore
-from bot.throttle import Admission, TurnGate
+from bot.ports import StateStore, TurnStore
+from bot.throttle import Admission
 from bot.turn import CHAT_ID, LANG, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
@@ -94,13 +95,14 @@ class Conversation:
         states: StateStore,
         routes: Routes,
         recognise: Recogniser,
-        gate: TurnGate | None = None,
+        turns: TurnStore,
     ) -> None:
-        """``gate``: the per-fan turn bucket (``bot.throttle``); None admits every turn."""
+        """``turns``: the turn's Redis work (bucket, lock, replay, state, proofs) in two round
+        trips; ``states`` stays for the proactive side and tests that read a fan's state."""
         self.states = states
         self.routes = routes
         self.recognise = recognise
-        self.gate = gate
+        self.turns = turns
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event and return the replies for the fan."""
@@ -109,36 +111,33 @@ class Conversation:
         lang = copy.pick_language(inbound.locale)
         outcome = "ok"
         try:
-            # First, before any other work: a flooding fan's refused turns cost one Redis call.
-            admission = Admission.ADMIT if self.gate is None else await self.gate.admit(inbound.fan)
-            if admission is not Admission.ADMIT:
-                outcome = "throttled"
-                if admission is Admission.SLOW_DOWN:  # once per flood: the rest is silence
-                    log.info("fan_throttled", channel=inbound.channel)
-                    return [Reply(copy.text("slow_down", lang))]
-                return []
-            if inbound.text is not None and len(inbound.text) > MAX_TEXT_LENGTH:
-                outcome = "rejected"
-                return [Reply(copy.text("too_long", lang))]
-            if inbound.button is not None and len(inbound.button) > MAX_PAYLOAD_LENGTH:
-                outcome = "rejected"
-                return [Reply(copy.text("stale_button", lang))]
-            async with self.states.locked(inbound.fan):
-                if inbound.event_id is not None:
-                    finished = await self.states.finished(inbound.fan, inbound.event_id)
-                    if finished is not None:
-                        outcome = "replayed"
-                        return finished
-                state = await self.states.load(inbound.fan)
+            # One round trip before anything else: the fan's turn bucket first (a flooding
+            # fan's refused turns cost nothing more), then the lock, the replay, the state.
+            async with self.turns.begin(inbound.fan, inbound.event_id) as opened:
+                if opened.admission is not Admission.ADMIT:
+                    outcome = "throttled"
+                    if opened.admission is Admission.SLOW_DOWN:  # once per flood, then silence
+                        log.info("fan_throttled", channel=inbound.channel)
+                        return [Reply(copy.text("slow_down", lang))]
+                    return []
+                if inbound.text is not None and len(inbound.text) > MAX_TEXT_LENGTH:
+                    outcome = "rejected"
+                    return [Reply(copy.text("too_long", lang))]
+                if inbound.button is not None and len(inbound.button) > MAX_PAYLOAD_LENGTH:
+                    outcome = "rejected"
+                    return [Reply(copy.text("stale_button", lang))]
+                if opened.finished is not None:
+                    outcome = "replayed"
+                    return opened.finished
+                state = opened.state
                 if inbound.locale is None and isinstance(state.get(LANG), str):
                     lang = copy.pick_language(state[LANG])
                 state[LANG] = lang
                 state[CHAT_ID] = inbound.chat_id
                 turn = Turn(inbound=inbound, state=state, lang=lang)
-                replies = await self._dispatch(turn)
-                await self.states.save(
-                    inbound.fan, turn.state, event_id=inbound.event_id, replies=replies
-                )
+                with turn_proofs(inbound.fan, opened.proofs):
+                    replies = await self._dispatch(turn)
+                await opened.save(turn.state, replies)
                 return replies
         except BotError as exc:
             outcome = "refused"

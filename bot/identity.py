@@ -21,6 +21,11 @@ docs/architecture.md's rules, in one place:
 
 The policy is pure logic over the ``IdentityStore``, ``RateCounter`` and ``Mailer`` ports, so it
 runs the same on real Redis and in tests.
+
+Within a turn the fan's proofs are read once, with the state, by the turn's first Redis script
+(``bot.ports.TurnStore``): :func:`turn_proofs` hands them to :meth:`Identity.verified` for the
+rest of the turn, so a handler (or three of them) asking again costs no round trip. A proof
+given or taken back during the turn updates that copy too.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,6 +63,25 @@ PAUSE_WINDOW = 24 * 3600.0
 PROOF_TTL = 30 * 24 * 3600.0
 
 ProofKind = Literal["email", "phone"]
+#: The proofs read at the start of the running turn, by fan key (see the module docstring).
+_TURN_PROOFS: ContextVar[dict[str, list[Proof]] | None] = ContextVar("turn_proofs", default=None)
+
+
+@contextmanager
+def turn_proofs(fan: Fan, proofs: Sequence[Proof]) -> Iterator[None]:
+    """For the body (one turn): ``fan``'s proofs are ``proofs``, not re-read from the store."""
+    token = _TURN_PROOFS.set({fan.key: list(proofs)})
+    try:
+        yield
+    finally:
+        _TURN_PROOFS.reset(token)
+
+
+def _known(fan: Fan) -> list[Proof] | None:
+    known = _TURN_PROOFS.get()
+    return known.get(fan.key) if known is not None else None
+
+
 #: Language of each part of the notice to an email's owner (we do not know theirs).
 NOTICE_LANGUAGES = ("en", "es")
 
@@ -215,12 +242,18 @@ class Identity:
 
     async def prove(self, fan: Fan, kind: ProofKind, value: str) -> None:
         """Record that the fan holds an email (code) or a phone (E.164, the channel vouched)."""
-        await self.store.add_proof(fan, Proof(kind, value, self.clock() + PROOF_TTL))
+        proof = Proof(kind, value, self.clock() + PROOF_TTL)
+        await self.store.add_proof(fan, proof)
+        known = _known(fan)
+        if known is not None:
+            known[:] = [p for p in known if (p.kind, p.value) != (kind, value)] + [proof]
 
     async def verified(self, fan: Fan) -> Verified:
         """The fan's unexpired proofs, grouped by kind."""
         now = self.clock()
-        proofs = [p for p in await self.store.proofs(fan) if p.expires_at > now]
+        known = _known(fan)
+        stored = known if known is not None else await self.store.proofs(fan)
+        proofs = [p for p in stored if p.expires_at > now]
         return Verified(
             emails=frozenset(p.value for p in proofs if p.kind == "email"),
             phones=frozenset(p.value for p in proofs if p.kind == "phone"),
@@ -234,3 +267,6 @@ class Identity:
         the fan proved is gone at once; the next access to an order asks them to verify again.
         """
         await self.store.forget(fan)
+        known = _known(fan)
+        if known is not None:
+            known.clear()

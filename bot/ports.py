@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from bot.acme.models import Order
 from bot.messages import Fan, Reply
+from bot.throttle import Admission
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,47 @@ class StateStore(Protocol):
 
     async def finished(self, fan: Fan, event_id: str) -> list[Reply] | None:
         """The replies of the fan's turn for ``event_id`` if that turn finished, else None."""
+        ...
+
+
+class OpenTurn(Protocol):
+    """A turn under way: what it began with, read in one round trip, and how it ends.
+
+    ``TurnStore.begin`` yields one; leaving its context without :meth:`save` ends the turn
+    saving nothing (the lock is given back), as a failed turn must.
+    """
+
+    @property
+    def admission(self) -> Admission:
+        """What the fan's turn bucket said; anything but ``ADMIT`` means no lock was taken."""
+        ...
+
+    @property
+    def finished(self) -> list[Reply] | None:
+        """The replies of this event's turn, when it already ran: send them, run nothing."""
+        ...
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The fan's saved conversation state (with its history)."""
+        ...
+
+    @property
+    def proofs(self) -> list[Proof]:
+        """Everything the fan has proven (expired ones included: the caller drops them)."""
+        ...
+
+    async def save(self, state: dict[str, Any], replies: Sequence[Reply]) -> None:
+        """Save the state and the turn's replies and give the lock back, in one round trip."""
+        ...
+
+
+class TurnStore(Protocol):
+    """The conversation core's Redis work for one turn, folded into the fewest round trips."""
+
+    def begin(self, fan: Fan, event_id: str | None) -> AbstractAsyncContextManager[OpenTurn]:
+        """Admit the turn, take the fan's lock (waiting for another turn of theirs to end)
+        and read the replay, the state and the proofs; raise ``Busy`` past the wait."""
         ...
 
 

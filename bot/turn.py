@@ -10,6 +10,8 @@ here so every handler agrees on them:
 * ``history``   the fan's last messages for an agent who takes over: ``[time, text]`` pairs,
   redacted, a day at most (``bot.history``; the store keeps them under a key of their own)
 * ``chat_id``   where the fan last wrote from, so proactive messages can reach them
+* ``handoff``   the fan asked for a person and the handoff may still be open (see
+  ``handlers.handoff``: only then does a turn ask Redis whether it is)
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ ORDER_NUMBER = "order_number"
 LANG = "lang"
 HISTORY = "history"
 CHAT_ID = "chat_id"
+#: Whether the fan may have a handoff open (``handlers.handoff``): absent until first checked.
+HANDOFF = "handoff"
 
 
 @dataclass

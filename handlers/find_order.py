@@ -7,9 +7,11 @@ Search results carry no items, so the orders on the page being shown are fetched
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
+from bot.acme.reminders import plan_when_due
 from bot.formatting import money, when
 from bot.identity import Identity
 from bot.messages import Button, Fan, Reply
@@ -61,7 +63,7 @@ class FindOrder:
             return self.verify.intro(turn, resume="find_order")
         orders = await self.orders.visible_orders(verified)
         if orders and self.seen is not None:
-            await self.seen(turn.fan)
+            await plan_when_due(turn.state, turn.fan, self.seen, time.time())
         if not orders:
             who = ", ".join(sorted(verified.emails | verified.phones)) or "you"
             return [turn.reply("no_orders", who=who)]

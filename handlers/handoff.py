@@ -33,7 +33,7 @@ from bot.history import UNRECORDED_STEPS, recent, redact
 from bot.messages import Button, Fan, Reply
 from bot.staff import RATING, AuditLog, PendingRating
 from bot.staff_config import SupportHours
-from bot.turn import Turn
+from bot.turn import HANDOFF, Turn
 
 #: The stars a fan can give.
 STARS = range(1, 6)
@@ -93,6 +93,7 @@ class Handoff:
             turn.fan, turn.inbound.chat_id, turn.lang, recent(turn.state)
         )
         turn.reset()
+        turn.state[HANDOFF] = True
         place = requested.place
         if place == 0:
             return [turn.reply("human_with_agent")]
@@ -126,9 +127,11 @@ class Handoff:
         """``Routes.relay``: the fan's text goes to the agents while a handoff is open.
 
         Answers nothing (the person will), or None when the turn is the bot's: no open
-        handoff, a button, a contact or a slash command rather than words for a person, or the
-        answer to a secret question the bot asked (a code, a membership number, a last name),
-        which agents must never see. What goes to the agents is redacted like the history.
+        handoff (asked of Redis only while the fan's state says one may be open: a handoff is
+        opened by the fan's own request, and closed by an agent or by time), a button, a
+        contact or a slash command rather than words for a person, or the answer to a secret
+        question the bot asked (a code, a membership number, a last name), which agents must
+        never see. What goes to the agents is redacted like the history.
         """
         inbound = turn.inbound
         if inbound.button is not None or inbound.contact_phone is not None:
@@ -138,7 +141,10 @@ class Handoff:
         text = clean_text(inbound.text or "")
         if not text or text.startswith("/"):
             return None
-        if not await self.queue.is_open(turn.fan):
+        if turn.state.get(HANDOFF) is False:  # no request since the last one closed
+            return None
+        turn.state[HANDOFF] = await self.queue.is_open(turn.fan)
+        if not turn.state[HANDOFF]:
             return None
         await self.queue.forward(turn.fan, redact(text))
         return []

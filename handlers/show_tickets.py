@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.acme.models import Order
+from bot.acme.reminders import plan_when_due
 from bot.errors import NotAllowed, UpstreamError
 from bot.formatting import when
 from bot.identity import Identity
@@ -81,7 +82,7 @@ class ShowTickets:
         if verified.anything:
             summaries = await self.orders.visible_orders(verified)
             if summaries and self.seen is not None:
-                await self.seen(turn.fan)
+                await plan_when_due(turn.state, turn.fan, self.seen, self.clock())
             full = await self.orders.details([o.id for o in summaries], verified)
             upcoming, had_past = self._group(full, only_upcoming=True)
             if len(upcoming) > MAX_EVENTS:

@@ -63,6 +63,35 @@ def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 
+def plain_section(text: str) -> Block:
+    """A section whose text Slack shows as typed: no markup, links, mentions or emoji codes."""
+    return {"type": "section", "text": {"type": "plain_text", "text": text[:SECTION_LIMIT]}}
+
+
+def plain_context(text: str, block_id: str | None = None) -> Block:
+    """Small grey text shown as typed (see :func:`plain_section`)."""
+    block: Block = {
+        "type": "context",
+        "elements": [{"type": "plain_text", "text": text[:SECTION_LIMIT], "emoji": False}],
+    }
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def quoted(lines: list[str], block_id: str | None = None) -> Block:
+    """Someone else's words (a fan's) as a quote of plain text: ``rich_text`` text elements are
+    never parsed for markup, so a newline cannot end the quote and ``*bold*`` stays literal."""
+    text = "\n".join(lines)[:SECTION_LIMIT] or "-"
+    block: Block = {
+        "type": "rich_text",
+        "elements": [{"type": "rich_text_quote", "elements": [{"type": "text", "text": text}]}],
+    }
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
 def context(text: str) -> Block:
     """Small grey text under a message."""
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}

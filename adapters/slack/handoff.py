@@ -32,6 +32,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import SLACK_MARKUP, Block, actions, button, context, unescape
+from adapters.slack.handoff_consumer import KEPT_BLOCKS
 from adapters.store.handoff_queue import HandoffBoard, HandoffRecord, Thread
 from bot import copy
 from bot.messages import Fan, Reply
@@ -173,7 +174,12 @@ class HandoffDesk:
         open_: bool,
     ) -> None:
         """The handoff message with a new status line; "Close" and the menu while open."""
-        kept = [b for b in message.get("blocks") or [] if b.get("type") == "section"][:2]
+        # The title, the verification line and the fan's words stay; the status is replaced.
+        kept = [
+            b
+            for b in message.get("blocks") or []
+            if b.get("type") == "section" or b.get("block_id") in KEPT_BLOCKS
+        ]
         blocks = [*kept, context(status)]
         if open_:
             close = button(copy.staff("button_close"), "usher:close", "close", "danger")

@@ -14,23 +14,40 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
 from redis.exceptions import ResponseError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import actions, button, escape, section
+from adapters.slack.blocks import actions, button, escape, plain_context, quoted, section
 from adapters.store.handoff_queue import MESSAGE, HandoffBoard, Thread
 from adapters.store.store import Store
 from adapters.store.streams import HANDOFF, ConsumerGroup, StreamEntry, consumer_name, lost_group
 from bot import copy
 from bot.formatting import mask_text, when
+from bot.identity import Verified
 from bot.messages import Fan
+from bot.verification_line import verification_line
 
 log = structlog.get_logger("usher.slack.handoff")
 
 GROUP = "slack"
+#: Block ids of the request message's parts that stay when an agent takes or closes it.
+IDENTITY_BLOCK = "identity"
+HISTORY_BLOCK = "history"
+KEPT_BLOCKS = (IDENTITY_BLOCK, HISTORY_BLOCK)
+
+
+class Proofs(Protocol):
+    """What the consumer reads of a fan's identity (``bot.identity.Identity`` fits)."""
+
+    async def verified(self, fan: Fan) -> Verified:
+        """The fan's current proofs."""
+        ...
+
+
 BATCH = 10
 BLOCK_MS = 5_000
 #: A read entry nobody acknowledged for this long is taken over by another consumer.
@@ -49,10 +66,13 @@ class HandoffConsumer:
         channel: str,
         tz: ZoneInfo,
         *,
+        identity: Proofs | None = None,
         reclaim_idle_ms: int = RECLAIM_IDLE_MS,
         block_ms: int = BLOCK_MS,
     ) -> None:
+        """``identity``: where the fan's proofs are read for the verification line."""
         self.store = store
+        self.identity = identity
         self.board = board
         self.client = client
         self.channel = channel
@@ -123,13 +143,15 @@ class HandoffConsumer:
         fan = Fan.from_key(fields["fan"])
         lang = fields.get("lang", "en")
         history = [str(line) for line in json.loads(fields.get("history") or "[]")]
-        said = "\n".join(f"> {escape(mask_text(line))}" for line in history) or "> -"
+        said = [mask_text(line) for line in history] or ["-"]
+        fallback = "\n".join(f"> {escape(line)}" for line in said)  # notifications only
         existing = await self.board.thread_of(fan)
         if existing is not None:
             await self.client.chat_postMessage(
                 channel=existing.channel,
                 thread_ts=existing.ts,
-                text=copy.staff("handoff_again", history=said),
+                text=copy.staff("handoff_again", history=fallback),
+                blocks=[section(copy.staff("handoff_again_title")), quoted(said)],
             )
             return
         title = copy.staff(
@@ -140,7 +162,9 @@ class HandoffConsumer:
             text=title,
             blocks=[
                 section(title),
-                section(copy.staff("handoff_history", history=said)),
+                plain_context(await self._verification(fan), IDENTITY_BLOCK),
+                section(copy.staff("handoff_history_title")),
+                quoted(said, HISTORY_BLOCK),
                 actions(button(copy.staff("button_take"), "usher:take", "take", "primary")),
             ],
         )
@@ -150,11 +174,24 @@ class HandoffConsumer:
         thread = await self.board.thread_of(Fan.from_key(fields["fan"]))
         if thread is None:  # closed meanwhile: the fan's words went nowhere, as they see
             return
+        said = mask_text(fields["text"])
         await self.client.chat_postMessage(
             channel=thread.channel,
             thread_ts=thread.ts,
-            text=copy.staff("fan_says", text=escape(mask_text(fields["text"]))),
+            text=copy.staff("fan_says", text=escape(said)),  # notifications only
+            blocks=[section(copy.staff("fan_says_title")), quoted([said])],
         )
+
+    async def _verification(self, fan: Fan) -> str:
+        """What the bot knows of the fan's identity, from its own records (never the fan's
+        words); "not verified" when it cannot tell."""
+        if self.identity is None:
+            return copy.staff("identity_none")
+        try:
+            return verification_line(await self.identity.verified(fan))
+        except Exception:  # Redis blinked: say nothing is known rather than post nothing
+            log.warning("handoff_identity_unavailable")
+            return copy.staff("identity_none")
 
     def _asked_at(self, fields: dict[str, str]) -> str:
         """When the fan asked, in the venue's zone with its abbreviation (not Slack's

@@ -78,16 +78,16 @@ class RedisStateStore:
         """Save the state, renewing its 30-day life, and its history for a day; with
         ``event_id``, the turn's replies too, all in one transaction (a turn is finished exactly
         when its state is saved)."""
-        rest = {key: value for key, value in state.items() if key != HISTORY}
+        rest, history = split_history(state)
         history_key = self.store.key("history", fan.key)
         async with self.store.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.store.key("state", fan.key), _dumps(rest), px=int(STATE_TTL * 1000))
-            if state.get(HISTORY):
-                pipe.set(history_key, _dumps(state[HISTORY]), px=int(HISTORY_TTL * 1000))
+            pipe.set(self.store.key("state", fan.key), rest, px=int(STATE_TTL * 1000))
+            if history:
+                pipe.set(history_key, history, px=int(HISTORY_TTL * 1000))
             else:
                 pipe.delete(history_key)
             if event_id is not None:
-                records = [_reply_record(reply) for reply in replies]
+                records = [reply_record(reply) for reply in replies]
                 pipe.set(self._turn_key(fan, event_id), _dumps(records), px=FINISHED_TTL_MS)
             await pipe.execute()
 
@@ -96,7 +96,7 @@ class RedisStateStore:
         records = await self.store.get_json(self._turn_key(fan, event_id))
         if not isinstance(records, list):
             return None
-        return [_reply_from_record(record) for record in records]
+        return [reply_from_record(record) for record in records]
 
     async def forget(self, fan: Fan) -> None:
         """Drop the fan's conversation state and its history (a web chat session signed out)."""
@@ -112,12 +112,30 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _reply_record(reply: Reply) -> dict[str, Any]:
+def split_history(state: dict[str, Any]) -> tuple[str, str]:
+    """The state without its history, and the history ("" when empty), both as JSON: they are
+    kept under two keys that live for different times."""
+    rest = {key: value for key, value in state.items() if key != HISTORY}
+    history = state.get(HISTORY)
+    return _dumps(rest), _dumps(history) if history else ""
+
+
+def parse_proofs(raw: dict[bytes, bytes] | list[bytes]) -> list[Proof]:
+    """The proof hash as HGETALL answers it (a dict, or the flat list a script returns)."""
+    pairs = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
+    proofs = []
+    for field, expires in pairs:
+        kind, _, value = field.decode().partition(":")
+        proofs.append(Proof(kind, value, float(expires.decode())))
+    return proofs
+
+
+def reply_record(reply: Reply) -> dict[str, Any]:
     """A reply as JSON: the ``usher converse`` shape plus the share-my-phone flag."""
     return {**reply.to_json(), "request_contact": reply.request_contact, "expects": reply.expects}
 
 
-def _reply_from_record(record: dict[str, Any]) -> Reply:
+def reply_from_record(record: dict[str, Any]) -> Reply:
     return Reply(
         record["text"],
         buttons=tuple(Button(b["label"], b["payload"]) for b in record["buttons"]),
@@ -189,12 +207,7 @@ class RedisIdentityStore:
 
     async def proofs(self, fan: Fan) -> list[Proof]:
         """Every stored proof (the caller drops expired ones)."""
-        raw = await awaited(self.redis.hgetall(self._proof_key(fan)))
-        result = []
-        for field, expires in raw.items():
-            kind, _, value = field.decode().partition(":")
-            result.append(Proof(kind, value, float(expires.decode())))
-        return result
+        return parse_proofs(await awaited(self.redis.hgetall(self._proof_key(fan))))
 
     async def forget(self, fan: Fan) -> None:
         """Drop every proof and the pending code, in one command."""

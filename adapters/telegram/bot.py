@@ -23,7 +23,6 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from functools import partial
 
 import structlog
 from telegram import BotCommand, Update
@@ -191,11 +190,15 @@ class TelegramBot:
             return claim.done
         if claim.sent:
             log.info("telegram_update_resumed", update_id=update_id, sent=claim.sent)
+        counts: list[int] = [claim.sent] if claim.sent else []
+
+        async def delivered(count: int) -> None:
+            await self.claims.sent(update_id, count)
+            counts.append(count)
+
         try:
             async with self.claims.held(update_id, holder):
-                await self._answer(
-                    incoming, skip=claim.sent, delivered=partial(self.claims.sent, update_id)
-                )
+                await self._answer(incoming, skip=claim.sent, delivered=delivered)
         except Unreachable as exc:
             # Blocked by the fan: another attempt would meet the same refusal, so it is done.
             CHANNEL_EVENTS.labels(CHANNEL, "unreachable").inc()
@@ -207,7 +210,7 @@ class TelegramBot:
             raise
         else:
             CHANNEL_EVENTS.labels(CHANNEL, "handled" if incoming.inbound else "refused").inc()
-        await self.claims.finish(update_id, finishing)
+        await self.claims.finish(update_id, finishing, counted=bool(counts))
         return True
 
     async def _answer(self, incoming: Incoming, *, skip: int, delivered: Delivered) -> None:

@@ -112,17 +112,21 @@ class UpdateClaims:
         """Record that the first ``count`` messages of the answer were delivered."""
         await self.store.redis.set(self._sent_key(update_id), count, px=DONE_TTL_MS)
 
-    async def finish(self, update_id: int, also: Finishing | None = None) -> None:
+    async def finish(
+        self, update_id: int, also: Finishing | None = None, *, counted: bool = True
+    ) -> None:
         """Mark the update answered (whoever holds it: the answer is out either way).
 
         ``also`` adds the caller's own bookkeeping (the inbox acknowledging its entry) to the
         same round trip. No MULTI: the commands run in order, and each partial outcome is
         safe (``done`` without the ``sent`` count deleted; an entry left unacknowledged is
-        taken over later and acknowledged then, its update being done).
+        taken over later and acknowledged then, its update being done). ``counted=False``: no
+        ``sent`` count was ever written for the update (a one-message answer), none to delete.
         """
         async with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key(update_id), DONE, px=DONE_TTL_MS)
-            pipe.delete(self._sent_key(update_id))
+            if counted:
+                pipe.delete(self._sent_key(update_id))
             if also is not None:
                 also(pipe)
             await pipe.execute()

@@ -73,4 +73,4 @@ class WebChat:
         )
         if logged is None:
             raise Unreachable("web chat session gone")
-        self.registry.wake(chat_id)
+        await self.registry.deliver(chat_id, logged)

@@ -103,6 +103,8 @@ class Endpoint:
         self.origins = origins
         self.forget = forget
         self.limits = limits
+        #: Run for each new session's fan (``usher demo`` gives them the sandbox's orders).
+        self.on_new_session: Forget | None = None
 
     async def run(self, websocket: WebSocket) -> None:
         """One socket, from the handshake to its close."""
@@ -159,6 +161,8 @@ class Endpoint:
             await websocket.close(POLICY)
             return
         session = await self.sessions.open(hello.token)
+        if session.fresh and self.on_new_session is not None:
+            await self.on_new_session(Fan(CHANNEL, session.id))
         if len(self.registry.open.get(session.id, ())) >= self.limits.sockets_per_session:
             CHANNEL_EVENTS.labels(CHANNEL, "limited").inc()
             await websocket.close(TRY_LATER)
@@ -220,14 +224,17 @@ class Endpoint:
             return
         said = frame.text if isinstance(frame, Say) else frame.label
         process = self.registry.process
-        logged = await self.sessions.append(
-            session_id, [fan_entry(said, frame.ref)], process=process, once=f"{frame.ref}:fan"
+        echo = await self.sessions.append(
+            session_id,
+            [fan_entry(said, frame.ref)],
+            process=process,
+            once=f"{frame.ref}:fan",
+            fan_wrote=True,
         )
-        if logged is None:  # signed out from another tab meanwhile
+        if echo is None:  # signed out from another tab meanwhile
             await connection.sign_out()
             return
-        await self.sessions.touch(session_id)
-        self.registry.wake(session_id)
+        await self.registry.deliver(session_id, echo, first=connection)
         inbound = Inbound(
             CHANNEL,
             session_id,
@@ -240,10 +247,11 @@ class Endpoint:
         replies = await self.handle(inbound)
         CHANNEL_EVENTS.labels(CHANNEL, "handled").inc()
         if replies:
-            await self.sessions.append(
+            answer = await self.sessions.append(
                 session_id, [bot_entry(replies)], process=process, once=f"{frame.ref}:bot"
             )
-            self.registry.wake(session_id)
+            if answer is not None:
+                await self.registry.deliver(session_id, answer, first=connection)
 
     async def _sign_out(self, connection: Connection) -> None:
         session_id = connection.session_id

@@ -11,7 +11,9 @@ nothing but time: after a reconnect every socket here looks at its log again, an
 that reconnects is sent whatever came after the last entry it saw.
 
 Sockets are pumped by their own short task, so a slow reader never holds up the listener or
-anyone else's messages.
+anyone else's messages. The process that appended entries sends them to its own sockets of
+the session straight away when a socket had shown everything before them (the common case: a
+turn's echo and replies), without reading them back from Redis.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ import os
 import secrets
 import socket
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import structlog
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from adapters.webchat.frames import SIGNED_OUT, entry_frame
-from adapters.webchat.sessions import HOLDERS_TTL, Sessions
+from adapters.webchat.sessions import HOLDERS_TTL, Appended, Sessions
 from bot.app.metrics import WEBCHAT_SOCKETS
 
 log = structlog.get_logger("usher.webchat")
@@ -71,6 +74,8 @@ class Connection:
         #: A widget with no cursor was (re)loaded: what the log holds now is history to it.
         self.replaying = cursor is None
         self._lock = asyncio.Lock()
+        #: Held while entries are read or sent, so they go out once each and in order.
+        self._flow = asyncio.Lock()
         self._dirty = False
         self._pumping: asyncio.Task[None] | None = None
         self.closed = False
@@ -92,32 +97,55 @@ class Connection:
         while self._pumping is not None and not self._pumping.done():
             await asyncio.shield(self._pumping)
 
+    async def deliver(self, appended: Appended) -> None:
+        """Send entries just appended: as they are when this socket had shown everything
+        before them, else (something came in between) from the log."""
+        async with self._flow:
+            if self.closed:
+                return
+            if appended.after != self.cursor or self.replaying:
+                await self._catch_up()
+                return
+            try:
+                for entry in appended.entries:
+                    await self.send(entry_frame(entry.id, entry.body))
+                    self.cursor = entry.id
+            except (OSError, RuntimeError):  # the socket went away meanwhile
+                self.closed = True
+
     async def _pump(self) -> None:
         while self._dirty and not self.closed:
             self._dirty = False
-            try:
-                while True:
-                    entries = await self.sessions.after(self.session_id, self.cursor, count=PAGE)
-                    for entry in entries:
-                        frame = entry_frame(entry.id, entry.body, replay=self.replaying)
-                        await self.send(frame)
-                        self.cursor = entry.id
-                    if len(entries) < PAGE:
-                        break
-                self.replaying = False
-            except RedisError as exc:  # the entries stay logged: the next nudge sends them
-                log.warning("webchat_pump_failed", error=type(exc).__name__)
-                return
-            except (OSError, RuntimeError):  # the socket went away meanwhile
-                self.closed = True
-                return
+            async with self._flow:
+                await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Send what the log holds after the cursor (``_flow`` held)."""
+        try:
+            while True:
+                entries = await self.sessions.after(self.session_id, self.cursor, count=PAGE)
+                for entry in entries:
+                    await self.send(entry_frame(entry.id, entry.body, replay=self.replaying))
+                    self.cursor = entry.id
+                if len(entries) < PAGE:
+                    break
+            self.replaying = False
+        except RedisError as exc:  # the entries stay logged: the next nudge sends them
+            log.warning("webchat_pump_failed", error=type(exc).__name__)
+        except (OSError, RuntimeError):  # the socket went away meanwhile
+            self.closed = True
 
     async def sign_out(self) -> None:
         """Tell the widget its session is gone, and close."""
         with contextlib.suppress(OSError, RuntimeError):
             await self.send(SIGNED_OUT)
-            await self._close(1000)
+        await self.close(1000)
+
+    async def close(self, code: int) -> None:
+        """Close the socket (the widget reconnects unless it was signed out)."""
         self.closed = True
+        with contextlib.suppress(OSError, RuntimeError):
+            await self._close(code)
 
 
 class Registry:
@@ -131,6 +159,7 @@ class Registry:
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
+        #: Work started in the background (kept referenced until it is done).
         self._closing: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -198,6 +227,24 @@ class Registry:
         for connection in self.open.get(session_id, ()):
             connection.wake()
 
+    async def deliver(
+        self, session_id: str, appended: Appended, *, first: Connection | None = None
+    ) -> None:
+        """Send entries this process appended to its sockets of the session: ``first``'s (the
+        socket whose turn it was) before this returns, the others' in the background."""
+        if not appended.entries:
+            return
+        for connection in self.open.get(session_id, ()):
+            if connection is first:
+                await connection.deliver(appended)
+            else:
+                self._background(connection.deliver(appended))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
     async def signed_out(self, session_id: str) -> None:
         """Close every socket of the session here, telling each widget why."""
         for connection in list(self.open.get(session_id, ())):
@@ -237,9 +284,7 @@ class Registry:
             data = message["data"]
             text = data.decode() if isinstance(data, bytes) else str(data)
             if text.endswith(BYE):  # closing may wait on a slow socket: not in the listener
-                closing = asyncio.create_task(self.signed_out(text.removesuffix(BYE)))
-                self._closing.add(closing)
-                closing.add_done_callback(self._closing.discard)
+                self._background(self.signed_out(text.removesuffix(BYE)))
             else:
                 self.wake(text)
 

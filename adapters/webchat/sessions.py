@@ -16,8 +16,11 @@ scripts below may touch them together), under the store prefix::
     webchat:{id}:holders      set of the process ids holding a socket of this session
     webchat:{id}:ref:{ref}:{side}  "already logged" markers for a message id, LOG_TTL
 
-Appending to the log and waking the holders is one Lua script: the entries are added, then
-each holding process (but the caller) gets a PUBLISH on its own channel naming the session.
+Appending to the log and waking the holders is one Lua script: the entries are added (and the
+session's life renewed when the fan wrote), then each holding process (but the caller) gets a
+PUBLISH on its own channel naming the session. It answers the id of the entry that was last
+before, so a process whose socket had shown everything up to it can send the new entries
+straight away instead of reading them back.
 """
 
 from __future__ import annotations
@@ -40,13 +43,16 @@ LOG_MAX = 300
 HOLDERS_TTL = 24 * 3600.0
 
 _APPEND = """
--- KEYS: session, log, holders[, marker]   ARGV: ttl_ms, max, self, channel prefix, id, entries...
+-- KEYS: session, log, holders[, marker]
+-- ARGV: log ttl ms, max, self, channel prefix, session id, session ttl ms (0: keep), entries...
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if KEYS[4] and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[1]) then return {} end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local ids = {last[1] and last[1][1] or ''}
+if KEYS[4] and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[1]) then return ids end
+if ARGV[6] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 local now = redis.call('TIME')
 local oldest = (tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)) - tonumber(ARGV[1])
-local ids = {}
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   ids[#ids + 1] = redis.call('XADD', KEYS[2], 'MINID', tostring(oldest), '*', 'e', ARGV[i])
 end
 redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[2])
@@ -73,6 +79,14 @@ class Entry:
 
     id: str
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append added (none when it was a repeat), after which entry (None: first)."""
+
+    after: str | None
+    entries: list[Entry]
 
 
 def _digest(secret: str) -> str:
@@ -117,10 +131,6 @@ class Sessions:
         """True while the session exists (not expired, not signed out)."""
         return bool(await self.redis.exists(self.key(session_id, "session")))
 
-    async def touch(self, session_id: str) -> None:
-        """The fan wrote: the session lives ACTIVE_TTL from now."""
-        await self.redis.pexpire(self.key(session_id, "session"), int(ACTIVE_TTL * 1000))
-
     async def forget(self, session_id: str) -> list[str]:
         """Delete the session and its log; the processes that held a socket of it.
 
@@ -143,12 +153,13 @@ class Sessions:
         *,
         process: str = "",
         once: str | None = None,
-    ) -> list[str] | None:
+        fan_wrote: bool = False,
+    ) -> Appended | None:
         """Log ``entries`` and wake every process holding the session but ``process``.
 
         ``once`` (a message id and side) logs them only the first time it is given: a turn
-        handled again after a lost connection adds nothing twice. Returns the new entry ids
-        ([] when ``once`` was given before), or None when the session is gone.
+        handled again after a lost connection adds nothing twice. ``fan_wrote``: the session
+        lives ACTIVE_TTL from now. None when the session is gone.
         """
         keys = [
             self.key(session_id, "session"),
@@ -163,12 +174,17 @@ class Sessions:
             process,
             self.channel_prefix(),
             session_id,
+            int(ACTIVE_TTL * 1000) if fan_wrote else 0,
         ]
         args.extend(json.dumps(entry, ensure_ascii=False) for entry in entries)
-        ids = await self._append(keys=keys, args=args)
-        if ids is None:
+        answer = await self._append(keys=keys, args=args)
+        if answer is None:
             return None
-        return [bytes(entry_id).decode() for entry_id in ids]
+        after, *ids = (bytes(value).decode() for value in answer)
+        if not ids:  # logged before (``once``): nothing new
+            return Appended(after or None, [])
+        added = [Entry(entry_id, dict(entry)) for entry_id, entry in zip(ids, entries, strict=True)]
+        return Appended(after or None, added)
 
     async def after(self, session_id: str, last: str | None, *, count: int = 100) -> list[Entry]:
         """Logged entries after ``last`` (all kept ones when None), oldest first."""

@@ -150,6 +150,8 @@
   var cursor = null;          /* id of the last logged message shown */
   var pending = [];           /* messages sent but not yet seen logged: {ref, frame, item} */
   var refCounter = 0;
+  var leaving = null;         /* a token signed out while offline: the server is told later */
+  var signedOut = false;      /* the server closed the socket after a sign out: stay closed */
 
   function newRef() {
     refCounter += 1;
@@ -315,10 +317,15 @@
         forgetConversation();   /* the old session expired: its messages are gone */
         unsent.forEach(function (p) { list.appendChild(p.item); pending.push(p); });
       }
-      stored("localStorage", TOKEN_KEY, String(message.session));
       connected = true;
       attempt = 0;
       status.textContent = "";
+      if (leaving) {            /* the sign out the fan asked for while offline */
+        leaving = null;
+        transmit({ type: "signout" });
+        return;
+      }
+      stored("localStorage", TOKEN_KEY, String(message.session));
       pending.forEach(function (p) { transmit(p.frame); });
     } else if (message.type === "message") {
       showEntry(message);
@@ -333,8 +340,12 @@
       }
       note(String(message.text || ""));
     } else if (message.type === "signed_out") {
+      signedOut = true;
+      connected = false;
       forgetConversation();
-      note(T.widget_sign_out_done);
+      if (!leaving && !(list.lastChild && list.lastChild.textContent === T.widget_sign_out_done)) {
+        note(T.widget_sign_out_done);
+      }
     }
   }
 
@@ -342,13 +353,14 @@
     if (socket && (socket.readyState === 0 || socket.readyState === 1)) { return; }
     clearTimeout(retryTimer);
     retryTimer = null;
+    signedOut = false;
     if (!connected && attempt === 0) { status.textContent = T.widget_connecting; }
     var ws;
     try { ws = new WebSocket(wsUrl); } catch (e) { retry(); return; }
     socket = ws;
     ws.onopen = function () {
       ws.send(JSON.stringify({
-        type: "hello", session: stored("localStorage", TOKEN_KEY), last: cursor,
+        type: "hello", session: leaving || stored("localStorage", TOKEN_KEY), last: cursor,
         locale: navigator.language || null
       }));
     };
@@ -357,7 +369,10 @@
       if (socket !== ws) { return; }
       socket = null;
       connected = false;
-      if (stored("localStorage", TOKEN_KEY) || pending.length || !panel.hidden) { retry(); }
+      if (signedOut) { status.textContent = ""; return; }
+      if (leaving || stored("localStorage", TOKEN_KEY) || pending.length || !panel.hidden) {
+        retry();
+      }
     };
   }
 
@@ -396,7 +411,14 @@
     if (event.key === "Escape") { event.preventDefault(); close(); }
   });
   signOutButton.addEventListener("click", function () {
-    if (connected) { transmit({ type: "signout" }); } else { forgetConversation(); }
+    if (connected) {
+      transmit({ type: "signout" });
+    } else {
+      leaving = stored("localStorage", TOKEN_KEY);   /* told once the server answers again */
+      forgetConversation();
+      note(T.widget_sign_out_done);
+      if (leaving) { connect(); }
+    }
     input.focus();
   });
   form.addEventListener("submit", function (event) {

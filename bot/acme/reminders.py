@@ -5,7 +5,8 @@ Ticketmaster orders are registered to a fan, so their jobs are planned from the 
 for the emails and phones the fan proved. So:
 
 * **Planning** (``acme_plan``): whenever a fan looks at their orders or tickets, one plan job
-  is asked for (at most every :data:`PLAN_GAP`, so a busy fan costs one queue write). It reads
+  is asked for (at most every :data:`PLAN_GAP`, gated in the fan's own state so a turn costs
+  no extra Redis round trip). It reads
   the fan's orders as the fan would see them (the same ownership rule, the same caches) and
   schedules, for every upcoming event with a ticket that still admits, a reminder
   ``USHER_REMINDER_BEFORE`` ahead and a "doors open" notice when the venue states when its
@@ -20,6 +21,7 @@ for the emails and phones the fan proved. So:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -53,10 +55,25 @@ log = structlog.get_logger("usher.acme_reminders")
 
 #: A fan's plan is asked for at most this often (each turn that shows orders would ask).
 PLAN_GAP = 600.0
+#: The fan's state key holding when their plan was last asked for (saved with the turn, so
+#: the gate costs no Redis round trip of its own).
+PLANNED_AT = "acme_planned_at"
 #: A plan that cannot reach ACME is retried this many times, then left to the next visit.
 PLAN_ATTEMPTS = 5
 #: The "stop reminders" button (``handlers.preferences``), as on Ticketmaster's reminders.
 STOP_REMINDERS = "prefs:reminders-off"
+
+
+async def plan_when_due(
+    state: dict[str, object], fan: Fan, seen: Callable[[Fan], Awaitable[None]], now: float
+) -> None:
+    """Call ``seen`` unless this fan's plan was asked for less than :data:`PLAN_GAP` ago
+    (``state`` is the fan's conversation state, saved with the turn)."""
+    last = state.get(PLANNED_AT)
+    if isinstance(last, int | float) and 0 <= now - last < PLAN_GAP:
+        return
+    state[PLANNED_AT] = now
+    await seen(fan)
 
 
 class FanProofs(Protocol):
@@ -132,12 +149,9 @@ class AcmeReminders:
         self.doors_before = doors_before
 
     async def seen(self, fan: Fan) -> None:
-        """The fan looked at their orders: plan their notices in the worker (rarely twice)."""
-        if not self.book.queue.available:
-            return
-        now = self.book.clock()
-        if await self.book.marks.claim(f"acme-plan-asked:{fan.key}", until=now + PLAN_GAP):
-            await self.book.queue.enqueue(acme_plan_job(fan.key, now))
+        """The fan looked at their orders: plan their notices in the worker."""
+        if self.book.queue.available:
+            await self.book.queue.enqueue(acme_plan_job(fan.key, self.book.clock()))
 
     async def _held(self, fan: Fan) -> dict[tuple[str, int], HeldEvent]:
         verified = await self.proofs.verified(fan)

@@ -29,6 +29,7 @@ from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store, connect
 from adapters.store.tm_orders import RedisTmOrderStore
 from adapters.store.turn_gate import RedisTurnGate
+from adapters.store.turns import RedisTurns
 from adapters.ticketmaster.client import TicketmasterClient
 from bot.app.routes import fan_routes
 from bot.app.settings import Settings
@@ -205,7 +206,7 @@ def build(
             seen=scheduling.acme_reminders.seen,
         ),
         recognise,
-        RedisTurnGate(store, settings.turn_limit()),
+        RedisTurns(store, RedisTurnGate(store, settings.turn_limit())),
     )
     return Usher(
         settings=settings,

@@ -58,7 +58,9 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
     )
     consumer = None
     if settings.slack_handoff_channel:
-        consumer = HandoffConsumer(usher.store, board, client, settings.slack_handoff_channel, tz)
+        consumer = HandoffConsumer(
+            usher.store, board, client, settings.slack_handoff_channel, tz, identity=usher.identity
+        )
     else:
         log.warning("slack_handoff_off", note="USHER_SLACK_HANDOFF_CHANNEL unset: not posted")
     canned = usher.staff.canned
@@ -129,7 +131,7 @@ def webchat_channel(usher: Usher, *, limits: Limits | None = None) -> WebChat | 
     # In the sandbox with no sites named, any page on this machine may chat (any port).
     origins = Origins(
         settings.webchat_allowed_origins(),
-        any_loopback=settings.acme_sandbox and settings.webchat_origins is None,
+        any_loopback=not settings.production and settings.webchat_origins is None,
     )
     return WebChat(
         usher.store,
@@ -138,5 +140,5 @@ def webchat_channel(usher: Usher, *, limits: Limits | None = None) -> WebChat | 
         forget,
         messenger=usher.messenger,
         limits=limits,
-        demo=settings.acme_sandbox,
+        demo=not settings.production,
     )

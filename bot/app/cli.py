@@ -23,6 +23,7 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from functools import partial
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -117,6 +118,8 @@ async def _demo(settings: Settings, listener: socket.socket) -> None:
     screen = console.Screen()
     usher.messenger.add(console.CHANNEL, console.ConsoleSender(sys.stdout, screen))
     webchat = webchat_channel(usher)
+    if webchat is not None and settings.tm_sandbox:  # web fans get the demo's orders too
+        webchat.endpoint.on_new_session = partial(register_demo_orders, usher.tm_orders)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(usher, channels=[webchat] if webchat else [], close_on_shutdown=False),

@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     turn_rate: float = Field(default=30.0, gt=0, le=6000)
     #: ... and at most this many in a row.
     turn_burst: int = Field(default=10, ge=1, le=1000)
+    #: New carts one purchase link may open a minute from browsers (``GET /l/{code}``).
+    link_carts_per_minute: int = Field(default=120, ge=1, le=100_000)
     #: Sites (origins) allowed to embed the chat widget and open its WebSocket. None (unset):
     #: web chat is off outside the sandbox; in the sandbox the public URL's own site.
     webchat_origins: Annotated[list[str] | None, NoDecode] = None
@@ -299,7 +301,7 @@ class Settings(BaseSettings):
                     "names no site: list the origins allowed to embed the chat widget "
                     "(https://venue.example), or leave it unset to turn web chat off",
                 )
-            if not self.acme_sandbox and any(
+            if self.production and any(
                 not origin.startswith("https://") and not _loopback(origin)
                 for origin in self.webchat_origins
             ):
@@ -370,7 +372,7 @@ class Settings(BaseSettings):
     @property
     def webchat_enabled(self) -> bool:
         """Web chat runs when sites are allowed to embed it, and always in the sandbox."""
-        return self.webchat_origins is not None or self.acme_sandbox
+        return self.webchat_origins is not None or not self.production
 
     def webchat_allowed_origins(self) -> frozenset[str]:
         """The ``Origin`` values the chat's WebSocket accepts (empty when web chat is off).
@@ -380,7 +382,7 @@ class Settings(BaseSettings):
         """
         if self.webchat_origins is not None:
             return frozenset(self.webchat_origins)
-        if not self.acme_sandbox:
+        if self.production:
             return frozenset()
         own = web_origin(str(self.public_url))
         twins = {own}

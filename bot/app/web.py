@@ -106,7 +106,13 @@ def create_app(
         *pages.routes(),
         *api.routes(),
         *checkout.routes(),
-        *PurchaseLinkPage(usher.shop).routes(),
+        *PurchaseLinkPage(
+            usher.shop,
+            usher.store,
+            settings.signing_key(),
+            carts_per_minute=settings.link_carts_per_minute,
+            secure=str(settings.public_url).startswith("https://"),
+        ).routes(),
         *sandbox_routes,
         *(route for channel in channels for route in channel.routes()),
     ]

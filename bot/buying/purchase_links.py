@@ -123,12 +123,14 @@ class PurchaseLinks:
         await self.store.save(link)
         return link
 
-    async def open(self, code: str) -> PurchaseLink:
-        """The link behind a code, counting the click; LinkGone when unusable."""
+    async def open(self, code: str, *, count: bool = True) -> PurchaseLink:
+        """The link behind a code, counting the click unless told not to (the web page counts
+        a click only when it opens a cart); LinkGone when unusable."""
         link = await self.store.get(code) if is_code(code) else None
         if link is None or not link.usable(self.clock()):
             raise LinkGone("purchase link unknown, expired or revoked")
-        await self.store.count(code, "clicks")
+        if count:
+            await self.store.count(code, "clicks")
         return link
 
     async def revoke(self, code: str) -> bool:
@@ -141,7 +143,7 @@ class PurchaseLinks:
 
     async def counted(self, code: str, stat: str) -> None:
         """Record a cart made or a purchase completed through the link."""
-        if stat not in STATS:
+        if stat not in STATS:  # clicks too: the web page counts one per cart it opens
             raise ValueError(f"unknown link statistic {stat}")
         await self.store.count(code, stat)
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
 from adapters.sandbox.faults import Fault
 from bot.app.bootstrap import Usher, build
-from bot.messages import Fan, Inbound
+from bot.conversation import Conversation
+from bot.messages import Fan, Inbound, Reply
+from bot.turn import Turn
 from tests.support.chat import Chat, Outbox
 
 ALEX = "alex.rivera@example.com"
@@ -92,24 +96,27 @@ async def test_mail_server_down_is_explained_and_no_code_is_left_waiting(usher: 
 
 
 async def test_one_fans_turns_never_interleave_across_processes(
-    usher: Usher, outbox: Outbox
+    usher: Usher, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two Usher instances (two processes) on one Redis: a fan's turns run one at a time."""
     other = build(usher.settings, mailer=outbox, store=usher.store, sandbox=usher.sandbox)
     inside = 0
     overlaps = 0
-    original = usher.conversation.states.load
+    originals = {id(c): c._dispatch for c in (usher.conversation, other.conversation)}
 
-    async def slow_load(fan):  # type: ignore[no-untyped-def]
-        nonlocal inside, overlaps
-        inside += 1
-        overlaps = max(overlaps, inside)
-        await asyncio.sleep(0.05)
-        inside -= 1
-        return await original(fan)
+    def slowed(conversation: Conversation) -> Callable[[Turn], Coroutine[Any, Any, list[Reply]]]:
+        async def slow_dispatch(turn: Turn) -> list[Reply]:
+            nonlocal inside, overlaps
+            inside += 1
+            overlaps = max(overlaps, inside)
+            await asyncio.sleep(0.05)
+            inside -= 1
+            return await originals[id(conversation)](turn)
 
-    usher.conversation.states.load = slow_load  # type: ignore[method-assign]
-    other.conversation.states.load = slow_load  # type: ignore[method-assign]
+        return slow_dispatch
+
+    monkeypatch.setattr(usher.conversation, "_dispatch", slowed(usher.conversation))
+    monkeypatch.setattr(other.conversation, "_dispatch", slowed(other.conversation))
     events = [Inbound("console", "same", "same", text="help") for _ in range(6)]
     handlers = [usher.conversation.handle, other.conversation.handle] * 3
     results = await asyncio.gather(*(h(e) for h, e in zip(handlers, events, strict=True)))

@@ -28,7 +28,7 @@ from tests.conftest import TEST_REDIS_URL
 from tests.support.chat import Outbox
 from tests.support.servers import free_port, serve_in_loop
 
-VENUE = "http://venue.test"
+VENUE = "https://venue.test"
 ALEX = "alex.rivera@example.com"
 _refs = itertools.count(1)
 

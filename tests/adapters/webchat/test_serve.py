@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.adapters.telegram.processes import launched, until
 from tests.adapters.webchat.conftest import VENUE
 from tests.conftest import TEST_REDIS_URL
-from tests.support.process import clean_env
+from tests.support.process import ROOT, USHER, clean_env
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.redis
@@ -68,3 +69,38 @@ async def test_one_megabyte_frames_are_refused_without_the_process_growing(
         assert codes == [1009] * 40  # "message too big", read from each frame's header
         # 40 MB were sent at it, 40 at once; it kept none of them (allocator noise aside).
         assert after - before < 4 * 1024, (before, after)
+
+
+async def test_the_demo_serves_its_venue_page_and_web_fans_get_the_demo_orders() -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *USHER,
+        "demo",
+        cwd=ROOT,
+        env=clean_env(USHER_PUBLIC_URL=f"http://127.0.0.1:{port}"),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(400):
+                with contextlib.suppress(httpx.TransportError):
+                    page = await http.get(f"http://127.0.0.1:{port}/chat/demo")
+                    break
+                await asyncio.sleep(0.05)
+            assert page.status_code == 200
+        # Any page on this machine may chat in the sandbox (here a dev server's port).
+        url = f"ws://127.0.0.1:{port}/chat/ws"
+        async with connect(url, origin="http://localhost:5173") as socket:  # type: ignore[arg-type]
+            await socket.send(json.dumps({"type": "hello", "session": None, "last": None}))
+            await socket.recv()
+            await socket.send(json.dumps({"type": "text", "text": "my tickets", "ref": "d1"}))
+            await socket.recv()  # the echo
+            replies = json.loads(await asyncio.wait_for(socket.recv(), 20))["replies"]
+        links = [link["url"] for reply in replies for link in reply["links"]]
+        assert any("/t/" in url for url in links)  # the demo's SafeTix order
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        await asyncio.wait_for(proc.wait(), 20)

@@ -3,6 +3,7 @@ a fan with a keyboard, a screen reader, a phone, Spanish, or bad intentions."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -224,4 +225,34 @@ async def test_the_demo_venue_page_works_under_its_strict_content_security_polic
     await fan.say("help")
     await fan.bot_says("Here's what I can do")
     assert not [e for e in errors if "Content Security Policy" in e], errors
+    await context.close()
+
+
+async def test_signing_out_while_offline_reaches_the_server_once_back_online(
+    browser: Browser, venue: tuple[Site, str]
+) -> None:
+    site, origin = venue
+    context, fan = await fan_on(browser, origin)
+    await fan.open()
+    await fan.say("help")
+    await fan.bot_says("Here's what I can do")
+    token = await fan.state("localStorage.getItem('usher-chat:session')")
+    await context.set_offline(True)
+    for socket in site.webchat.registry.open[token.split(".")[0]]:
+        await socket.close(1012)  # the connection drops; the widget cannot get back
+    await expect(fan.page.locator("#usher-chat .status")).to_have_text(
+        copy.text("widget_reconnecting"), timeout=15_000
+    )
+    await fan.page.locator("#usher-chat button.sign-out").click()
+    await expect(fan.fan_messages).to_have_count(0)  # gone from this device at once
+    assert await fan.state("localStorage.getItem('usher-chat:session')") is None
+    assert await site.webchat.sessions.alive(token.split(".")[0])
+    await context.set_offline(False)
+    session_id = token.split(".")[0]
+    for _ in range(600):  # the widget retries with back-off
+        if not await site.webchat.sessions.alive(session_id):
+            break
+        await asyncio.sleep(0.05)
+    assert not await site.webchat.sessions.alive(session_id)
+    await expect(fan.page.locator("#usher-chat li.note")).to_have_count(1)
     await context.close()

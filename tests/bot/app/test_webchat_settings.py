@@ -141,3 +141,18 @@ async def test_the_sandbox_lets_any_page_on_this_machine_chat_until_sites_are_na
             assert not origins.allow("null")
         finally:
             await usher.aclose()
+
+
+def test_a_real_channel_with_the_simulated_upstreams_is_outside_the_sandbox_too() -> None:
+    slack = {
+        "slack_bot_token": "xoxb-real",
+        "slack_signing_secret": "s" * 32,
+        "secret_key": GOOD_KEY,
+        "smtp_url": "smtps://mail.test:465",
+        "timezone": "America/New_York",
+    }
+    settings = load_settings(**slack)
+    assert settings.acme_sandbox
+    assert not settings.webchat_enabled
+    with pytest.raises(ConfigError, match="USHER_WEBCHAT_ORIGINS: must be https://"):
+        load_settings(**slack, webchat_origins="http://venue.example")
