@@ -87,6 +87,8 @@ async def test_an_order_that_hides_its_dates_is_your_event(world: World) -> None
     await chat.say("mis entradas")
     await world.drain()
     [(_, start, _)] = await held(world, SOFIA_PHONE)  # order 30270301: hideEventDate true
+    world.clock.set(start - world.usher.settings.reminder_before.total_seconds())
+    await world.drain()
     world.clock.set(start - DOORS_BEFORE)
     await world.drain()
     texts = [sent.reply["text"] for sent in world.sender.to("ar3")]
