@@ -43,7 +43,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from tests.support.fake_telegram import FakeTelegram
 
-SENDS = frozenset({"sendMessage", "sendPhoto"})
+SENDS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup"})
 STATS_PATH = "/__bench__/stats"
 LATENCY_PATH = "/__bench__/latency"
 WINDOW = 1.0

@@ -10,6 +10,11 @@ It also reports the first turn of a fresh process against its tenth, with and wi
 start-up warm-up (``bot.app.warmup``): each sample is a new process (``--probe``), the two
 kinds alternating, so both sides see the same machine.
 
+And, for Telegram, how many Bot API calls a ticket reply takes (``telegram``): each fan's
+answer is sent through the real sender (PTB, paced) to the test suite's fake Bot API on
+loopback, and the calls counted per event against the target, one text message plus one album
+per ten codes (``1 + ceil(tickets / 10)``), next to what one message per code would have taken.
+
     python -m bench.show_tickets [--turns 200] [--processes 5]
 """
 
@@ -32,7 +37,7 @@ from bot.app import logs
 from bot.app.bootstrap import build
 from bot.app.settings import load_settings
 from bot.app.warmup import warm_up
-from bot.messages import Inbound
+from bot.messages import Fan, Inbound
 
 REDIS_URL = os.environ.get("USHER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -52,6 +57,76 @@ async def _store() -> tuple[Store, str]:
     return Store(client, prefix="usher-bench:"), REDIS_URL
 
 
+#: (who, what they type): a fan verified by phone (Alex, tickets for several events) and a
+#: group organiser verified by email (Lena, twelve jazz tickets).
+TELEGRAM_CASES = (
+    ("alex", "+14155550134", "my tickets"),
+    ("alex", "+14155550134", "tickets for the jazz concert"),
+    ("lena", "lena.park@example.com", "tickets for the jazz concert"),
+    ("lena", "lena.park@example.com", "my tickets"),
+)
+SENDS = ("sendMessage", "sendPhoto", "sendMediaGroup")
+UNTHROTTLED = {"turn_rate": 6000.0, "turn_burst": 1000}
+
+
+async def telegram_calls() -> dict[str, object]:
+    """Bot API calls per ticket reply, through the real Telegram sender and a fake Bot API."""
+    from adapters.store.pacing import Limits, Rate
+    from adapters.telegram.app import TelegramConfig, build_application
+    from adapters.telegram.bot import TelegramBot
+    from tests.support.fake_telegram import TOKEN, FakeTelegram
+    from tests.support.servers import serve_in_loop
+
+    fake = FakeTelegram()
+    usher = build(load_settings(), mailer=NoMail(), store=connect(None))
+    unpaced = Limits(overall=Rate(1000.0, burst=100), per_chat=Rate(1000.0, burst=100))
+    cases: list[dict[str, object]] = []
+    async with serve_in_loop(fake.app) as url:
+        fake.url = url
+        config = TelegramConfig(token=TOKEN, api_url=url)
+        bot = TelegramBot(
+            build_application(config),
+            config,
+            usher.conversation.handle,
+            usher.store,
+            limits=unpaced,
+        )
+        await bot.start()
+        try:
+            for number, (user, proof, text) in enumerate(TELEGRAM_CASES):
+                fan = Fan("telegram", str(5_550_000 + number))
+                if "@" in proof:
+                    await usher.identity.prove(fan, "email", proof)
+                else:
+                    await usher.identity.prove(fan, "phone", proof)
+                inbound = Inbound(fan.channel, fan.user_id, fan.user_id, text=text)
+                replies = await usher.conversation.handle(inbound)
+                before = len(fake.calls)
+                await bot.sender.send(fan.user_id, replies, lang="en")
+                calls = [c for c in fake.calls[before:] if c.method in SENDS]
+                codes = sum(len(reply.images) for reply in replies)
+                events = sum(1 for reply in replies if reply.images)
+                target = sum(1 + -(-len(reply.images) // 10) for reply in replies if reply.images)
+                texts = sum(1 for c in calls if c.method == "sendMessage")
+                cases.append(
+                    {
+                        "fan": user,
+                        "text": text,
+                        "events_shown": events,
+                        "qr_codes": codes,
+                        "bot_api_calls": len(calls),
+                        "calls": [c.method for c in calls],
+                        "target_at_most": target,
+                        "met": len(calls) <= target,
+                        "one_message_per_code_would_take": texts + codes,
+                    }
+                )
+        finally:
+            await bot.stop()
+            await usher.aclose()
+    return {"cases": cases, "all_met": all(bool(case["met"]) for case in cases)}
+
+
 def _percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
 
@@ -68,7 +143,9 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 async def main(turns: int) -> dict[str, object]:
     store, redis_used = await _store()
-    usher = build(load_settings(), mailer=NoMail(), store=store)
+    # One fan takes 400 turns in a row here: the per-fan turn bucket (USHER_TURN_RATE) would
+    # answer most of them with silence and the figures would measure the throttle.
+    usher = build(load_settings(**UNTHROTTLED), mailer=NoMail(), store=store)
     handle = usher.conversation.handle
     fan = ("console", "bench-fan")
     await handle(Inbound(*fan, fan[1], text="my tickets"))
@@ -147,5 +224,6 @@ if __name__ == "__main__":
         print(json.dumps(asyncio.run(probe(args.probe == "warm"))))
     else:
         figures = asyncio.run(main(args.turns))
+        figures["telegram"] = asyncio.run(telegram_calls())
         figures["first_turn_of_a_fresh_process"] = first_turns(args.processes)
         print(json.dumps(figures, indent=2))

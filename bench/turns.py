@@ -127,6 +127,10 @@ def usher_env(api: str, sandbox: str, redis_url: str) -> dict[str, str]:
         "USHER_TELEGRAM_TOKEN": TOKEN,
         "USHER_TELEGRAM_API_URL": api,
         "USHER_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # The per-fan turn bucket at its widest: a benchmark fan takes dozens of turns a
+        # minute, which a real fan never does (the bucket's cost, one script, is still paid).
+        "USHER_TURN_RATE": "6000",
+        "USHER_TURN_BURST": "1000",
     }
 
 

@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -214,6 +215,7 @@ async def run(
     if redis_url is None:
         async with bench_redis() as private:
             return await run(sockets, every, seconds, private)
+    load_before = os.getloadavg()[0]
     redis = redis_asyncio.Redis.from_url(redis_url)
     await redis.flushdb()
     sandbox_port, usher_port, echo_port = free_port(), free_port(), free_port()
@@ -260,6 +262,9 @@ async def run(
             "cpu_per_turn": ratio("cpu_ms_per_turn"),
         },
         "usher_redis_per_turn": commands,
+        # Whatever else this machine ran (other processes compete for its cores).
+        "load_average_1min": {"start": round(load_before, 1), "end": round(os.getloadavg()[0], 1)},
+        "cpu_cores": os.cpu_count(),
     }
 
 

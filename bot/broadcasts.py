@@ -38,6 +38,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 
 import structlog
 
@@ -228,8 +229,7 @@ class Broadcasts:
             await self.store.count(broadcast.id, "already_sent")
             return
         try:
-            lang = await self.messenger.language_of(fan)
-            await self.messenger.send(fan, [offer(broadcast.link_code, lang)])
+            await self.messenger.send_composed(fan, partial(_offer_in, broadcast.link_code))
         except Unreachable:
             await self.store.release(broadcast.id, fan)
             await self.store.retry_later(broadcast.id, fan, failed=False)
@@ -242,6 +242,10 @@ class Broadcasts:
             return
         await self.store.retry_later(broadcast.id, fan, failed=False)
         await self.store.count(broadcast.id, "sent")
+
+
+async def _offer_in(link_code: str, lang: str) -> list[Reply]:
+    return [offer(link_code, lang)]
 
 
 def offer(link_code: str, lang: str) -> Reply:

@@ -8,8 +8,8 @@ their conversation state) and renders the text in the fan's language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import structlog
 
@@ -18,6 +18,10 @@ from bot.ports import StateStore
 from bot.turn import AWAITING, CHAT_ID, LANG, RESUME
 
 log = structlog.get_logger("usher.outbound")
+
+
+#: Writes a proactive message's replies in a given language.
+Compose = Callable[[str], Awaitable[Sequence[Reply]]]
 
 
 class ChannelSender(Protocol):
@@ -51,16 +55,23 @@ class Messenger:
 
     async def send(self, fan: Fan, replies: Sequence[Reply]) -> None:
         """Deliver to the chat the fan last wrote from; Unreachable when that is impossible."""
+        sender = self._sender(fan)
+        await sender.send(_chat_of(fan, await self.states.load(fan)), replies)
+
+    async def send_composed(self, fan: Fan, compose: Compose) -> None:
+        """Deliver the replies ``compose(lang)`` writes in the fan's language: the fan's state
+        (language and chat) read once, where ``language_of`` then ``send`` read it twice."""
+        sender = self._sender(fan)
+        state = await self.states.load(fan)
+        lang = state.get(LANG)
+        replies = await compose(lang if isinstance(lang, str) else "en")
+        await sender.send(_chat_of(fan, state), replies)
+
+    def _sender(self, fan: Fan) -> ChannelSender:
         sender = self.senders.get(fan.channel)
         if sender is None:
             raise Unreachable(f"no sender for channel {fan.channel}")
-        state = await self.states.load(fan)
-        chat_id = state.get(CHAT_ID)
-        if not isinstance(chat_id, str):
-            chat_id = fan.user_id if fan.channel == "telegram" else None
-        if chat_id is None:
-            raise Unreachable(f"no chat known for {fan.channel} fan")
-        await sender.send(chat_id, replies)
+        return sender
 
     async def expect(self, fan: Fan, what: str, *, resume: str) -> None:
         """Make the fan's next message the answer to a question a proactive message asks
@@ -71,3 +82,13 @@ class Messenger:
             state[AWAITING] = what
             state[RESUME] = resume
             await self.states.save(fan, state)
+
+
+def _chat_of(fan: Fan, state: dict[str, Any]) -> str:
+    """The chat the fan last wrote from (a Telegram user's own chat when none was kept)."""
+    chat_id = state.get(CHAT_ID)
+    if not isinstance(chat_id, str):
+        chat_id = fan.user_id if fan.channel == "telegram" else None
+    if chat_id is None:
+        raise Unreachable(f"no chat known for {fan.channel} fan")
+    return chat_id

@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from bot.messages import Fan, Reply
-from bot.outbound import Messenger, Unreachable
+from bot.messages import Fan
+from bot.outbound import Compose, Messenger, Unreachable
 from bot.ports import Clock
 
 log = structlog.get_logger("usher.schedule")
@@ -275,7 +275,7 @@ async def deliver_once(
     book: JobBook,
     messenger: Messenger,
     fan: Fan,
-    reply: Reply,
+    compose: Compose,
     *,
     claim: str,
     job_id: str,
@@ -284,13 +284,14 @@ async def deliver_once(
     attempt: int,
 ) -> str:
     """Send a notice at most once: claim, send, keep the claim; release it only when the send
-    raised (so a retry, a second worker or a restart never repeats a message that went out)."""
+    raised (so a retry, a second worker or a restart never repeats a message that went out).
+    ``compose`` writes the notice in the fan's language (read with the fan's state, once)."""
     keep = event_ts + AFTER_EVENT
     if not await book.marks.claim(claim, until=keep):
         await book.done(job_id, keep_until=keep)
         return "already sent"
     try:
-        await messenger.send(fan, [reply])
+        await messenger.send_composed(fan, compose)
     except Unreachable as exc:
         await book.fail(job_id, function, f"fan unreachable: {exc}")
         await book.done(job_id, keep_until=keep)

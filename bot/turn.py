@@ -42,6 +42,9 @@ class Turn:
     lang: str
     slots: dict[str, str | int] = field(default_factory=dict)
     intent: str | None = None
+    #: What a handler read during this turn and may need again in it (the fan's ACME cart):
+    #: never saved, gone with the turn.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fan(self) -> Fan:

@@ -171,8 +171,8 @@ class BuyAddOn:
         turn.state.pop(ADDON_PENDING, None)
         turn.expect(None)
         opened, notes = await self._cart_for(turn, event.id)
-        opened = await self.desk.carts.change(
-            opened, with_add_on(opened.cart, event.id, add_on.id, quantity)
+        opened = await self.desk.change(
+            turn, opened, with_add_on(opened.cart, event.id, add_on.id, quantity)
         )
         notes.append(turn.say("addon_set", name=add_on.name, quantity=quantity))
         return [await self.desk.show(turn, opened, intro="\n".join(notes))]

@@ -65,6 +65,10 @@ def moving_on(turn: Turn) -> bool:
     return False
 
 
+#: ``Turn.memo`` key of the fan's cart as this turn knows it.
+MEMO_CART = "cart"
+
+
 class CartDesk:
     """Shows and changes the fan's open cart; other buying handlers render through it."""
 
@@ -76,14 +80,29 @@ class CartDesk:
     # --- reading -------------------------------------------------------------------------
 
     async def current(self, turn: Turn) -> OpenCart | None:
-        """The fan's open cart; a cart that expired or was paid is forgotten."""
+        """The fan's open cart; a cart that expired or was paid is forgotten.
+
+        Read from ACME once per turn: a handler asking again (the add-on journey does) gets
+        the same answer, or the cart as this turn last changed it (:meth:`change`).
+        """
         cart_id = turn.state.get(CART)
         if not isinstance(cart_id, str):
             return None
+        known = turn.memo.get(MEMO_CART)
+        if isinstance(known, OpenCart) and known.record.cart_id == cart_id:
+            return known
         opened = await self.carts.get(cart_id, turn.fan)
         if opened is None:
             turn.state.pop(CART, None)
+        else:
+            turn.memo[MEMO_CART] = opened
         return opened
+
+    async def change(self, turn: Turn, opened: OpenCart, request: Cart) -> OpenCart:
+        """Send the cart's new contents to ACME; the repriced cart is the turn's from now on."""
+        changed = await self.carts.change(opened, request)
+        turn.memo[MEMO_CART] = changed
+        return changed
 
     async def event(self, opened: OpenCart, turn: Turn) -> EventInstance:
         """The cart's event, with member prices when the fan has a membership."""
@@ -95,6 +114,7 @@ class CartDesk:
     def adopt(self, turn: Turn, opened: OpenCart) -> None:
         """Make ``opened`` the fan's cart."""
         turn.state[CART] = opened.record.cart_id
+        turn.memo[MEMO_CART] = opened
 
     # --- showing -------------------------------------------------------------------------
 
@@ -187,7 +207,7 @@ class CartDesk:
         turn.expect(None)
         if opened is None or not ticket_count(opened.cart):
             return [Reply(turn.say("no_cart"), buttons=help_handlers.menu(turn))]
-        opened = await self.carts.change(opened, with_ticket_quantity(opened.cart, quantity))
+        opened = await self.change(turn, opened, with_ticket_quantity(opened.cart, quantity))
         return [await self.show(turn, opened)]
 
     def _bad_quantity(self, turn: Turn) -> Reply:
@@ -261,7 +281,7 @@ class CartDesk:
         """Member tickets within the limit, the rest at full price; then the checkout link."""
         result = await self.carts.api.validate_entitlements(opened.record.cart_id)
         if not result.valid:
-            opened = await self.carts.change(
-                opened, split_for_entitlements(opened.cart, result.violations)
+            opened = await self.change(
+                turn, opened, split_for_entitlements(opened.cart, result.violations)
             )
         return [await self.show(turn, opened), *await self.pay(turn, opened)]

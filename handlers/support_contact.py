@@ -13,13 +13,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 import phonenumbers
+import structlog
 from email_validator import EmailNotValidError, validate_email
 
+from bot import copy
 from bot.acme.models import Order
 from bot.acme.types import DEFAULT_PHONE_REGION
-from bot.errors import NotFound
+from bot.errors import NotFound, UpstreamError
+from bot.formatting import mask_email, mask_name, mask_phone
+from bot.ports import Mailer
 from bot.staff import AuditLog, StaffError
 from handlers.support import OrderDirectory
+
+log = structlog.get_logger("usher.support")
 
 MAX_NAME_LENGTH = 100
 #: Form field -> the Order field it edits.
@@ -109,11 +115,18 @@ def _checked(name: str, value: str) -> str | None:
 
 
 class ContactEditor:
-    """Reads and writes an order's contact details, audited."""
+    """Reads and writes an order's contact details, audited, and tells the old address.
 
-    def __init__(self, acme: OrderDirectory, audit: AuditLog) -> None:
+    An order's email decides who can get a one-time code for it, so changing it hands the
+    tickets to the new address. Whoever asked for the change, the old address is mailed that
+    it was changed (by "the venue's support team", the new address masked), so its owner can
+    object; and the audit entry keeps what changed from what to what, masked.
+    """
+
+    def __init__(self, acme: OrderDirectory, audit: AuditLog, mailer: Mailer | None = None) -> None:
         self.acme = acme
         self.audit = audit
+        self.mailer = mailer
 
     async def save(self, agent: str, order_id: str, update: dict[str, str | None]) -> Order:
         """Write checked changes (from :func:`changes`) onto the current order."""
@@ -122,6 +135,39 @@ class ContactEditor:
         except NotFound:
             raise StaffError("order_not_found", id=order_id) from None
         saved = await self.acme.update_order(order.id, order.model_copy(update=update))
-        names = ",".join(name for name, field in ORDER_FIELDS.items() if field in update)
-        await self.audit.record(agent, "edit", order=order.id, detail=names)
+        was, now = Contact.of(order), Contact.of(saved)
+        moves = [
+            f"{name}: {_masked(name, getattr(was, name))} -> {_masked(name, getattr(now, name))}"
+            for name, field in ORDER_FIELDS.items()
+            if field in update
+        ]
+        await self.audit.record(agent, "edit", order=order.id, detail="; ".join(moves))
+        if was.email and was.email.lower() != now.email.lower():
+            await self._tell_old_address(saved, was.email, now.email)
         return saved
+
+    async def _tell_old_address(self, order: Order, old: str, new: str) -> None:
+        """Mail the address the order had that it no longer has (best effort: ACME has the
+        change already; a failure is logged, and the audit entry still shows it)."""
+        if self.mailer is None:
+            return
+        number = order.order_number or order.id
+        try:
+            await self.mailer.send(
+                old,
+                copy.text("contact_changed_subject", number=number),
+                copy.text("contact_changed_body", number=number, new=mask_email(new)),
+            )
+        except UpstreamError as exc:
+            log.warning("contact_change_notice_failed", order=order.id, error=type(exc).__name__)
+
+
+def _masked(name: str, value: str) -> str:
+    """A contact value as the audit log keeps it."""
+    if not value:
+        return "-"
+    if name == "email":
+        return mask_email(value)
+    if name == "phone":
+        return mask_phone(value)
+    return mask_name(value, None)

@@ -1,5 +1,8 @@
 """Block Kit for the staff console: order lists, order details, the contact form, paging.
 
+Order fields (names, emails, event names: what fans and ACME wrote) go to Slack as
+``plain_text``, never mrkdwn, so nothing in them is read as markup, a link or a mention.
+
 Two renderings of an order on purpose: :func:`order_line` is *masked* (initials, ``j***e@…``,
 ``***7890``) because it is shown where others may see it (ephemeral answers get screenshotted,
 handoff threads are read by the whole channel); :func:`order_details` is whole and only ever
@@ -126,17 +129,16 @@ def order_line(order: Order, tz: ZoneInfo) -> str:
     )
     status = copy.text(status_key(order))
     who = mask_name(order.contact_first_name, order.contact_last_name)
-    # Code spans: the masks' asterisks would otherwise be read as bold markup.
-    contact = f"{who} · `{mask_email(order.email)}` · `{mask_phone(order.phone_number)}`"
+    contact = f"{who} · {mask_email(order.email)} · {mask_phone(order.phone_number)}"
     facts = f"{moment} · {money(order.total_amount)} · {status}"
-    return escape(f"*#{number}* (id {order.id}) · {events}\n{facts}\n{contact}")
+    return f"#{number} (id {order.id}) · {events}\n{facts}\n{contact}"  # plain text
 
 
 def order_list(found: Found, tz: ZoneInfo, title: str, page_action: str, query: str) -> list[Block]:
     """A page of orders, each with its buttons, and prev/next buttons when there are more."""
     blocks = [section(title)]
     for order in found.orders:
-        blocks.append(section(order_line(order, tz)))
+        blocks.append(plain_section(order_line(order, tz)))
         blocks.append(
             actions(
                 *(
@@ -171,7 +173,7 @@ def read_page(value: str) -> tuple[str, int]:
 
 
 def order_details(order: Order, tz: ZoneInfo) -> str:
-    """The whole order, personal data included: for the agent's DM only."""
+    """The whole order, personal data included, as plain text: for the agent's DM only."""
     name = " ".join(p for p in (order.contact_first_name, order.contact_last_name) if p) or "-"
     items = "\n".join(
         f"• {item_name(item)} × {item.quantity}"
@@ -183,20 +185,18 @@ def order_details(order: Order, tz: ZoneInfo) -> str:
         + f" — {money(item.amount)}"
         for item in order.order_items
     )
-    return escape(
-        copy.staff(
-            "details",
-            number=order.order_number or order.id,
-            id=order.id,
-            status=copy.text(status_key(order)),
-            placed=when(order.created_on or order.creation_date, tz),
-            name=name,
-            email=order.email or "-",
-            phone=order.phone_number or "-",
-            items=items or "-",
-            amount=money(order.total_amount),
-            paid=money(order.paid_amount),
-        )
+    return copy.staff(
+        "details",
+        number=order.order_number or order.id,
+        id=order.id,
+        status=copy.text(status_key(order)),
+        placed=when(order.created_on or order.creation_date, tz),
+        name=name,
+        email=order.email or "-",
+        phone=order.phone_number or "-",
+        items=items or "-",
+        amount=money(order.total_amount),
+        paid=money(order.paid_amount),
     )
 
 

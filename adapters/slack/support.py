@@ -20,6 +20,7 @@ from adapters.slack.blocks import (
     escape,
     order_details,
     order_list,
+    plain_section,
     read_page,
     section,
     submitted_contact,
@@ -129,7 +130,8 @@ class SupportConsole:
         """The whole order, in the agent's DM."""
         async with answering(ask, "details"):
             order = await self.desk.order(ask.user, order_id)
-            await ask.dm(order_details(order, self.tz))
+            details = order_details(order, self.tz)
+            await ask.dm(escape(details), blocks=[plain_section(details)])
             await ask.say(staff("sent_to_dm", number=order.order_number or order.id))
 
     async def tickets(self, ask: Ask, order_id: str) -> None:

@@ -34,8 +34,10 @@ class RedisLinkStore:
     async def all(self) -> list[PurchaseLink]:
         """Every link, newest first."""
         codes = await awaited(self.redis.zrevrange(self.store.key("plinks"), 0, -1))
-        links = [await self.get(code.decode()) for code in codes]
-        return [link for link in links if link is not None]
+        if not codes:
+            return []
+        raws = await self.redis.mget([self.store.key("plink", code.decode()) for code in codes])
+        return [PurchaseLink.from_json(json.loads(raw)) for raw in raws if raw is not None]
 
     async def count(self, code: str, stat: str) -> int:
         """HINCRBY one counter."""
@@ -46,5 +48,18 @@ class RedisLinkStore:
     async def stats(self, code: str) -> dict[str, int]:
         """Every counter, zero when never hit."""
         raw = await awaited(self.redis.hgetall(self.store.key("plink", "stats", code)))
-        counts = {k.decode(): int(v) for k, v in raw.items()}
-        return {stat: counts.get(stat, 0) for stat in STATS}
+        return _counts(raw)
+
+    async def stats_of(self, codes: list[str]) -> list[dict[str, int]]:
+        """The counters of several links, in one round trip."""
+        if not codes:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.hgetall(self.store.key("plink", "stats", code))
+            return [_counts(raw) for raw in await pipe.execute()]
+
+
+def _counts(raw: dict[bytes, bytes]) -> dict[str, int]:
+    counts = {k.decode(): int(v) for k, v in raw.items()}
+    return {stat: counts.get(stat, 0) for stat in STATS}

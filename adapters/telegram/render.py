@@ -6,8 +6,12 @@ Kept free of I/O so every rule below is tested without a network:
   shown as written and can never turn into markup or links Telegram would render.
 * Telegram caps a message at 4,096 characters (UTF-16 code units) and a caption at 1,024, so
   long text is split on line breaks and captions are cut.
-* A reply's text comes first, then one photo per QR code (``adapters.qr``), and the keyboard
-  rides on the *last* message so the buttons sit under the codes they concern.
+* A reply's text comes first, then its QR codes (``adapters.qr``): one code as a photo, more as
+  albums (``sendMediaGroup``, at most 10 photos each, split evenly so none is left alone), each
+  photo with its caption. A fan with 11 tickets gets one message and two albums (three calls),
+  not twelve messages at Telegram's one message a second per chat. An album cannot carry a
+  keyboard, so a reply with codes puts its keyboard on its text message, above the codes; a
+  single code without text carries it itself.
 * Buttons become an inline keyboard whose ``callback_data`` is short (Telegram allows 64 bytes;
   our payloads may be longer): ``<keyboard key>.<index>``, where the keyboard key is a digest of
   all the keyboard's payloads, and the payloads are kept in Redis under it as one record
@@ -41,17 +45,29 @@ from bot.messages import Image, Reply
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+#: Photos in one album (``sendMediaGroup`` takes 2 to 10).
+MAX_ALBUM = 10
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 
 @dataclass(frozen=True)
+class Photo:
+    """One photo of an album, with its caption."""
+
+    png: bytes
+    caption: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """One Bot API message: text (``sendMessage``) or a photo with a caption (``sendPhoto``)."""
+    """One Bot API call: text (``sendMessage``), a photo with a caption (``sendPhoto``) or an
+    album of photos with their captions (``sendMediaGroup``)."""
 
     text: str
     photo: bytes | None = None
     markup: Markup | None = None
+    album: tuple[Photo, ...] = ()
 
 
 @dataclass
@@ -142,23 +158,42 @@ def _messages(reply: Reply, lang: str, keyboards: dict[str, tuple[str, ...]]) ->
             text = f"{text}\n{link.label}: {link.url}"
     inline = InlineKeyboardMarkup(rows) if rows else None
 
-    parts = [Outgoing(piece) for piece in split_text(text)]
-    parts.extend(_photo(image) for image in reply.images)
-    if not parts:
-        if inline is None and not reply.request_contact:
-            return []
-        # Nothing to say but a keyboard to offer: Telegram needs some text to carry it.
-        parts = [Outgoing(copy.text("share_phone_prompt" if inline is None else "choose", lang))]
+    texts = [Outgoing(piece) for piece in split_text(text)]
+    codes = _codes(reply.images)
     markups: list[Markup] = [inline] if inline is not None else []
     if reply.request_contact:
         markups.append(contact_keyboard(lang))
+    if not texts and not codes:
+        if not markups:
+            return []
+        # Nothing to say but a keyboard to offer: Telegram needs some text to carry it.
+        texts = [Outgoing(copy.text("share_phone_prompt" if inline is None else "choose", lang))]
     if markups:
-        last = parts[-1]
-        parts[-1] = Outgoing(last.text, last.photo, markups[0])
+        if texts:  # above the codes: an album cannot carry a keyboard
+            texts[-1] = Outgoing(texts[-1].text, markup=markups[0])
+        elif codes[0].photo is not None:
+            codes[0] = Outgoing(codes[0].text, codes[0].photo, markups[0])
+        else:
+            texts = [Outgoing(copy.text("choose", lang), markup=markups[0])]
+    parts = texts + codes
     if len(markups) == 2:
         parts.append(Outgoing(copy.text("share_phone_prompt", lang), markup=markups[1]))
     return parts
 
 
-def _photo(image: Image) -> Outgoing:
-    return Outgoing(caption(image.alt), photo=qr_png(image.qr))
+def _codes(images: Sequence[Image]) -> list[Outgoing]:
+    """One photo, or albums of at most :data:`MAX_ALBUM` split evenly (11 -> 6 + 5)."""
+    if not images:
+        return []
+    if len(images) == 1:
+        return [Outgoing(caption(images[0].alt), photo=qr_png(images[0].qr))]
+    albums = -(-len(images) // MAX_ALBUM)
+    size, extra = divmod(len(images), albums)
+    found: list[Outgoing] = []
+    start = 0
+    for number in range(albums):
+        end = start + size + (1 if number < extra else 0)
+        photos = tuple(Photo(qr_png(i.qr), caption(i.alt)) for i in images[start:end])
+        found.append(Outgoing("", album=photos))
+        start = end
+    return found

@@ -20,7 +20,7 @@ from datetime import timedelta
 from functools import partial
 
 import structlog
-from telegram import Bot
+from telegram import Bot, InputMediaPhoto
 from telegram.error import Forbidden, RetryAfter
 
 from adapters.store.pacing import Pacer
@@ -166,7 +166,13 @@ class TelegramSender:
             raise Unreachable(f"telegram refused the chat: {exc.message}") from exc
 
     async def _send_one(self, chat_id: str, message: Outgoing) -> None:
-        if message.photo is not None:
+        if message.album:
+            media = [
+                InputMediaPhoto(photo.png, caption=photo.caption or None, filename=PHOTO_NAME)
+                for photo in message.album
+            ]
+            await self.bot.send_media_group(chat_id, media)
+        elif message.photo is not None:
             await self.bot.send_photo(
                 chat_id,
                 message.photo,

@@ -223,12 +223,15 @@ class AcmeReminders:
         if not await self.preferences.reminders_on(fan):
             await self.book.done(job.job_id, keep_until=keep)
             return "reminders off"
-        reply = self._reply(function, event, await self.messenger.language_of(fan))
+
+        async def notice(lang: str) -> list[Reply]:
+            return [self._reply(function, event, lang)]
+
         return await deliver_once(
             self.book,
             self.messenger,
             fan,
-            reply,
+            notice,
             claim=f"sent:{job.job_id}",
             job_id=job.job_id,
             function=function,

@@ -78,7 +78,7 @@ def slack_channel(usher: Usher) -> SlackChannel | None:
         roles,
         SupportConsole(
             SupportDesk(usher.acme, audit, RedisOrderIndex(usher.store)),
-            ContactEditor(usher.acme, audit),
+            ContactEditor(usher.acme, audit, usher.identity.mailer),
             audit,
             tz,
         ),

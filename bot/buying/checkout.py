@@ -27,7 +27,7 @@ repeated report (double click, refresh) gets the same answer and does nothing el
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -196,6 +196,12 @@ class Notifier(Protocol):
         """Deliver, or raise."""
         ...
 
+    async def send_composed(
+        self, fan: Fan, compose: Callable[[str], Awaitable[Sequence[Reply]]]
+    ) -> None:
+        """Deliver what ``compose(lang)`` writes in the fan's language, or raise."""
+        ...
+
     async def expect(self, fan: Fan, what: str, *, resume: str) -> None:
         """Make the fan's next message the answer to a question (as a turn's ``expect``)."""
         ...
@@ -297,8 +303,11 @@ class Checkouts:
             return
         fan = Fan.from_key(record.fan)
         try:
-            lang = await self.notifier.language_of(fan)
-            await self.notifier.send(fan, [await self._paid_message(fan, order, lang)])
+
+            async def paid(lang: str) -> list[Reply]:
+                return [await self._paid_message(fan, order, lang)]
+
+            await self.notifier.send_composed(fan, paid)
         except Exception as exc:
             log.warning("checkout_notify_failed", channel=fan.channel, error=type(exc).__name__)
 

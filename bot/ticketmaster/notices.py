@@ -91,16 +91,16 @@ class FanNotices:
             await self.book.fail(job_id, READY, "the tickets were still not ready at the event")
             await self.book.done(job_id, keep_until=keep)
             return "never ready"
-        lang = await self.messenger.language_of(order.fan)
-        reply = Reply(
-            copy.text("tickets_ready", lang, event=facts.name),
-            buttons=(_show_tickets(ref, lang),),
-        )
+
+        async def ready(lang: str) -> list[Reply]:
+            text = copy.text("tickets_ready", lang, event=facts.name)
+            return [Reply(text, buttons=(_show_tickets(ref, lang),))]
+
         outcome = await deliver_once(
             self.book,
             self.messenger,
             order.fan,
-            reply,
+            ready,
             claim=f"sent:ready:{ref}",
             job_id=job_id,
             function=READY,
@@ -143,21 +143,20 @@ class FanNotices:
         if not await self.preferences.reminders_on(order.fan):
             await self.book.done(job_id, keep_until=keep)
             return "reminders off"
-        lang = await self.messenger.language_of(order.fan)
         start = datetime.fromtimestamp(event_ts, UTC)
-        reply = Reply(
-            copy.text("event_reminder", lang, event=facts.name, when=when(start, self.tz, lang)),
-            buttons=(
-                _show_tickets(ref, lang),
-                Button(copy.text("button_stop_reminders", lang), STOP_REMINDERS),
-            ),
-        )
+
+        async def reminder(lang: str) -> list[Reply]:
+            moment = when(start, self.tz, lang)
+            text = copy.text("event_reminder", lang, event=facts.name, when=moment)
+            stop = Button(copy.text("button_stop_reminders", lang), STOP_REMINDERS)
+            return [Reply(text, buttons=(_show_tickets(ref, lang), stop))]
+
         claim = f"sent:remind:{order.fan.key}:{facts.event_id}:{event_ts}"
         return await deliver_once(
             self.book,
             self.messenger,
             order.fan,
-            reply,
+            reminder,
             claim=claim,
             job_id=job_id,
             function=REMIND,

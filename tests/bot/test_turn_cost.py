@@ -9,14 +9,14 @@ many handlers ask for them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
 from adapters.store.store import Store
 from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
-from bot.messages import Inbound
+from bot.messages import Fan, Inbound, Reply
 from tests.conftest import TEST_REDIS_URL
 from tests.support.chat import Outbox
 from tests.support.redis_count import Tally, counting_redis
@@ -67,4 +67,26 @@ async def test_a_redelivered_event_is_answered_in_one_round_trip(
     tally.reset()
     again = await usher.conversation.handle(event("help", 7))
     assert again == first
+    assert tally.round_trips == 1
+
+
+async def test_a_proactive_message_reads_the_fans_state_once(
+    counted: tuple[Usher, Tally],
+) -> None:
+    usher, tally = counted
+    await usher.conversation.handle(event("hola", 9, locale="es"))
+    sent: list[tuple[str, list[str]]] = []
+
+    class Sender:
+        async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+            sent.append((chat_id, [reply.text for reply in replies]))
+
+    usher.messenger.add("telegram", Sender())
+    tally.reset()
+
+    async def greeting(lang: str) -> list[Reply]:
+        return [Reply(f"lang={lang}")]
+
+    await usher.messenger.send_composed(Fan("telegram", "5550134"), greeting)
+    assert sent == [("5550134", ["lang=es"])]
     assert tally.round_trips == 1

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from adapters.store.audit_log import RedisAuditLog
 from adapters.store.handoff_queue import HandoffBoard
 from bot.messages import Fan
-from tests.support.chat import Chat
-from tests.support.slack_env import HANDOFF_CHANNEL, SlackEnv
+from tests.support.chat import Chat, Outbox
+from tests.support.slack_env import AGENT, HANDOFF_CHANNEL, SlackEnv
 
 pytestmark = pytest.mark.redis
 
@@ -96,3 +97,29 @@ async def test_the_fans_words_in_the_thread_are_quoted_text(slack: SlackEnv) -> 
     relayed = await slack.fake.wait_message(lambda m: m.get("thread_ts") == posted["ts"])
     assert FORGED in quoted_text(relayed)
     assert "identity verified" not in rendered_as_markup(relayed)
+
+
+async def test_edit_contact_tells_the_old_address_and_the_audit_keeps_both_masked(
+    slack: SlackEnv,
+) -> None:
+    """Changing an order's email hands its tickets to the new address: the old one is told."""
+    jane = "30263798"
+    assert (await slack.slack.press(AGENT, "usher:edit", jane)).status_code == 200
+    await slack.settle()
+    [opened] = slack.fake.of("views.open")
+    view = opened["view"]
+    typed = {b["block_id"]: b["element"].get("initial_value") or "" for b in view["blocks"]}
+    typed["email"] = "new.owner@example.com"
+    assert (await slack.slack.submit(AGENT, view, typed)).content == b""
+    await slack.settle()
+    mailer = slack.usher.identity.mailer
+    assert isinstance(mailer, Outbox)
+    [(_, subject, body)] = [m for m in mailer.sent if m[0] == "janedoe@gmail.com"]
+    assert "#100148401" in subject
+    assert "the venue's support team" in body
+    assert "n***r@example.com" in body
+    assert "new.owner@example.com" not in body
+    [entry] = [e for e in await RedisAuditLog(slack.usher.store).latest() if e.action == "edit"]
+    assert entry.who == AGENT
+    assert "email: j***e@gmail.com -> n***r@example.com" in entry.detail
+    assert "janedoe" not in entry.detail

@@ -3,7 +3,10 @@ for the event in their cart; the sandbox's documented add-ons Audio Guide 8.00, 
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.sandbox.acme.catalog_data import GA_PREFIX, JAZZ_PREFIX, offset_id
+from bot.acme.cart_models import Cart
 from bot.app.bootstrap import Usher
 from tests.support.chat import Chat, Outbox
 from tests.support.shop import cart_of, chat_with_link
@@ -100,3 +103,25 @@ async def test_a_fan_without_upcoming_events_is_told_so(usher: Usher, outbox: Ou
     await chat.say("noah.kim@example.com")
     await chat.say(outbox.last_code("noah.kim@example.com"))
     assert "couldn't find an upcoming event" in chat.text
+
+
+async def test_an_add_on_turn_reads_the_cart_from_acme_once(
+    usher: Usher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = await chat_with_link(usher, "a6")
+    await chat.press("addons")
+    reads: list[str] = []
+    get_cart = usher.acme.get_cart
+
+    async def counted(cart_id: str) -> Cart:
+        reads.append(cart_id)
+        return await get_cart(cart_id)
+
+    monkeypatch.setattr(usher.acme, "get_cart", counted)
+    await chat.press("addon:1901:2")
+    assert "Audio Guide × 2 · $8.00 each — $16.00" in chat.text
+    assert len(reads) == 1
+    reads.clear()
+    await chat.say("add 3 audio guides")
+    assert "Audio Guide × 3 · $8.00 each — $24.00" in chat.text
+    assert len(reads) == 1

@@ -1,9 +1,10 @@
 """A local fake of the Telegram Bot API: a Starlette app PTB talks to over real HTTP.
 
 It answers the methods Usher calls (``getMe``, ``sendMessage``, ``sendPhoto`` with a multipart
-upload, ``sendChatAction``, ``answerCallbackQuery``, ``setWebhook``, ``deleteWebhook``,
-``setMyCommands``, ``getUpdates`` with long polling) in the Bot API's own envelope
-(``{"ok": true, "result": ...}``) and records every call with its arrival time. Any other
+upload, ``sendMediaGroup`` with its photos attached (``attach://`` names, 2 to 10 items, as
+the real API requires), ``sendChatAction``, ``answerCallbackQuery``, ``setWebhook``,
+``deleteWebhook``, ``setMyCommands``, ``getUpdates`` with long polling) in the Bot API's own
+envelope (``{"ok": true, "result": ...}``) and records every call with its arrival time. Any other
 method, or a wrong token, gets the error the real API gives, and is recorded too, so a test can
 assert that nothing unexpected was asked. Failures are injected per method: a 429 with
 ``parameters.retry_after`` (flood control) or any other error code; so are slow answers.
@@ -37,11 +38,14 @@ BOT_ID = int(TOKEN.split(":")[0])
 BOT_USERNAME = "usher_test_bot"
 LONG_POLL_CAP = 0.2
 WAIT_LIMIT = 10.0
+#: Photos one ``sendMediaGroup`` takes at most (and 2 at least).
+ALBUM_MAX = 10
 METHODS = frozenset(
     {
         "getMe",
         "sendMessage",
         "sendPhoto",
+        "sendMediaGroup",
         "sendChatAction",
         "answerCallbackQuery",
         "setWebhook",
@@ -64,6 +68,19 @@ class Call:
     def json(self, name: str) -> Any:
         """A JSON-encoded parameter (``reply_markup``, ``allowed_updates``...), decoded."""
         return json.loads(self.params[name])
+
+    def photos(self) -> list[tuple[bytes, str]]:
+        """The photos this call sent with their captions: one for ``sendPhoto``, each item of
+        a ``sendMediaGroup`` album, none otherwise."""
+        if self.method == "sendPhoto":
+            return [(self.files.get("photo", b""), self.params.get("caption", ""))]
+        if self.method != "sendMediaGroup":
+            return []
+        found = []
+        for item in self.json("media"):
+            name = str(item.get("media", "")).removeprefix("attach://")
+            found.append((self.files.get(name, b""), str(item.get("caption", ""))))
+        return found
 
 
 @dataclass
@@ -124,12 +141,19 @@ class FakeTelegram:
         return [call for call in self.calls if call.method in methods]
 
     def messages(self) -> list[Call]:
-        """What reached the fan: ``sendMessage`` and ``sendPhoto`` calls."""
-        return self.sent("sendMessage", "sendPhoto")
+        """What reached the fan: ``sendMessage``, ``sendPhoto`` and ``sendMediaGroup`` calls."""
+        return self.sent("sendMessage", "sendPhoto", "sendMediaGroup")
 
     def texts(self) -> list[str]:
-        """The text of each message (a photo's caption)."""
-        return [c.params.get("text") or c.params.get("caption", "") for c in self.messages()]
+        """The text of each message (a photo's caption, an album's captions line by line)."""
+        return [
+            c.params.get("text") or "\n".join(caption for _, caption in c.photos())
+            for c in self.messages()
+        ]
+
+    def photos(self) -> list[tuple[bytes, str]]:
+        """Every photo the fan got (alone or in an album) with its caption, in order."""
+        return [photo for call in self.messages() for photo in call.photos()]
 
     async def wait_for(self, count: int, *methods: str) -> list[Call]:
         """Wait (10 s at most) until ``count`` calls of ``methods`` arrived; return them."""
@@ -163,7 +187,8 @@ class FakeTelegram:
             return _error(pending.popleft())
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
-        return _ok(self._result(method, params, files))
+        result = self._result(method, params, files)
+        return _error(result) if isinstance(result, Failure) else _ok(result)
 
     def _result(self, method: str, params: dict[str, str], files: dict[str, bytes]) -> Any:
         if method == "getMe":
@@ -180,6 +205,8 @@ class FakeTelegram:
             self.webhook = params
         if method == "deleteWebhook":
             self.webhook = None
+        if method == "sendMediaGroup":
+            return self._album(params, files)
         if method not in ("sendMessage", "sendPhoto"):
             return True
         message: dict[str, Any] = {
@@ -204,6 +231,37 @@ class FakeTelegram:
             if "caption" in params:
                 message["caption"] = params["caption"]
         return message
+
+    def _album(self, params: dict[str, str], files: dict[str, bytes]) -> Any:
+        """``sendMediaGroup``: one message per photo, or the real API's errors."""
+        media = json.loads(params.get("media", "[]"))
+        if not isinstance(media, list) or not 2 <= len(media) <= ALBUM_MAX:
+            return Failure(400, "Bad Request: wrong number of media items")
+        messages = []
+        for item in media:
+            name = str(item.get("media", "")).removeprefix("attach://")
+            if item.get("type") != "photo" or name not in files:
+                return Failure(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            message: dict[str, Any] = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Usher"},
+                "media_group_id": "album",
+                "photo": [
+                    {
+                        "file_id": "photo",
+                        "file_unique_id": "p",
+                        "width": 1,
+                        "height": 1,
+                        "file_size": len(files[name]),
+                    }
+                ],
+            }
+            if "caption" in item:
+                message["caption"] = item["caption"]
+            messages.append(message)
+        return messages
 
     async def _get_updates(self, params: dict[str, str]) -> list[dict[str, Any]]:
         offset = int(params.get("offset", "0"))

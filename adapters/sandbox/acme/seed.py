@@ -14,6 +14,8 @@
   each, past and upcoming, with add-ons, member prices, a coupon, a refund and a void. Sofia's
   upcoming order ``30270301`` hides its event dates (``hideEventDate: true``).
 * Noah Kim: a fan with no orders at all.
+* Lena Park: a group organiser with twelve tickets for the next jazz night (more than one
+  Telegram album holds), a tour and a museum visit.
 
 Also the documented cart ``643e8cbd9f0baf41144ce26b`` (:data:`DOCUMENTED_CART`).
 
@@ -62,8 +64,11 @@ SOFIA = Fan("Sofia", "Garcia", "sofia.garcia@example.com", "+44 20 7946 0958", "
 #: Known to the demo and conversation tests; has no orders and no membership.
 NOAH = Fan("Noah", "Kim", "noah.kim@example.com", "+1 (503) 555-0110", "97205", 7300105,
            "2300105")
+#: A group organiser: twelve tickets for the next jazz night, and a tour and a museum visit.
+LENA = Fan("Lena", "Park", "lena.park@example.com", "+1 (628) 555-0163", "94103", 7300106,
+           "2300106", ("500 Howard St", "San Francisco", "California", "United States"))
 # fmt: on
-FANS = (ALEX, PRIYA, MARCUS, SOFIA, NOAH)
+FANS = (ALEX, PRIYA, MARCUS, SOFIA, NOAH, LENA)
 
 FIRST_ORDER_ID = 30270000
 FIRST_ORDER_NUMBER = 100150000
@@ -134,6 +139,9 @@ def seed_orders(catalog: Catalog, tenant_id: int, now: datetime) -> list[OrderRe
                           add_on(ga(10), PARKING, 1)], hide_event_date=True)
     book.add(302, SOFIA, [tickets(jazz(-5), general, 2, price=save10.unit_price(general.price))],
              coupon_id=save10.id, card_last4="0005")
+    book.add(401, LENA, [tickets(jazz(2), general, 12)])
+    book.add(402, LENA, [tickets(tour(3), adult, 2)])
+    book.add(403, LENA, [tickets(ga(9), ga_adult, 3)])
     # fmt: on
     return [documented_order(), *book.orders]
 

@@ -15,7 +15,7 @@ async def poll_until(fake: FakeTelegram, usher: Usher, messages: int) -> None:
     stop = asyncio.Event()
     polling = asyncio.create_task(bot.run_polling(stop, poll_timeout=1))
     try:
-        await fake.wait_for(messages, "sendMessage", "sendPhoto")
+        await fake.wait_for(messages, "sendMessage", "sendPhoto", "sendMediaGroup")
     finally:
         stop.set()
         await asyncio.wait_for(polling, timeout=10)

@@ -54,17 +54,48 @@ def test_https_links_become_url_buttons_and_others_are_written_out() -> None:
     assert message.markup.inline_keyboard[0][0].url == "https://usher.example.com/t/abc"
 
 
-def test_images_follow_the_text_and_the_keyboard_rides_on_the_last_message() -> None:
+def test_codes_follow_the_text_as_one_album_and_the_keyboard_rides_on_the_text() -> None:
     reply = Reply(
         "Tickets",
         buttons=(Button("Help", "help"),),
         images=(Image("at-1", "Show · ticket 1"), Image("at-2", "Show · ticket 2")),
     )
-    messages = plan([reply], "en").messages
-    assert [m.photo is not None for m in messages] == [False, True, True]
-    assert [m.markup is not None for m in messages] == [False, False, True]
-    assert [decode_qr(m.photo) for m in messages if m.photo] == ["at-1", "at-2"]
-    assert messages[2].text == "Show · ticket 2"
+    text, album = plan([reply], "en").messages
+    assert text.text == "Tickets"
+    assert isinstance(text.markup, InlineKeyboardMarkup)
+    assert album.markup is None
+    assert album.photo is None
+    assert [decode_qr(photo.png) for photo in album.album] == ["at-1", "at-2"]
+    assert [photo.caption for photo in album.album] == ["Show · ticket 1", "Show · ticket 2"]
+
+
+@pytest.mark.parametrize(
+    ("codes", "albums"),
+    [(2, [2]), (10, [10]), (11, [6, 5]), (20, [10, 10]), (21, [7, 7, 7]), (25, [9, 8, 8])],
+)
+def test_many_codes_go_in_even_albums_of_at_most_ten(codes: int, albums: list[int]) -> None:
+    """11 tickets: one text and two albums (3 calls), never an album of one, which
+    ``sendMediaGroup`` refuses."""
+    images = tuple(Image(f"at-{n}", f"ticket {n}") for n in range(codes))
+    text, *rest = plan([Reply("Tickets", images=images)], "en").messages
+    assert text.text == "Tickets"
+    assert [len(message.album) for message in rest] == albums
+    captions = [photo.caption for message in rest for photo in message.album]
+    assert captions == [f"ticket {n}" for n in range(codes)]
+
+
+def test_one_code_is_a_photo_and_without_text_it_carries_the_keyboard() -> None:
+    [photo] = plan(
+        [Reply("", buttons=(Button("Help", "help"),), images=(Image("at-1", "x"),))], "en"
+    ).messages
+    assert photo.photo is not None
+    assert isinstance(photo.markup, InlineKeyboardMarkup)
+    [album_text, album] = plan(
+        [Reply("", buttons=(Button("Help", "help"),), images=(Image("a", "x"), Image("b", "y")))],
+        "en",
+    ).messages
+    assert isinstance(album_text.markup, InlineKeyboardMarkup)
+    assert len(album.album) == 2
 
 
 def test_a_phone_request_with_inline_buttons_gets_its_own_message() -> None:

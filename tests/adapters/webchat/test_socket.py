@@ -7,13 +7,19 @@ import json
 import secrets
 
 import pytest
+import redis.asyncio as redis_asyncio
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from adapters.store.store import Store
 from bot import copy
+from bot.app.bootstrap import build
+from bot.app.channels import webchat_channel
+from bot.app.settings import load_settings
 from bot.messages import Fan, Reply
 from bot.outbound import Unreachable
 from tests.adapters.webchat.conftest import ALEX, VENUE, Site, StartSite, Widget, text_of
+from tests.conftest import TEST_REDIS_URL
 
 pytestmark = pytest.mark.redis
 
@@ -264,3 +270,33 @@ async def test_a_widget_must_say_hello_first_and_soon(start_site: StartSite) -> 
         await rude.send(json.dumps({"type": "text", "text": "hi", "ref": "r1"}))
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(rude.recv(), 5)
+
+
+@pytest.mark.parametrize("lang", copy.languages())
+def test_verification_messages_leave_the_phone_offer_to_channels_that_have_one(lang: str) -> None:
+    # Replies that ask the channel for its share-my-phone control (request_contact) say
+    # nothing about phones themselves: Telegram adds its button and prompt, the web has none.
+    for key in ("verify_intro", "code_paused"):
+        text = copy.text(key, lang).lower()
+        assert "phone" not in text
+        assert "teléfono" not in text
+
+
+async def test_a_reminder_from_the_worker_reaches_the_open_widget(site: Site) -> None:
+    # ``usher worker`` holds no socket: it registers the web chat's sender and nothing else.
+    worker = build(
+        load_settings(webchat_origins=VENUE),
+        store=Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:"),
+    )
+    try:
+        assert webchat_channel(worker) is not None  # as bot.app.jobs_command does
+        fan = site.widget()
+        await fan.open()
+        await fan.answer("help")
+        await worker.messenger.send(
+            Fan("web", str(fan.session_id)), [Reply("⏰ Doors open in 3 hours")]
+        )
+        reminder = await fan.next("message")
+        assert reminder["replies"][0]["text"] == "⏰ Doors open in 3 hours"
+    finally:
+        await worker.aclose()

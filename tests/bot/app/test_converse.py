@@ -124,6 +124,31 @@ def test_journeys_over_http_with_real_redis_and_smtp(
     assert code not in chat.stderr()
 
 
+def test_the_jazz_concert_at_1930_venue_time_reads_1930_and_only_its_codes_come(
+    deployed_chat: tuple[Converse, object], deployed_sandbox: Sandbox
+) -> None:
+    """USHER_TIMEZONE=America/Los_Angeles, the sandbox venue's zone: its 19:30 jazz night is
+    19:30 (not 02:30 or 03:30 the next day), and only that event's codes are sent."""
+    chat, inbox = deployed_chat
+    chat.send(user="tz", text=ALEX)
+    chat.send(user="tz", text=inbox.last_code(ALEX))  # type: ignore[attr-defined]
+    answer = chat.send(user="tz", text="tickets for the jazz concert")
+    said = text_of(answer)
+    assert re.search(r"Evening Jazz Concert\n\w{3} \d{1,2} \w{3} \d{4}, 19:30 P[SD]T", said), said
+    jazz = {
+        ticket["uuid"]
+        for record in deployed_sandbox.acme.state.acme.orders.values()
+        for item in record.detail.get("orderItems", [])
+        if item.get("eventName") == "Evening Jazz Concert"
+        for ticket in item.get("ticketVos", [])
+    }
+    assert qr_of(answer)
+    assert set(qr_of(answer)) <= jazz
+    transfer = chat.send(user="tz", text="transfer my ticket to a friend")
+    assert "not tied to a name" in text_of(transfer)
+    assert qr_of(transfer) == []
+
+
 def test_a_stranger_with_janes_order_number_and_email_gets_no_tickets_only_jane_does(
     deployed_chat: tuple[Converse, object], deployed_sandbox: Sandbox
 ) -> None:

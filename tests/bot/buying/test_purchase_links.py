@@ -10,7 +10,9 @@ from adapters.store.store import Store
 from bot.app.bootstrap import Usher
 from bot.buying.purchase_links import LinkGone, PurchaseLinks
 from bot.errors import InvalidInput
+from tests.conftest import TEST_REDIS_URL
 from tests.support.chat import Chat
+from tests.support.redis_count import Tally, counting_redis
 
 
 class Clock:
@@ -67,3 +69,24 @@ async def test_a_deep_link_to_nothing_gets_a_clear_answer(usher: Usher) -> None:
     assert "expired or was switched off" in chat.text
     await chat.say("/start@usher_bot ../etc/passwd")
     assert "expired or was switched off" in chat.text
+
+
+async def test_the_report_reads_every_link_in_three_round_trips(
+    real_redis: redis_asyncio.Redis, clock: Clock
+) -> None:
+    tally = Tally()
+    client = counting_redis(TEST_REDIS_URL, tally)
+    counted = PurchaseLinks(RedisLinkStore(Store(client, prefix="usher-test:")), clock)
+    try:
+        made = [
+            await counted.create(event_id="61f99cfb62bd1f467c397829", created_by="U1")
+            for _ in range(5)
+        ]
+        await counted.counted(made[0].code, "carts")
+        tally.reset()
+        report = await counted.report()
+    finally:
+        await client.aclose()
+    assert {link.code for link, _ in report} == {link.code for link in made}
+    assert [stats["carts"] for link, stats in report if link.code == made[0].code] == [1]
+    assert tally.round_trips == 3
