@@ -14,6 +14,7 @@ A turn that failed, or never got as far as saving, saved nothing and simply runs
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 import unicodedata
@@ -29,10 +30,11 @@ from bot.app.tracing import start_request
 from bot.errors import BotError, RateLimited, UpstreamError
 from bot.history import remember
 from bot.identity import turn_proofs
+from bot.intents.language import choose
 from bot.messages import MAX_PAYLOAD_LENGTH, MAX_TEXT_LENGTH, Button, Inbound, Reply
 from bot.ports import StateStore, TurnStore
 from bot.throttle import Admission
-from bot.turn import CHAT_ID, LANG, Handler, Turn
+from bot.turn import CHAT_ID, FROM_CHOICE, FROM_WORDS, LANG, LANG_FROM, Handler, Turn
 
 log = structlog.get_logger("usher.conversation")
 
@@ -130,13 +132,14 @@ class Conversation:
                     outcome = "replayed"
                     return opened.finished
                 state = opened.state
-                if inbound.locale is None and isinstance(state.get(LANG), str):
-                    lang = copy.pick_language(state[LANG])
-                state[LANG] = lang
+                lang, inbound, switched = self._language(inbound, state, lang)
                 state[CHAT_ID] = inbound.chat_id
                 turn = Turn(inbound=inbound, state=state, lang=lang)
                 with turn_proofs(inbound.fan, opened.proofs):
-                    replies = await self._dispatch(turn)
+                    if switched:  # "english please" and nothing else
+                        replies = [Reply(copy.text("language_set", lang))]
+                    else:
+                        replies = await self._dispatch(turn)
                 await opened.save(turn.state, replies)
                 return replies
         except BotError as exc:
@@ -154,6 +157,32 @@ class Conversation:
         finally:
             TURNS.labels(inbound.channel, outcome).inc()
             TURN_LATENCY.labels(inbound.channel).observe(time.perf_counter() - started)
+
+    @staticmethod
+    def _language(
+        inbound: Inbound, state: dict[str, object], lang: str
+    ) -> tuple[str, Inbound, bool]:
+        """The turn's language (``bot.intents.language``): the one the fan's words chose
+        before, else the channel's locale; then this message's words, which may switch it
+        (an explicit "english please" sticks). Returns the language, the event with the
+        switch words taken off its text, and whether the message was only a switch."""
+        stored = state.get(LANG)
+        from_words = state.get(LANG_FROM) in (FROM_WORDS, FROM_CHOICE)
+        if isinstance(stored, str) and (inbound.locale is None or from_words):
+            lang = copy.pick_language(stored)
+        switched = False
+        if inbound.text is not None and inbound.button is None and inbound.contact_phone is None:
+            text = clean_text(inbound.text)
+            choice = choose(text, lang, pinned=state.get(LANG_FROM) == FROM_CHOICE)
+            if choice.explicit:
+                state[LANG_FROM] = FROM_CHOICE
+                switched = not choice.rest
+                inbound = dataclasses.replace(inbound, text=choice.rest)
+            elif choice.lang != lang:
+                state[LANG_FROM] = FROM_WORDS
+            lang = choice.lang
+        state[LANG] = lang
+        return lang, inbound, switched
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         inbound = turn.inbound

@@ -3,7 +3,8 @@
 The state is a plain dict saved as JSON in Redis at the end of the turn. Its keys are named
 here so every handler agrees on them:
 
-* ``lang``      the fan's language (from the channel's locale, else what they used last)
+* ``lang``      the fan's language (their words, else the channel's locale; ``lang_from``
+  says which, and "chosen" when they asked for one: "english please")
 * ``awaiting``  what the bot asked for and expects next: ``email``, ``code``, ``order_email``
 * ``resume``    the intent to carry on with once the fan is verified
 * ``order_number``  an order number waiting for its email
@@ -27,6 +28,10 @@ AWAITING = "awaiting"
 RESUME = "resume"
 ORDER_NUMBER = "order_number"
 LANG = "lang"
+#: Where ``lang`` came from: the channel's locale (unset), the fan's words, or their choice.
+LANG_FROM = "lang_from"
+FROM_WORDS = "words"
+FROM_CHOICE = "chosen"
 HISTORY = "history"
 CHAT_ID = "chat_id"
 #: Whether the fan may have a handoff open (``handlers.handoff``): absent until first checked.

@@ -1,6 +1,7 @@
 """Redis implementations of the identity, state and counter ports.
 
-Keys (all under the store prefix):
+Keys (all under the store prefix; ``{fan}`` is the fan in a hash tag, ``{telegram:42}``, so all
+of one fan's keys share a Redis Cluster slot: ``Store.fan_key``):
 
 * ``state:{fan}``      conversation state, JSON, kept 30 days after the last turn
 * ``history:{fan}``    the state's ``history`` (what agents see on a handoff), JSON, kept a day
@@ -19,6 +20,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from adapters.store.legacy_keys import LegacyKeys
 from adapters.store.store import Store, awaited
 from bot.history import HISTORY_TTL
 from bot.messages import Button, Fan, Image, Link, Reply
@@ -47,7 +49,7 @@ class RedisStateStore:
     async def locked(self, fan: Fan) -> AsyncIterator[None]:
         """One turn at a time per fan, across every process."""
         async with self.store.locked(
-            f"turn:{fan.key}",
+            f"turn:{self.store.tag(fan)}",
             lease=TURN_LOCK_LEASE,
             wait=TURN_LOCK_WAIT,
             renew_for=TURN_LOCK_LONGEST,
@@ -57,8 +59,10 @@ class RedisStateStore:
     async def load(self, fan: Fan) -> dict[str, Any]:
         """The saved state (with its history, from its own key), or an empty one."""
         raw_state, raw_history = await self.store.redis.mget(
-            [self.store.key("state", fan.key), self.store.key("history", fan.key)]
+            [self.store.fan_key("state", fan), self.store.fan_key("history", fan)]
         )
+        if raw_state is None:  # kept under the names of before the hash tags, maybe
+            raw_state, raw_history = await LegacyKeys(self.store).state(fan)
         state = json.loads(raw_state) if raw_state is not None else None
         if not isinstance(state, dict):
             state = {}
@@ -79,9 +83,9 @@ class RedisStateStore:
         ``event_id``, the turn's replies too, all in one transaction (a turn is finished exactly
         when its state is saved)."""
         rest, history = split_history(state)
-        history_key = self.store.key("history", fan.key)
+        history_key = self.store.fan_key("history", fan)
         async with self.store.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.store.key("state", fan.key), rest, px=int(STATE_TTL * 1000))
+            pipe.set(self.store.fan_key("state", fan), rest, px=int(STATE_TTL * 1000))
             if history:
                 pipe.set(history_key, history, px=int(HISTORY_TTL * 1000))
             else:
@@ -101,11 +105,12 @@ class RedisStateStore:
     async def forget(self, fan: Fan) -> None:
         """Drop the fan's conversation state and its history (a web chat session signed out)."""
         await self.store.redis.delete(
-            self.store.key("state", fan.key), self.store.key("history", fan.key)
+            self.store.fan_key("state", fan), self.store.fan_key("history", fan)
         )
+        await LegacyKeys(self.store).forget_state(fan)
 
     def _turn_key(self, fan: Fan, event_id: str) -> str:
-        return self.store.key("turn", fan.key, event_id)
+        return self.store.fan_key("turn", fan, event_id)
 
 
 def _dumps(value: Any) -> str:
@@ -154,10 +159,10 @@ class RedisIdentityStore:
         self.redis = store.redis
 
     def _code_key(self, fan: Fan) -> str:
-        return self.store.key("otp", fan.key)
+        return self.store.fan_key("otp", fan)
 
     def _proof_key(self, fan: Fan) -> str:
-        return self.store.key("proof", fan.key)
+        return self.store.fan_key("proof", fan)
 
     async def put_code(self, fan: Fan, record: CodeRecord) -> None:
         """Replace the pending code (the old one is void from now on)."""
@@ -207,11 +212,13 @@ class RedisIdentityStore:
 
     async def proofs(self, fan: Fan) -> list[Proof]:
         """Every stored proof (the caller drops expired ones)."""
-        return parse_proofs(await awaited(self.redis.hgetall(self._proof_key(fan))))
+        found = parse_proofs(await awaited(self.redis.hgetall(self._proof_key(fan))))
+        return found or parse_proofs(await LegacyKeys(self.store).move_proofs(fan))
 
     async def forget(self, fan: Fan) -> None:
-        """Drop every proof and the pending code, in one command."""
+        """Drop every proof and the pending code (one command; the fan's keys share a slot)."""
         await self.redis.delete(self._proof_key(fan), self._code_key(fan))
+        await LegacyKeys(self.store).forget_proofs(fan)
 
 
 class RedisRateCounter:

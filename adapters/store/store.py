@@ -29,6 +29,7 @@ from redis.exceptions import LockError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import Busy
+from bot.messages import Fan
 
 DEFAULT_PREFIX = "usher:"
 T = TypeVar("T")
@@ -52,6 +53,17 @@ class Store:
     def key(self, *parts: str | int) -> str:
         """``usher:`` + the parts joined by ``:`` (the one place key names are built)."""
         return self.prefix + ":".join(str(part) for part in parts)
+
+    def fan_key(self, kind: str, fan: Fan, *rest: str | int) -> str:
+        """A key of one fan's: ``usher:state:{telegram:42}``. The braces are a Redis Cluster
+        hash tag: every key of one fan hashes to one slot, so a script may touch several of
+        them (the turn's scripts touch six) wherever the keys are kept."""
+        return self.key(kind, self.tag(fan), *rest)
+
+    @staticmethod
+    def tag(fan: Fan) -> str:
+        """The fan as a Redis Cluster hash tag."""
+        return "{" + fan.key + "}"
 
     async def get_json(self, key: str) -> Any:
         """The JSON value at ``key``, or None when absent."""

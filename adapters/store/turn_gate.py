@@ -50,7 +50,7 @@ class RedisTurnGate:
 
     def key(self, fan: Fan) -> str:
         """The fan's bucket."""
-        return self.store.key("throttle", "turn", fan.key)
+        return self.store.key("throttle", "turn", self.store.tag(fan))
 
     def args(self) -> list[str | int]:
         """The bucket's interval (ms) and burst, as the Lua function takes them."""

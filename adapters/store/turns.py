@@ -45,6 +45,7 @@ from adapters.store.identity import (
     reply_record,
     split_history,
 )
+from adapters.store.legacy_keys import LegacyKeys
 from adapters.store.store import Store
 from adapters.store.turn_gate import ADMIT_FUNCTION, ANSWERS, RedisTurnGate
 from bot.errors import Busy
@@ -158,15 +159,15 @@ class RedisTurns:
 
     def key(self, kind: str, fan: Fan) -> str:
         """A per-fan key, named as ``adapters.store.identity`` names it."""
-        return self.store.key(kind, fan.key)
+        return self.store.fan_key(kind, fan)
 
     def lock_key(self, fan: Fan) -> str:
         """The fan's turn lock (the key ``RedisStateStore.locked`` takes too)."""
-        return self.store.key("lock", "turn", fan.key)
+        return self.store.key("lock", "turn", self.store.tag(fan))
 
     def replies_key(self, fan: Fan, event_id: str | None) -> str:
         """Where the replies of the fan's turn for ``event_id`` are kept."""
-        return self.store.key("turn", fan.key, event_id or "-")
+        return self.store.fan_key("turn", fan, event_id or "-")
 
     @contextlib.asynccontextmanager
     async def begin(self, fan: Fan, event_id: str | None) -> AsyncIterator[RedisOpenTurn]:
@@ -218,9 +219,20 @@ class RedisTurns:
                 replies = [reply_from_record(record) for record in records]
                 return RedisOpenTurn(self, fan, event_id, token, finished=replies)
             if status == 1:
-                state = _state(found[1], found[2])
+                raw_state, raw_history, raw_proofs = found[1], found[2], found[3]
+                if not raw_state:  # a new fan, or one whose keys still have their old names
+                    old_state, old_history, old_proofs = await LegacyKeys(self.store).everything(
+                        fan
+                    )
+                    raw_state, raw_history = old_state or b"", old_history or b""
+                    raw_proofs = raw_proofs or old_proofs
                 return RedisOpenTurn(
-                    self, fan, event_id, token, state=state, proofs=parse_proofs(found[3])
+                    self,
+                    fan,
+                    event_id,
+                    token,
+                    state=_state(raw_state, raw_history),
+                    proofs=parse_proofs(raw_proofs),
                 )
             # The lock is held by another turn of the fan's: the bucket has already counted
             # this one, so it is not charged again while it waits.

@@ -227,9 +227,10 @@ class TelegramBot:
             return
         async with self._typing(incoming.chat_id):
             replies = await self.handle(incoming.inbound)
-        # Without a locale the core used the fan's stored language: let the sender look it up.
-        lang = incoming.lang if incoming.inbound.locale else None
-        await self.sender.send(incoming.chat_id, replies, lang=lang, skip=skip, delivered=delivered)
+        # The core picks the language from the fan's words (the locale is only its prior) and
+        # stores it with the state: the sender looks it up for its own labels (the phone
+        # button), when the answer has any.
+        await self.sender.send(incoming.chat_id, replies, skip=skip, delivered=delivered)
 
     @asynccontextmanager
     async def _typing(self, chat_id: str) -> AsyncIterator[None]:

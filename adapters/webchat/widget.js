@@ -340,12 +340,15 @@
       }
       note(String(message.text || ""));
     } else if (message.type === "signed_out") {
+      var typedSince = pending;   /* written after an offline sign out: for a new session */
       signedOut = true;
       connected = false;
       forgetConversation();
-      if (!leaving && !(list.lastChild && list.lastChild.textContent === T.widget_sign_out_done)) {
+      if (!(list.lastChild && list.lastChild.textContent === T.widget_sign_out_done)) {
         note(T.widget_sign_out_done);
       }
+      typedSince.forEach(function (p) { list.appendChild(p.item); pending.push(p); });
+      if (pending.length) { signedOut = false; socket = null; connect(); }
     }
   }
 

@@ -3,7 +3,7 @@
     usher demo                      chat in the terminal against the built-in sandboxes
     usher converse                  the same bot over JSON lines (scripts and tests)
     usher serve [--host --port --metrics-port]  the web app (pages, API, health, Slack,
-                                    Telegram); /metrics only on --metrics-port
+                                    Telegram, web chat); /metrics only on --metrics-port
     usher telegram --polling        the Telegram bot by polling (a laptop; no public URL needed)
     usher intent ["TEXT"]           print the recognised intent and slots as JSON
     usher sandbox [--host --port]   serve the ACME and Ticketmaster simulators

@@ -228,6 +228,6 @@ async def test_an_order_proof_left_by_an_earlier_version_opens_nothing(
     identity: Identity, real_redis: redis_asyncio.Redis, clock: Clock
 ) -> None:
     """Order-level proofs are gone: one still in Redis from before is ignored."""
-    key = "usher-test:proof:" + JANE.key
+    key = "usher-test:proof:{" + JANE.key + "}"
     await awaited(real_redis.hset(key, "order:30263798", repr(clock.now + 3600)))
     assert not (await identity.verified(JANE)).anything

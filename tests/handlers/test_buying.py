@@ -11,6 +11,7 @@ import pytest
 
 from bot.app.bootstrap import Usher
 from bot.buying.carts import CART, MEMBERSHIP
+from bot.messages import Fan
 from tests.support.chat import Chat
 from tests.support.shop import (
     ADULT,
@@ -27,7 +28,9 @@ PERSONAL = ("Marcus", "marcus.lee", "212", "0147", "Individual", "New York")
 
 
 async def state_of(chat: Chat) -> dict[str, object]:
-    state = await chat.usher.store.get_json(chat.usher.store.key("state", f"console:{chat.user}"))
+    state = await chat.usher.store.get_json(
+        chat.usher.store.fan_key("state", Fan("console", chat.user))
+    )
     assert isinstance(state, dict)
     return state
 
@@ -242,10 +245,12 @@ async def test_the_cart_can_be_resumed_later(usher: Usher) -> None:
     opened = chat.text
     await chat.say("hi")
     assert "Here's what I can do" in chat.text
-    for words in ("my cart", "/cart", "mi carrito", "checkout"):
+    for words in ("my cart", "/cart", "checkout"):
         await chat.say(words)
         assert "Adult × 2 · $32.00 each — $64.00" in chat.text, words
         assert chat.text in opened
+    await chat.say("mi carrito")  # in Spanish, since the fan wrote Spanish
+    assert "Adult × 2 · $32.00 c/u — $64.00" in chat.text
     await chat.say("no idea what to say")
     assert "didn't get that" in chat.text
 

@@ -90,7 +90,7 @@ async def test_mail_server_down_is_explained_and_no_code_is_left_waiting(usher: 
     await chat.say("my tickets")
     await chat.say(ALEX)
     assert "isn't answering" in chat.text or "went wrong" in chat.text
-    state = await usher.store.get_json(usher.store.key("state", "console:f3"))
+    state = await usher.store.get_json(usher.store.fan_key("state", Fan("console", "f3")))
     assert state.get("awaiting") != "code"
     assert await usher.identity.store.get_code(Fan("console", "f3")) is None
 

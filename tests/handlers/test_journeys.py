@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app.bootstrap import Usher
+from bot.messages import Fan
 from tests.support.chat import Chat, Outbox
 
 ALEX = "alex.rivera@example.com"
@@ -189,9 +190,9 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
 ) -> None:
     chat = Chat(usher, "u12")
     await chat.say("my tickets")
-    before = await usher.store.get_json(usher.store.key("state", "console:u12"))
+    before = await usher.store.get_json(usher.store.fan_key("state", Fan("console", "u12")))
     replies = await chat.send(**event)
     assert replies
     assert replies[0]["text"]
-    after = await usher.store.get_json(usher.store.key("state", "console:u12"))
+    after = await usher.store.get_json(usher.store.fan_key("state", Fan("console", "u12")))
     assert after.get("awaiting") == before.get("awaiting")

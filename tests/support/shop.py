@@ -9,7 +9,7 @@ from typing import Any
 from bot.acme.cart_models import Cart
 from bot.app.bootstrap import Usher
 from bot.buying.carts import CART
-from bot.messages import Reply
+from bot.messages import Fan, Reply
 from tests.support.chat import Chat
 
 #: acme-discounts-carts.txt: the Behind-the-Scenes Tour instance and its "Adult" price point.
@@ -41,7 +41,9 @@ async def become_member(chat: Chat) -> None:
 
 async def cart_of(chat: Chat) -> Cart:
     """The fan's cart as ACME holds it."""
-    state = await chat.usher.store.get_json(chat.usher.store.key("state", f"console:{chat.user}"))
+    state = await chat.usher.store.get_json(
+        chat.usher.store.fan_key("state", Fan("console", chat.user))
+    )
     return await chat.usher.acme.get_cart(state[CART])
 
 

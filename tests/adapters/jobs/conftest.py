@@ -45,7 +45,8 @@ class World:
     async def fan(self, user: str, *, locale: str | None = None) -> Chat:
         """A console fan who has written to the bot (so proactive messages can reach them)."""
         chat = Chat(self.usher, user, locale=locale)
-        await chat.say("hello")
+        # In the locale's language: the fan's words, not the phone, choose the language.
+        await chat.say("hola" if (locale or "").startswith("es") else "hello")
         return chat
 
     async def register(self, user: str, order_token: str, name: str = "Skyline Live") -> str:

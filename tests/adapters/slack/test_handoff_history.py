@@ -81,9 +81,12 @@ async def test_the_history_lasts_a_day_not_as_long_as_the_state(slack: SlackEnv)
     fan = Chat(slack.usher, "oldtimer")
     await fan.say("hello, my tickets are missing")
     store = slack.usher.store
-    key = store.key("history", "console:oldtimer")
+    key = store.fan_key("history", Fan("console", "oldtimer"))
     assert 0 < await store.redis.pttl(key) <= HISTORY_TTL * 1000
-    assert await store.redis.pttl(store.key("state", "console:oldtimer")) > 20 * 24 * 3600 * 1000
+    assert (
+        await store.redis.pttl(store.fan_key("state", Fan("console", "oldtimer")))
+        > 20 * 24 * 3600 * 1000
+    )
     state = await slack.usher.conversation.states.load(Fan("console", "oldtimer"))
     [(at, line)] = state["history"]
     assert line == "hello, my tickets are missing"

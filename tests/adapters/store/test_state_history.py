@@ -24,11 +24,11 @@ async def test_the_history_has_its_own_key_and_a_day_to_live(
     states: RedisStateStore, real_redis: redis_asyncio.Redis
 ) -> None:
     await states.save(FAN, {"lang": "en", "history": [[1.0, "hello"]]})
-    saved = json.loads(await real_redis.get("usher-test:state:telegram:7") or b"{}")
+    saved = json.loads(await real_redis.get("usher-test:state:{telegram:7}") or b"{}")
     assert saved == {"lang": "en"}
-    assert 0 < await real_redis.pttl("usher-test:history:telegram:7") <= HISTORY_TTL * 1000
-    assert await real_redis.pttl("usher-test:state:telegram:7") > HISTORY_TTL * 1000
-    assert await real_redis.pttl("usher-test:state:telegram:7") <= STATE_TTL * 1000
+    assert 0 < await real_redis.pttl("usher-test:history:{telegram:7}") <= HISTORY_TTL * 1000
+    assert await real_redis.pttl("usher-test:state:{telegram:7}") > HISTORY_TTL * 1000
+    assert await real_redis.pttl("usher-test:state:{telegram:7}") <= STATE_TTL * 1000
     assert await states.load(FAN) == {"lang": "en", "history": [[1.0, "hello"]]}
 
 
@@ -37,8 +37,8 @@ async def test_no_history_no_key_and_an_old_embedded_history_is_dropped(
 ) -> None:
     await states.save(FAN, {"lang": "en", "history": [[1.0, "hello"]]})
     await states.save(FAN, {"lang": "en"})  # "forget me" emptied it
-    assert await real_redis.exists("usher-test:history:telegram:7") == 0
-    await real_redis.set("usher-test:state:telegram:7", json.dumps({"history": ["code 123456"]}))
+    assert await real_redis.exists("usher-test:history:{telegram:7}") == 0
+    await real_redis.set("usher-test:state:{telegram:7}", json.dumps({"history": ["code 123456"]}))
     assert await states.load(FAN) == {}
 
 

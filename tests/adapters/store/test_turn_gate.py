@@ -69,7 +69,7 @@ async def test_the_bucket_refills_and_the_warning_comes_again_after_a_turn(store
 async def test_an_idle_fan_leaves_nothing_behind(store: Store) -> None:
     gate = RedisTurnGate(store, TurnLimit(per_minute=600, burst=3))
     await gate.admit(FLOODER)
-    key = store.key("throttle", "turn", FLOODER.key)
+    key = store.key("throttle", "turn", store.tag(FLOODER))
     assert 0 < await store.redis.pttl(key) <= 101
     await asyncio.sleep(0.15)
     assert not await store.redis.exists(key)

@@ -100,3 +100,12 @@ async def test_transfer_my_ticket_to_a_friend_answers_the_policy_and_sends_no_im
     assert "not tied to a name" in sends[0].params["text"]
     keyboard = sends[0].json("reply_markup")["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard] == ["Talk to a person"]
+
+
+async def test_spanish_typed_on_an_english_telegram_gets_spanish(served: Served) -> None:
+    """The sample update's sender has ``language_code: en``; the fan writes Spanish."""
+    sends = await answer_to(served, text_update(1, "hola, ¿dónde están mis entradas?"))
+    assert sends[0].params["text"].startswith("Primero necesito comprobar que eres tú")
+    share = [call for call in sends if "reply_markup" in call.params][-1]
+    button = share.json("reply_markup")["keyboard"][0][0]
+    assert button["text"] == "Compartir mi teléfono"

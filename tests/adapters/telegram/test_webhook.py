@@ -334,7 +334,7 @@ async def test_the_fans_language_comes_from_telegram(served: Served) -> None:
 async def test_proactive_messages_reach_the_fan_through_the_same_sender(
     usher: Usher, served: Served
 ) -> None:
-    await served.deliver(text_update(19, "help", language_code="es"))
+    await served.deliver(text_update(19, "ayuda", language_code="es"))
     await usher.messenger.send(FAN, [Reply("ready", request_contact=True)])
     last = served.fake.messages()[-1]
     assert last.params["chat_id"] == str(FAN_ID)

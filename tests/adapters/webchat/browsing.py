@@ -94,3 +94,14 @@ class Fan:
 
     async def state(self, script: str) -> Any:
         return await self.page.evaluate(script)
+
+    async def token(self) -> str | None:
+        """The session token the widget keeps (localStorage)."""
+        token = await self.state("localStorage.getItem('usher-chat:session')")
+        return None if token is None else str(token)
+
+    async def session_id(self) -> str:
+        """The id part of the token: the fan is ``web:<id>``."""
+        token = await self.token()
+        assert token is not None
+        return token.split(".")[0]

@@ -13,8 +13,8 @@ import redis.asyncio as redis_asyncio
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.adapters.telegram.processes import launched, until
 from tests.adapters.webchat.conftest import VENUE
+from tests.adapters.webchat.serving import serving
 from tests.conftest import TEST_REDIS_URL
 from tests.support.process import ROOT, USHER, clean_env
 from tests.support.servers import free_port
@@ -52,15 +52,7 @@ async def test_one_megabyte_frames_are_refused_without_the_process_growing(
     port = free_port()
     log = tmp_path / "serve.log"
     env = clean_env(USHER_REDIS_URL=TEST_REDIS_URL, USHER_WEBCHAT_ORIGINS=VENUE)
-    async with (
-        launched(log, "serve", "--port", str(port), env=env) as proc,
-        httpx.AsyncClient(timeout=5) as http,
-    ):
-
-        async def up() -> bool:
-            return (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
-
-        await until(up, "serve start", log)
+    async with serving(log, port, env) as proc:
         url = f"ws://127.0.0.1:{port}/chat/ws"
         assert await big_frame(url) == 1009  # warm up: first socket, first frame
         before = rss_kib(proc.pid)

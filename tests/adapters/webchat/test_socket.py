@@ -247,7 +247,7 @@ async def test_sign_out_forgets_the_session_and_its_proofs_in_every_tab(
     assert (await tab.next("signed_out"))["type"] == "signed_out"  # on the other process too
     assert not (await one.usher.identity.verified(fan)).anything
     assert await one.webchat.sessions.after(fan.user_id, None) == []
-    assert await one.usher.store.redis.exists(one.usher.store.key("state", fan.key)) == 0
+    assert await one.usher.store.redis.exists(one.usher.store.fan_key("state", fan)) == 0
     with pytest.raises(Unreachable):
         await one.usher.messenger.send(fan, [Reply("hello?")])
 

@@ -44,6 +44,15 @@ async def fan_on(browser: Browser, origin: str, **options: object) -> tuple[Brow
     return context, Fan(page)
 
 
+async def chatting(browser: Browser, origin: str) -> tuple[BrowserContext, Fan, str]:
+    """A fan who opened the widget and asked for help; their session id."""
+    context, fan = await fan_on(browser, origin)
+    await fan.open()
+    await fan.say("help")
+    await fan.bot_says("Here's what I can do")
+    return context, fan, await fan.session_id()
+
+
 async def test_keyboard_only_with_focus_where_it_belongs(
     browser: Browser, venue: tuple[Site, str]
 ) -> None:
@@ -86,10 +95,9 @@ async def test_fan_and_server_text_is_shown_as_text_never_as_html(
     attack = '<img src=x onerror="window.__owned=1"><b>bold</b>'
     await fan.say(attack)
     await expect(fan.fan_messages.last).to_have_text(f"You: {attack}")
-    session = await fan.state("localStorage.getItem('usher-chat:session')")
     # An agent's reply (any text from the server) is text too.
     await site.usher.messenger.send(
-        FanKey("web", session.split(".")[0]),
+        FanKey("web", await fan.session_id()),
         [Reply('<script>window.__owned=2</script><a href="javascript:alert(1)">x</a>')],
     )
     await fan.bot_says("<script>window.__owned=2</script>")
@@ -133,10 +141,7 @@ async def test_a_phone_gets_the_whole_screen_and_a_desktop_a_corner_panel(
 
 async def test_styles_do_not_leak_either_way(browser: Browser, venue: tuple[Site, str]) -> None:
     _, origin = venue
-    context, fan = await fan_on(browser, origin)
-    await fan.open()
-    await fan.say("help")
-    await fan.bot_says("Here's what I can do")
+    context, fan, _ = await chatting(browser, origin)
     widget_button = await fan.launcher.evaluate("b => getComputedStyle(b).backgroundColor")
     assert widget_button == "rgb(26, 86, 219)"  # not the venue's hot pink
     item = fan.bot_messages.last.locator("p")
@@ -155,8 +160,7 @@ async def test_secure_ticket_links_open_in_a_new_tab(
     context, fan = await fan_on(browser, origin)
     await fan.open()
     await fan.say("hi")
-    session = await fan.state("localStorage.getItem('usher-chat:session')")
-    await register_demo_orders(site.usher.tm_orders, FanKey("web", session.split(".")[0]))
+    await register_demo_orders(site.usher.tm_orders, FanKey("web", await fan.session_id()))
     await fan.say("my tickets")
     link = fan.page.locator("#usher-chat li.bot a", has_text=copy.text("safetix_link")).first
     await expect(link).to_have_attribute("target", "_blank")
@@ -172,18 +176,14 @@ async def test_sign_out_forgets_the_conversation_on_this_device(
     browser: Browser, venue: tuple[Site, str]
 ) -> None:
     site, origin = venue
-    context, fan = await fan_on(browser, origin)
-    await fan.open()
-    await fan.say("help")
-    await fan.bot_says("Here's what I can do")
-    token = await fan.state("localStorage.getItem('usher-chat:session')")
+    context, fan, session_id = await chatting(browser, origin)
     await fan.page.locator("#usher-chat button.sign-out").click()
     await expect(fan.page.locator("#usher-chat li.note")).to_have_text(
         copy.text("widget_sign_out_done")
     )
     await expect(fan.fan_messages).to_have_count(0)
-    assert await fan.state("localStorage.getItem('usher-chat:session')") is None
-    assert not await site.webchat.sessions.alive(token.split(".")[0])
+    assert await fan.token() is None
+    assert not await site.webchat.sessions.alive(session_id)
     await fan.page.reload()  # the panel stays open across the reload, and empty
     await expect(fan.page.locator("#usher-chat [role=dialog]")).to_be_visible()
     await expect(fan.page.locator("#usher-chat li.greeting")).to_be_visible()
@@ -195,13 +195,9 @@ async def test_a_message_for_a_closed_widget_lights_the_button_up(
     browser: Browser, venue: tuple[Site, str]
 ) -> None:
     site, origin = venue
-    context, fan = await fan_on(browser, origin)
-    await fan.open()
-    await fan.say("help")
-    await fan.bot_says("Here's what I can do")
+    context, fan, session_id = await chatting(browser, origin)
     await fan.page.keyboard.press("Escape")
-    session = await fan.state("localStorage.getItem('usher-chat:session')")
-    await site.usher.messenger.send(FanKey("web", session.split(".")[0]), [Reply("Doors open!")])
+    await site.usher.messenger.send(FanKey("web", session_id), [Reply("Doors open!")])
     await expect(fan.launcher).to_have_text(copy.text("widget_launcher_unread"))
     await expect(fan.launcher).to_have_class(re.compile("unread"))
     await fan.open()
@@ -232,27 +228,26 @@ async def test_signing_out_while_offline_reaches_the_server_once_back_online(
     browser: Browser, venue: tuple[Site, str]
 ) -> None:
     site, origin = venue
-    context, fan = await fan_on(browser, origin)
-    await fan.open()
-    await fan.say("help")
-    await fan.bot_says("Here's what I can do")
-    token = await fan.state("localStorage.getItem('usher-chat:session')")
+    context, fan, session_id = await chatting(browser, origin)
     await context.set_offline(True)
-    for socket in site.webchat.registry.open[token.split(".")[0]]:
+    for socket in site.webchat.registry.open[session_id]:
         await socket.close(1012)  # the connection drops; the widget cannot get back
     await expect(fan.page.locator("#usher-chat .status")).to_have_text(
         copy.text("widget_reconnecting"), timeout=15_000
     )
     await fan.page.locator("#usher-chat button.sign-out").click()
     await expect(fan.fan_messages).to_have_count(0)  # gone from this device at once
-    assert await fan.state("localStorage.getItem('usher-chat:session')") is None
-    assert await site.webchat.sessions.alive(token.split(".")[0])
+    assert await fan.token() is None
+    assert await site.webchat.sessions.alive(session_id)
+    await fan.input.fill("my orders")  # typed while still offline: for a new session
+    await fan.input.press("Enter")
     await context.set_offline(False)
-    session_id = token.split(".")[0]
     for _ in range(600):  # the widget retries with back-off
         if not await site.webchat.sessions.alive(session_id):
             break
         await asyncio.sleep(0.05)
     assert not await site.webchat.sessions.alive(session_id)
+    await fan.bot_says("make sure it's you", within_ms=20_000)  # a new, unverified fan
     await expect(fan.page.locator("#usher-chat li.note")).to_have_count(1)
+    assert await fan.session_id() != session_id
     await context.close()

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,9 +22,10 @@ from playwright.async_api import Browser, expect
 from adapters.store.store import connect
 from bot.app.bootstrap import build
 from bot.app.settings import load_settings
-from tests.adapters.telegram.processes import launched, output_of, until
+from tests.adapters.telegram.processes import output_of
 from tests.adapters.webchat.browsing import Fan, venue_site
 from tests.adapters.webchat.conftest import ALEX
+from tests.adapters.webchat.serving import serving
 from tests.conftest import TEST_REDIS_URL
 from tests.support import log_scan
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
@@ -51,21 +50,6 @@ async def alex_ticket_uuids() -> set[str]:
     finally:
         await usher.aclose()
     return found
-
-
-@asynccontextmanager
-async def serving(log: Path, port: int, env: dict[str, str]) -> AsyncIterator[Any]:
-    """``usher serve`` on ``port``, up (``/healthz``) before the body runs."""
-    async with (
-        launched(log, "serve", "--port", str(port), env=env) as proc,
-        httpx.AsyncClient(timeout=5) as http,
-    ):
-
-        async def up() -> bool:
-            return (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
-
-        await until(up, "serve start", log)
-        yield proc
 
 
 async def test_a_fans_evening_on_the_venues_page(
