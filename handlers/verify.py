@@ -215,7 +215,7 @@ class Verify:
 
     def _status(self, turn: Turn, order: Order) -> Reply:
         """What a lookup may show: no seat, no amount, no QR code, the email masked."""
-        moment = when(first_event_time(order), self.tz, turn.lang)
+        moment = "" if order.dates_hidden else when(first_event_time(order), self.tz, turn.lang)
         return turn.reply(
             "lookup_status",
             number=order.order_number or order.id,

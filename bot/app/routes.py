@@ -6,7 +6,7 @@ built here from the adapters they need, and the verification step learns where t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from adapters.acme.client import AcmeClient
 from adapters.store.audit_log import RedisAuditLog
@@ -19,7 +19,7 @@ from bot.buying.shop import Shop
 from bot.conversation import Routes
 from bot.identity import Identity
 from bot.links import TicketLinks
-from bot.messages import Reply
+from bot.messages import Fan, Reply
 from bot.orders import OrderBook
 from bot.preferences import Preferences
 from bot.staff_config import StaffConfig
@@ -32,6 +32,7 @@ from handlers.find_order import FindOrder
 from handlers.forget import ForgetMe
 from handlers.handoff import Handoff
 from handlers.preferences import PreferenceSwitches
+from handlers.resend_confirmation import ResendConfirmation
 from handlers.show_tickets import ShowTickets
 from handlers.venue import POLICY_OF, VenueDesk, small_talk
 from handlers.verify import Verify
@@ -48,21 +49,35 @@ def fan_routes(
     preferences: Preferences,
     staff: StaffConfig,
     clock: Callable[[], float],
+    *,
+    seen: Callable[[Fan], Awaitable[None]] | None = None,
 ) -> Routes:
     orders = OrderBook(acme, RedisCache(store, "acme"))
     verify = Verify(identity, orders, RedisRateCounter(store), settings.zone())
-    find_order = FindOrder(orders, identity, verify, settings.zone())
-    show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
+    find_order = FindOrder(orders, identity, verify, settings.zone(), seen=seen)
+    show_tickets = ShowTickets(
+        orders, identity, verify, safetix, links, settings.zone(), clock, seen=seen
+    )
     handoff = Handoff(
         RedisHandoffQueue(store), staff.hours, RedisAuditLog(store), settings.zone(), clock
     )
+    resend = ResendConfirmation(orders, identity, verify, acme, RedisRateCounter(store))
     buying = buying_routes(
-        shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
+        shop,
+        acme,
+        orders,
+        identity,
+        verify,
+        RedisRateCounter(store),
+        settings.zone(),
+        clock,
+        renew_url=settings.venue().membership_url,
     )
     journeys: dict[str, Handler] = {
         "find_order": find_order,
         "show_tickets": show_tickets,
         "buy_addon": buying.add_ons,
+        "resend_confirmation": resend,
     }
 
     async def continue_with(turn: Turn, resume: str) -> list[Reply]:
@@ -105,6 +120,7 @@ def fan_routes(
             "help": help_handlers.help_,
             "cancel": cancel,
             "human": handoff,
+            "resend_confirmation": resend,
             "venue_question": venue.question,
             **dict.fromkeys(POLICY_OF, venue.policy),
             "small_talk": small_talk,
@@ -121,6 +137,7 @@ def fan_routes(
             "human": handoff.button,
             "rate": handoff.rate,
             "prefs": switches.button,
+            "resend": resend.button,
             # A broadcast's offer button opens its purchase link as the deep link would.
             "link": deep_link,
             **buying.buttons,
