@@ -65,7 +65,7 @@ class ResendConfirmation:
             return started
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="resend_confirmation")
+            return await self.verify.intro(turn, resume="resend_confirmation")
         number = turn.slots.get("order_number")
         if isinstance(number, str):
             return await self._resend(turn, await self.orders.by_number(number, verified))
@@ -86,7 +86,7 @@ class ResendConfirmation:
         """``resend:<order id>``: the id is untrusted, so ownership is checked again."""
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="resend_confirmation")
+            return await self.verify.intro(turn, resume="resend_confirmation")
         return await self._resend(turn, await self.orders.owned_order(argument, verified))
 
     async def _resend(self, turn: Turn, order: Order) -> list[Reply]:
