@@ -44,6 +44,15 @@ LOGGER_NAME = "usher.upstream"
 log = structlog.get_logger(LOGGER_NAME)
 
 
+#: The longest a connection may take to open, whatever the call's own timeout.
+CONNECT_TIMEOUT = 3.0
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    """One call's own timeout: ``seconds`` to answer, connecting in no longer."""
+    return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
+
+
 class Retry(enum.Enum):
     """How far a call may be repeated after a failure."""
 
@@ -112,8 +121,14 @@ class Upstream:
         json_body: Any = None,
         headers: dict[str, str] | None = None,
         accept: frozenset[int] = frozenset(),
+        answer_within: float | None = None,
     ) -> httpx.Response:
-        """Send with retries; return a 2xx response (or one whose status is in ``accept``)."""
+        """Send with retries; return a 2xx response (or one whose status is in ``accept``).
+
+        ``answer_within`` (seconds) bounds each attempt's wait for an answer when the call has a
+        shorter promise than the shared client's default (Ticketmaster's SLAs); connecting is
+        bounded by :data:`CONNECT_TIMEOUT` at most.
+        """
         policy = self.policy
         response: httpx.Response | None = None
         attempt = 0
@@ -137,6 +152,7 @@ class Upstream:
                     json_body=json_body,
                     headers=headers,
                     accept=accept,
+                    answer_within=answer_within,
                 )
         assert response is not None
         return response
@@ -208,12 +224,20 @@ class Upstream:
         json_body: Any,
         headers: dict[str, str] | None,
         accept: frozenset[int],
+        answer_within: float | None,
     ) -> httpx.Response:
         started = time.perf_counter()
         where = {"service": self.service, "endpoint": endpoint}
         try:
             request = self.client.build_request(
-                method, url, params=params, json=json_body, headers=headers
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT
+                if answer_within is None
+                else _timeout(answer_within),
             )
             response = await self.client.send(request)
         except httpx.TimeoutException as exc:

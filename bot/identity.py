@@ -197,6 +197,17 @@ class Identity:
             raise
         return SendResult.SENT
 
+    async def cancel_code(self, fan: Fan) -> None:
+        """Void the fan's pending code (they stopped verifying: "cancel")."""
+        await self.store.drop_code(fan)
+
+    async def pending_email(self, fan: Fan) -> str | None:
+        """The address of the fan's code still waiting to be typed (None: no live code)."""
+        record = await self.store.get_code(fan)
+        if record is None or record.expires_at <= self.clock():
+            return None
+        return record.email
+
     async def check_code(self, fan: Fan, typed: str) -> CheckResult:
         """Compare a typed code with the pending one; on success the email is verified."""
         record = await self.store.get_code(fan)

@@ -14,15 +14,16 @@ matching that" as for an order that does not exist, so a fan cannot probe for or
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
 from pydantic import TypeAdapter
 
 from bot.acme.models import Order
-from bot.acme.types import to_e164
+from bot.acme.types import email_spellings, phone_spellings, to_e164
 from bot.app.metrics import CACHE
 from bot.errors import NotAllowed, NotFound
 from bot.identity import Verified
@@ -32,6 +33,8 @@ DETAIL_CONCURRENCY = 8
 #: How long a search answer and an order's details are reused (a fan retrying at the gate).
 SEARCH_TTL = 30.0
 ORDER_TTL = 60.0
+#: How long the spelling that found a fan's phone is tried first (as long as a proof lasts).
+SPELLING_TTL = 30 * 24 * 3600.0
 ORDER_LIST = TypeAdapter(list[Order])
 OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -66,14 +69,20 @@ class OrderSource(Protocol):
         ...
 
 
-def phone_search_forms(e164: str) -> list[str]:
-    """The shapes ACME may have stored a phone in: ``+11234567890`` and ``1234567890``."""
-    forms = [e164]
-    if e164.startswith("+1") and len(e164) == 12:
-        forms.append(e164[2:])
-    else:
-        forms.append(e164.lstrip("+"))
-    return forms
+async def first_hit(
+    spellings: Sequence[str], search: Callable[[str], Awaitable[list[Order]]]
+) -> tuple[str | None, list[Order]]:
+    """Search each spelling in turn and stop at the first that finds orders.
+
+    ACME matches an email or phone exactly as the order stores it, so a number is searched in
+    each spelling ACME may hold it in (``bot.acme.types.phone_spellings``); one call per
+    spelling, never more than needed. Returns the spelling that found them (None: nothing).
+    """
+    for spelling in spellings:
+        found = await search(spelling)
+        if found:
+            return spelling, found
+    return None, []
 
 
 #: Ticket statuses that no longer get anyone in (the ticket was voided or refunded).
@@ -97,8 +106,17 @@ def owns(order: Order, verified: Verified) -> bool:
     emails = {e.strip().lower() for e in (order.email, order.billing_email) if e}
     if emails & verified.emails:
         return True
-    phones = {to_e164(p) for p in (order.phone_number, order.billing_phone_number) if p}
-    return bool(phones & verified.phones)
+    stored = [p.strip() for p in (order.phone_number, order.billing_phone_number) if p]
+    if {to_e164(p) for p in stored} & verified.phones:
+        return True
+    # A spelling without its country (``442079460958``) reads as another number in E.164; it
+    # is still the fan's when it is one of the spellings their number is searched in.
+    return any(p in _spellings(phone) for phone in verified.phones for p in stored)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spellings(e164: str) -> frozenset[str]:
+    return frozenset(phone_spellings(e164))
 
 
 def newest_first(orders: Iterable[Order]) -> list[Order]:
@@ -153,27 +171,56 @@ class OrderBook:
             await self.cache.put(key, order.model_dump_json(by_alias=True), ORDER_TTL)
         return order
 
+    async def _by_email(self, email: str, prefetched: dict[str, str | None]) -> list[Order]:
+        """The orders of an email: as given, then lowercased, stopping at the first hit."""
+        _, found = await first_hit(
+            email_spellings(email), lambda e: self._search(email=e, prefetched=prefetched)
+        )
+        return found
+
+    async def _by_phone(self, e164: str, prefetched: dict[str, str | None]) -> list[Order]:
+        """The orders of a phone, in the spellings ACME may store it in, stopping at the first
+        that finds any; the winning spelling is remembered and tried first next time."""
+        spellings = phone_spellings(e164)
+        key = spelling_key(e164)
+        if key in prefetched:
+            known = prefetched[key]
+        else:
+            known = await self.cache.get(key) if self.cache is not None else None
+        if known in spellings:
+            spellings.remove(known)
+            spellings.insert(0, known)
+        winner, found = await first_hit(
+            spellings, lambda p: self._search(phone=p, prefetched=prefetched)
+        )
+        if winner is not None and winner != known and self.cache is not None:
+            await self.cache.put(key, winner, SPELLING_TTL)
+        return found
+
     async def visible_orders(self, verified: Verified) -> list[Order]:
-        """Every order the fan may see, newest first (search results: no items)."""
+        """Every order the fan may see, newest first (search results: no items).
+
+        The cache entries a warm turn needs (each phone's winning spelling and every search
+        it may ask) are read in one round trip; only what is missing goes to ACME.
+        """
         found: dict[str, Order] = {}
-        wanted: list[tuple[str | None, str | None]] = [(e, None) for e in sorted(verified.emails)]
-        for phone in sorted(verified.phones):
-            wanted.extend((None, form) for form in phone_search_forms(phone))
-        prefetched = await self._prefetch_searches(wanted)
-        searches = [self._search(email=e, phone=p, prefetched=prefetched) for e, p in wanted]
+        emails, phones = sorted(verified.emails), sorted(verified.phones)
+        keys = [spelling_key(phone) for phone in phones]
+        keys += [_search_key(e, None) for email in emails for e in email_spellings(email)]
+        keys += [_search_key(None, p) for phone in phones for p in phone_spellings(phone)]
+        prefetched = await self._prefetch_searches(keys)
+        searches = [self._by_email(email, prefetched) for email in emails]
+        searches += [self._by_phone(phone, prefetched) for phone in phones]
         for results in await asyncio.gather(*searches):
             for order in results:
                 if owns(order, verified):
                     found.setdefault(order.id, order)
         return newest_first(found.values())
 
-    async def _prefetch_searches(
-        self, wanted: list[tuple[str | None, str | None]]
-    ) -> dict[str, str | None]:
-        """The cached answers of several searches, by cache key, in one round trip."""
-        if self.cache is None or len(wanted) < 2:
+    async def _prefetch_searches(self, keys: list[str]) -> dict[str, str | None]:
+        """Several cache entries (searches, spellings), by key, in one round trip."""
+        if self.cache is None or not keys:
             return {}
-        keys = [_search_key(email, phone) for email, phone in wanted]
         return dict(zip(keys, await self.cache.get_many(keys), strict=True))
 
     async def owned_order(self, order_id: str, verified: Verified) -> Order:
@@ -240,18 +287,26 @@ class OrderBook:
         was wrong.
         """
         wanted = order_number.strip().lstrip("#")
-        email = email.strip().lower()
-        for order in await self._search(email=email):
-            if wanted in (order.order_number, order.id) and (order.email or "").lower() == email:
-                try:
-                    return await self._get(order.id)
-                except NotFound:
-                    return None
+        for spelling in email_spellings(email):  # ACME matches as stored: as typed, then lower
+            for order in await self._search(email=spelling):
+                if wanted in (order.order_number, order.id) and order.has_email(spelling):
+                    try:
+                        return await self._get(order.id)
+                    except NotFound:
+                        return None
         return None
 
 
+def spelling_key(e164: str) -> str:
+    """The cache key of the spelling that found a phone's orders (names no phone)."""
+    return "phone-spelling:" + _digest(e164)
+
+
 def _search_key(email: str | None, phone: str | None) -> str:
-    return "search:" + _digest(f"{email or ''}|{phone or ''}")
+    """Case kept: ACME matches as stored, so ``Jane@X.com`` and ``jane@x.com`` are two
+    searches with two answers."""
+    value = f"{email or ''}|{phone or ''}"
+    return "search:" + hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def _digest(value: str) -> str:

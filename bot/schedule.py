@@ -27,7 +27,13 @@ from datetime import date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import structlog
+
+from bot.messages import Fan
+from bot.outbound import Compose, Messenger, Unreachable
 from bot.ports import Clock
+
+log = structlog.get_logger("usher.schedule")
 
 HOUR = 3600.0
 #: SafeTix document: refresh the token 20 hours before the event starts.
@@ -46,6 +52,9 @@ PLAN = "tm_plan"
 REFRESH = "tm_refresh"
 READY = "tm_ready"
 REMIND = "tm_remind"
+ACME_PLAN = "acme_plan"
+ACME_REMIND = "acme_remind"
+ACME_DOORS = "acme_doors"
 BROADCAST = "broadcast"
 RECONCILE = "reconcile"
 
@@ -196,6 +205,28 @@ def remind_job(ref: str, event_ts: int, before: float) -> ScheduledJob:
     )
 
 
+def acme_plan_job(fan_key: str, now: float) -> ScheduledJob:
+    """Work out (again) which ACME events a fan holds tickets for, and schedule their notices."""
+    return ScheduledJob(
+        ACME_PLAN, f"acme-plan:{fan_key}", (fan_key,), at=now, expires_at=now + 24 * HOUR
+    )
+
+
+def acme_notice_job(
+    function: str, fan_key: str, event_id: str, event_ts: int, before: float
+) -> ScheduledJob:
+    """An ACME event's reminder (``acme_remind``) or doors notice (``acme_doors``) for one fan,
+    ``before`` seconds ahead of its start."""
+    kind = "remind" if function == ACME_REMIND else "doors"
+    return ScheduledJob(
+        function,
+        f"acme-{kind}:{fan_key}:{event_id}:{event_ts}",
+        (fan_key, event_id, event_ts),
+        at=event_ts - before,
+        expires_at=event_ts + AFTER_EVENT,
+    )
+
+
 def done_mark(job_id: str) -> str:
     """The marker a job sets when it reached its end."""
     return f"done:{job_id}"
@@ -238,3 +269,39 @@ class JobBook:
             raise RetryLater(delay, reason)
         await self.fail(job_id, function, f"{reason} (gave up after {attempt} attempts)")
         await self.done(job_id, keep_until=deadline + AFTER_EVENT)
+
+
+async def deliver_once(
+    book: JobBook,
+    messenger: Messenger,
+    fan: Fan,
+    compose: Compose,
+    *,
+    claim: str,
+    job_id: str,
+    function: str,
+    event_ts: int,
+    attempt: int,
+) -> str:
+    """Send a notice at most once: claim, send, keep the claim; release it only when the send
+    raised (so a retry, a second worker or a restart never repeats a message that went out).
+    ``compose`` writes the notice in the fan's language (read with the fan's state, once)."""
+    keep = event_ts + AFTER_EVENT
+    if not await book.marks.claim(claim, until=keep):
+        await book.done(job_id, keep_until=keep)
+        return "already sent"
+    try:
+        await messenger.send_composed(fan, compose)
+    except Unreachable as exc:
+        await book.fail(job_id, function, f"fan unreachable: {exc}")
+        await book.done(job_id, keep_until=keep)
+        return "unreachable"
+    except Exception as exc:
+        await book.marks.release(claim)
+        log.warning("notice_send_failed", job_id=job_id, error=type(exc).__name__)
+        await book.retry_or_give_up(
+            job_id, function, attempt=attempt, deadline=event_ts, reason=type(exc).__name__
+        )
+        return "gave up"
+    await book.done(job_id, keep_until=keep)
+    return "sent"

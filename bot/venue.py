@@ -9,6 +9,7 @@ policy), rather than failing on the first fan who asks.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass
@@ -32,12 +33,22 @@ class VenueFileError(ValueError):
     """The venue file cannot be used as it is (the message says why, in one line)."""
 
 
+#: ``doors_open_before``: how long before an event its doors open ("30m", "1h").
+DOORS_LEAD: Final = re.compile(r"(\d{1,3})\s*(m|h)")
+
+
 @dataclass(frozen=True)
 class Venue:
     """A venue's facts, and its answers by language and topic (already filled in)."""
 
     facts: dict[str, str]
     answers: dict[str, dict[str, str]]
+    #: Seconds before an event's start that its doors open, for the "doors open" notice
+    #: (``[venue] doors_open_before``); None: the venue states none, so no such notice.
+    doors_before: float | None = None
+    #: Where a lapsed member renews (``[venue] membership_url``); None: the fan is offered a
+    #: person instead.
+    membership_url: str | None = None
 
     @property
     def map_url(self) -> str:
@@ -70,7 +81,22 @@ def load_venue(path: Path = DEFAULT_VENUE_FILE) -> Venue:
     for lang in copy.languages():
         table = _table(data, lang, path)
         answers[lang] = {topic: _answer(table, topic, lang, facts, path) for topic in ANSWERS}
-    return Venue({k: str(v) for k, v in facts.items() if k in FACTS}, answers)
+    kept = {k: str(v) for k, v in facts.items() if k in FACTS}
+    renew = facts.get("membership_url")
+    if renew is not None and not str(renew).startswith("https://"):
+        raise VenueFileError(f"{path}: [venue] membership_url must be an https:// link")
+    doors = _doors_before(facts.get("doors_open_before"), path)
+    return Venue(kept, answers, doors, str(renew) if renew is not None else None)
+
+
+def _doors_before(value: object, path: Path) -> float | None:
+    """``"30m"`` -> 1800.0; absent -> None (a venue may state no doors time)."""
+    if value is None:
+        return None
+    match = DOORS_LEAD.fullmatch(str(value).strip().lower())
+    if match is None or int(match[1]) == 0:
+        raise VenueFileError(f'{path}: [venue] doors_open_before must look like "30m" or "1h"')
+    return int(match[1]) * (60.0 if match[2] == "m" else 3600.0)
 
 
 def _table(data: dict[str, object], name: str, path: Path) -> dict[str, str]:

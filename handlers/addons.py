@@ -83,7 +83,7 @@ class BuyAddOn:
             return await self._offer(turn, event)
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="buy_addon")
+            return await self.verify.intro(turn, resume="buy_addon")
         held = await self._held(turn)
         if not held:
             return [turn.reply("addons_no_events")]

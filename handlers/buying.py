@@ -49,10 +49,12 @@ def buying_routes(
     counter: RateCounter,
     tz: ZoneInfo,
     clock: Callable[[], float] = time.time,
+    *,
+    renew_url: str | None = None,
 ) -> BuyingRoutes:
     """Bind the buying handlers to their dependencies."""
     desk = CartDesk(shop.carts, shop.checkouts.links, tz)
-    membership = ApplyMembership(members, desk, counter, clock)
+    membership = ApplyMembership(members, desk, counter, clock, renew_url=renew_url)
     coupon = ApplyCoupon(desk, counter)
     add_ons = BuyAddOn(desk, orders, identity, verify, tz, clock)
     purchase = StartPurchase(desk, shop.links)

@@ -7,11 +7,14 @@ Search results carry no items, so the orders on the page being shown are fetched
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
+from bot.acme.reminders import plan_when_due
 from bot.formatting import money, when
 from bot.identity import Identity
-from bot.messages import Button, Reply
+from bot.messages import Button, Fan, Reply
 from bot.orders import OrderBook
 from bot.turn import Turn
 from handlers.order_text import event_names, first_event_time, item_name, status_key
@@ -23,7 +26,17 @@ PAGE_SIZE = 5
 class FindOrder:
     """Lists orders and shows one order's details."""
 
-    def __init__(self, orders: OrderBook, identity: Identity, verify: Verify, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        orders: OrderBook,
+        identity: Identity,
+        verify: Verify,
+        tz: ZoneInfo,
+        *,
+        seen: Callable[[Fan], Awaitable[None]] | None = None,
+    ) -> None:
+        #: Told when a fan looks at their orders (plans their event reminders).
+        self.seen = seen
         self.orders = orders
         self.identity = identity
         self.verify = verify
@@ -36,7 +49,7 @@ class FindOrder:
             return started
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="find_order")
+            return await self.verify.intro(turn, resume="find_order")
         number = turn.slots.get("order_number")
         if isinstance(number, str):
             order = await self.orders.by_number(number, verified)
@@ -47,8 +60,10 @@ class FindOrder:
         """One page of the fan's orders, newest first."""
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="find_order")
+            return await self.verify.intro(turn, resume="find_order")
         orders = await self.orders.visible_orders(verified)
+        if orders and self.seen is not None:
+            await plan_when_due(turn.state, turn.fan, self.seen, time.time())
         if not orders:
             who = ", ".join(sorted(verified.emails | verified.phones)) or "you"
             return [turn.reply("no_orders", who=who)]
@@ -63,16 +78,17 @@ class FindOrder:
         for summary in chunk:
             order = full.get(summary.id, summary)
             number = order.order_number or order.id
-            lines.append(
-                turn.say(
-                    "order_line",
-                    number=number,
-                    events=", ".join(event_names(order)) or turn.say("no_events"),
-                    when=when(first_event_time(order) or order.created_on, self.tz, turn.lang),
-                    amount=money(order.total_amount),
-                    status=turn.say(status_key(order)),
-                )
-            )
+            facts = {
+                "number": number,
+                "events": ", ".join(event_names(order)) or turn.say("no_events"),
+                "amount": money(order.total_amount),
+                "status": turn.say(status_key(order)),
+            }
+            if order.dates_hidden:
+                lines.append(turn.say("order_line_undated", **facts))
+            else:
+                moment = when(first_event_time(order) or order.created_on, self.tz, turn.lang)
+                lines.append(turn.say("order_line", when=moment, **facts))
             buttons.append(turn.button("button_details", f"order:{order.id}", number=number))
             buttons.append(turn.button("button_show_tickets", f"tickets:{order.id}", number=number))
         if page < pages:
@@ -90,7 +106,7 @@ class FindOrder:
                 name=item_name(item),
                 quantity=item.quantity,
                 when=f" · {when(item.event_start_time, self.tz, turn.lang)}"
-                if item.event_start_time
+                if item.event_start_time and not order.dates_hidden
                 else "",
                 amount=money(item.amount),
             )

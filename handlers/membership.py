@@ -23,11 +23,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.acme.cart_models import MemberListEntry, MembershipValidation
+from bot.acme.cart_models import MemberListEntry, MembershipExists, MembershipValidation
 from bot.buying.cart_edits import with_membership
 from bot.buying.carts import MEMBERSHIP, MEMBERSHIP_PROBLEMS
-from bot.errors import BadRequest
-from bot.messages import Reply
+from bot.errors import BadRequest, UpstreamError
+from bot.messages import Link, Reply
 from bot.ports import RateCounter
 from bot.turn import Turn
 from handlers.cart import CartDesk, asks_for_cart, moving_on
@@ -51,6 +51,10 @@ class MembershipCheck(Protocol):
         """Look a card up."""
         ...
 
+    async def membership_exists(self, email: str) -> MembershipExists:
+        """Whether the member may renew (``canRenew``)."""
+        ...
+
 
 class ApplyMembership:
     """The ``apply_membership`` intent and its two questions."""
@@ -61,7 +65,12 @@ class ApplyMembership:
         desk: CartDesk,
         counter: RateCounter,
         clock: Callable[[], float] = time.time,
+        *,
+        renew_url: str | None = None,
     ) -> None:
+        #: The venue's renewal page (``config/venue.toml``), offered when ACME says a lapsed
+        #: membership can be renewed.
+        self.renew_url = renew_url
         self.members = members
         self.desk = desk
         self.counter = counter
@@ -115,7 +124,7 @@ class ApplyMembership:
         if entry is None:
             return [turn.reply("member_not_found")]
         if self._expired(entry):
-            return [turn.reply("member_expired")]
+            return await self._lapsed(turn, entry)
         turn.state[MEMBERSHIP] = entry.membership_id
         return await self._apply(turn, entry.membership_id)
 
@@ -124,6 +133,26 @@ class ApplyMembership:
             return True
         ends = entry.expiration_date
         return ends is not None and ends <= datetime.fromtimestamp(self.clock(), UTC)
+
+    async def _lapsed(self, turn: Turn, entry: MemberListEntry) -> list[Reply]:
+        """An expired membership: offer renewal when ACME says it can be renewed
+        (``membership/exists``: ``canRenew``), else say only that it expired.
+
+        The member record's email is used for the question and never shown; when ACME cannot
+        answer, nothing is offered (no promise the next message would take back)."""
+        can_renew = False
+        if entry.email:
+            try:
+                can_renew = bool((await self.members.membership_exists(entry.email)).can_renew)
+            except UpstreamError:
+                can_renew = False
+        if not can_renew:
+            return [turn.reply("member_expired")]
+        human = turn.button("button_human", "human")
+        if self.renew_url is None:
+            return [turn.reply("member_renew_person", buttons=(human,))]
+        link = Link(turn.say("member_renew_link"), self.renew_url)
+        return [Reply(turn.say("member_renew"), buttons=(human,), links=(link,))]
 
     async def _apply(self, turn: Turn, membership_id: int) -> list[Reply]:
         opened = await self.desk.current(turn)

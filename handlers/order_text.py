@@ -13,7 +13,14 @@ from bot.acme.models import Order, OrderItem
 
 
 def status_key(order: Order) -> str:
-    """The copy key for the order's state as a fan would put it."""
+    """The copy key for the order's state as a fan would put it.
+
+    An order whose every ticket is ``Void`` (acme-orders.txt's ``ticketStatus``) reads
+    "voided", not "paid": ACME leaves its amounts as they were (known from its items only,
+    which search results lack)."""
+    tickets = [ticket for _, ticket in order.tickets]
+    if tickets and all((t.ticket_status or "").lower() == "void" for t in tickets):
+        return "status_voided"
     total = order.total_amount or Decimal("0")
     if order.refund_amount and total > 0 and order.refund_amount >= total:
         return "status_refunded"

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.acme.models import Order, OrderItem
+from bot.acme.reminders import plan_when_due
 from bot.errors import NotAllowed, UpstreamError
 from bot.events import HeldEvent, default_choice, find, read_words
 from bot.formatting import when
 from bot.identity import Identity
 from bot.links import TicketLinks
-from bot.messages import Button, Image, Link, Reply
+from bot.messages import Button, Fan, Image, Link, Reply
 from bot.orders import OrderBook, ticket_live
 from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.models import OrderManagementResponse, OrderTicket
@@ -53,6 +54,8 @@ class _AcmeEvent:
 
     held: HeldEvent
     tickets: list[tuple[str, str]] = field(default_factory=list)
+    #: The order hides its dates (``hideEventDate``): no time is shown for this event.
+    dates_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,11 @@ class ShowTickets:
         links: TicketLinks,
         tz: ZoneInfo,
         clock: Callable[[], float] = time.time,
+        *,
+        seen: Callable[[Fan], Awaitable[None]] | None = None,
     ) -> None:
+        #: Told when a fan looks at their tickets (plans their ACME event reminders).
+        self.seen = seen
         self.orders = orders
         self.identity = identity
         self.verify = verify
@@ -105,10 +112,12 @@ class ShowTickets:
             return await self.button(turn, order.id)
         tm_orders = await self.safetix.store.orders_of(turn.fan)
         if not verified.anything and not tm_orders:
-            return self.verify.intro(turn, resume="show_tickets")
+            return await self.verify.intro(turn, resume="show_tickets")
         full: list[Order] = []
         if verified.anything:
             summaries = await self.orders.visible_orders(verified)
+            if summaries and self.seen is not None:
+                await plan_when_due(turn.state, turn.fan, self.seen, self.clock())
             full = await self.orders.details([o.id for o in summaries], verified)
         events, notes = await self._upcoming(turn, full, tm_orders)
         if not events:
@@ -139,10 +148,12 @@ class ShowTickets:
                 view = await self._tm_view(tm_order)
             except UpstreamError:
                 return [turn.reply("tm_unavailable")]
+            if view is not None and view.answer.voided:
+                return [turn.reply("tm_order_voided", event=view.held.name)]
             return await self._tm_replies(turn, view) if view else [turn.reply("no_tickets")]
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
-            return self.verify.intro(turn, resume="show_tickets")
+            return await self.verify.intro(turn, resume="show_tickets")
         if argument.startswith(EVENT_PREFIX):
             summaries = await self.orders.visible_orders(verified)
             full = await self.orders.details([o.id for o in summaries], verified)
@@ -177,7 +188,9 @@ class ShowTickets:
             except UpstreamError:
                 notes.append(turn.reply("tm_unavailable"))
                 continue
-            if view is not None:
+            if view is not None and view.answer.voided:  # the whole order: nothing to show
+                notes.append(turn.reply("tm_order_voided", event=view.held.name))
+            elif view is not None:
                 events.append(view)
         events.sort(key=lambda e: e.held.start or FAR)
         return events, notes
@@ -191,7 +204,9 @@ class ShowTickets:
 
     def _event_buttons(self, turn: Turn, events: Sequence[Shown]) -> tuple[Button, ...]:
         buttons = [
-            turn.button(
+            turn.button("button_event_undated", f"tickets:{event.held.key}", event=event.held.name)
+            if isinstance(event, _AcmeEvent) and event.dates_hidden
+            else turn.button(
                 "button_event",
                 f"tickets:{event.held.key}",
                 event=event.held.name,
@@ -237,6 +252,7 @@ class ShowTickets:
                 name = item.event_name or item.display_name or "?"
                 key = EVENT_PREFIX + item.event_id if item.event_id else order.id
                 event = events.setdefault(key, _AcmeEvent(HeldEvent(key, name, start)))
+                event.dates_hidden = event.dates_hidden or order.dates_hidden
                 kind = item.ticketing_type_name or item.display_name or ""
                 event.tickets.extend((t.uuid, kind) for t in tickets)
         return sorted(events.values(), key=lambda e: e.held.start or FAR)
@@ -244,18 +260,20 @@ class ShowTickets:
     def _acme_reply(self, turn: Turn, event: _AcmeEvent, *, over: bool = False) -> Reply:
         """One message for the event, its codes below it (one album on Telegram)."""
         name, count = event.held.name, len(event.tickets)
-        moment = when(event.held.start, self.tz, turn.lang)
+        # An order that hides its dates (``hideEventDate``) shows none: the undated copy.
+        dated = {} if event.dates_hidden else {"when": when(event.held.start, self.tz, turn.lang)}
+        undated = "_undated" if event.dates_hidden else ""
         images = tuple(
             Image(
                 qr=uuid,
                 alt=turn.say(
-                    "ticket_alt", event=name, when=moment, type=kind, index=index, count=count
+                    "ticket_alt" + undated, event=name, type=kind, index=index, count=count, **dated
                 ),
             )
             for index, (uuid, kind) in enumerate(event.tickets, start=1)
         )
-        header = "tickets_header_over" if over else "tickets_header"
-        return Reply(turn.say(header, event=name, when=moment), images=images)
+        header = ("tickets_header_over" if over else "tickets_header") + undated
+        return Reply(turn.say(header, event=name, **dated), images=images)
 
     # --- nothing to show: say why ------------------------------------------------------------
 
@@ -276,7 +294,7 @@ class ShowTickets:
             return None
         first = min(items, key=lambda i: i.event_start_time or FAR)
         return turn.say(
-            "no_upcoming_line",
+            "no_upcoming_line" + ("_undated" if order.dates_hidden else ""),
             number=order.order_number or order.id,
             event=first.event_name or first.display_name or "?",
             when=when(first.event_start_time, self.tz, turn.lang),
@@ -290,7 +308,7 @@ class ShowTickets:
             return turn.reply("no_tickets")
         first = min(items, key=lambda i: i.event_start_time or FAR)
         return turn.reply(
-            "order_no_tickets",
+            "order_no_tickets" + ("_undated" if order.dates_hidden else ""),
             number=order.order_number or order.id,
             event=first.event_name or first.display_name or "?",
             when=when(first.event_start_time, self.tz, turn.lang),
@@ -359,7 +377,26 @@ class ShowTickets:
             replies.append(
                 Reply(turn.say("barcode_intro", event=name, when=moment, seat=seats), images=images)
             )
-        return replies
+        return replies + self._tm_notes(turn, view.order, view.answer)
+
+    def _tm_notes(
+        self, turn: Turn, order: TmOrderRef, answer: OrderManagementResponse
+    ) -> list[Reply]:
+        """What Ticketmaster says about the order besides its tickets: its ``options`` (such as
+        "ACCOUNT MODIFIED"), told as they are, and the redemption claim it mails the fan
+        (``tm_sends_redemption_claim_email``), with the claim link when the partner gave it."""
+        lines = []
+        if answer.options:
+            options = ", ".join(option.description for option in answer.options)
+            lines.append(turn.say("tm_order_options", options=options))
+        if answer.tm_sends_redemption_claim_email:
+            lines.append(turn.say("tm_claim_email"))
+        links: tuple[Link, ...] = ()
+        if order.redemption_url:
+            links = (Link(turn.say("tm_claim_link"), order.redemption_url),)
+        if not lines and not links:
+            return []
+        return [Reply("\n".join(lines) or turn.say("tm_claim_link"), links=links)]
 
 
 def _event_items(order: Order) -> list[OrderItem]:

@@ -5,13 +5,14 @@ the answers and masks personal data where others can see it; this module finds o
 writes every action to the audit log (``bot.staff``).
 
 ACME can search orders by email and by phone only (acme-orders.txt), not by order *number*.
-So a lookup is read by its shape: an email searches by email; a phone number in any spelling
-is normalised to E.164 and searched in each form ACME may have stored it in
-(``bot.orders.phone_search_forms``), results merged by id; digits that are no phone number are
-an order *number* or *id*. A number is found through the order index (``bot.ports.OrderIndex``:
-every order the bot has read from ACME, by anyone, for any reason), an id is read directly;
-a number never seen gets a plain answer: search by the email or phone once, and the number
-works from then on. ``<number> <email or phone>`` narrows a search to that order.
+So a lookup is read by its shape: an email searches by email (as typed, then lowercased); a
+phone number in any spelling is normalised to E.164 and searched in each spelling ACME may
+have stored it in (``bot.acme.types.phone_spellings``), stopping at the first that finds
+orders (ACME matches as stored); digits that are no phone number are an order *number* or
+*id*. A number is found through the order index (``bot.ports.OrderIndex``: every order the bot
+has read from ACME, by anyone, for any reason), an id is read directly; a number never seen
+gets a plain answer: search by the email or phone once, and the number works from then on.
+``<number> <email or phone>`` narrows a search to that order.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.acme.models import Order, OrderItem, OrderPage, TicketVo
-from bot.acme.types import to_e164
+from bot.acme.types import email_spellings, phone_spellings, to_e164
 from bot.errors import NotFound
 from bot.formatting import MIN_PHONE_DIGITS, mask_text
-from bot.orders import is_order_id, newest_first, phone_search_forms
+from bot.orders import first_hit, is_order_id, newest_first
 from bot.ports import OrderIndex
 from bot.staff import AuditLog, StaffError
 
@@ -106,7 +107,7 @@ def parse_lookup(text: str) -> Lookup:
     words = text.split()
     email = next((w for w in words if EMAIL.match(w)), None)
     if email is not None:
-        return Lookup("email", email.lower(), _number([w for w in words if w != email]))
+        return Lookup("email", email, _number([w for w in words if w != email]))
     tagged = [w for w in words if w.startswith("#")]
     rest = " ".join(w for w in words if not w.startswith("#"))
     if sum(c.isdigit() for c in rest) >= MIN_PHONE_DIGITS and (phone := to_e164(rest)):
@@ -162,6 +163,9 @@ class SupportDesk:
             result = await self.acme.orders_for_event(event_id, page=page, page_size=PAGE_SIZE)
         except NotFound:
             raise StaffError("event_not_found", event=event_id) from None
+        if result.pagination is None or len(result.orders) > PAGE_SIZE:
+            # The whole list came back (the endpoint's paging is not documented): page it here.
+            return await self._page(list(result.orders), page, len(result.orders))
         count = result.pagination.count
         if count is None:  # no count: the pages so far, and one more when this one is full
             count = (page - 1) * PAGE_SIZE + len(result.orders)
@@ -203,16 +207,14 @@ class SupportDesk:
 
     async def _search(self, lookup: Lookup) -> list[Order]:
         if lookup.kind == "email":
-            searches = [self.acme.iter_orders(email=lookup.value)]
+            spellings = email_spellings(lookup.value)
+            _, found = await first_hit(spellings, lambda e: _take(self.acme.iter_orders(email=e)))
         else:
-            searches = [self.acme.iter_orders(phone=f) for f in phone_search_forms(lookup.value)]
-        found: dict[str, Order] = {}
-        for results in await asyncio.gather(*(_take(search) for search in searches)):
-            for order in results:
-                found.setdefault(order.id, order)
+            spellings = phone_spellings(lookup.value)
+            _, found = await first_hit(spellings, lambda p: _take(self.acme.iter_orders(phone=p)))
         if len(found) > MAX_FOUND:
             raise StaffError("find_too_many", limit=MAX_FOUND)
-        return list(found.values())
+        return list({order.id: order for order in found}.values())
 
     async def _page(self, orders: list[Order], page: int, total: int) -> Found:
         pages = pages_of(total)

@@ -41,6 +41,7 @@ from bot.acme.models import Order
 from bot.acme.types import to_e164
 from bot.formatting import mask_email, when
 from bot.identity import CodeCheck, Identity, SendResult
+from bot.intents.text import fold
 from bot.messages import Reply
 from bot.orders import OrderBook, owns
 from bot.ports import RateCounter
@@ -48,6 +49,18 @@ from bot.turn import ORDER_NUMBER, RESUME, Turn
 from handlers.order_text import event_names, first_event_time, status_key, ticket_count
 
 CODE_PATTERN = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})(?!\d)")
+#: A message that is only a code ("293745", "293 745").
+CODE_ALONE = re.compile(r"\d{3}[ -]?\d{3}")
+#: What a mistyped code looks like: 4 to 8 digits, perhaps with a letter or separators.
+NEAR_CODE = re.compile(r"(?=(?:\D*\d){4,8}\D*$)[\d \-.oOlI]{4,12}")
+#: "send a new code", "resend the code", "I didn't get the code", "nuevo código"...
+RESEND = re.compile(
+    r"\b(?:(?:send|get|give)(?: me)? (?:a |the |another )?(?:new |other )?code|new code|"
+    r"resend(?: the| my)? code|code (?:again|never (?:came|arrived))|"
+    r"(?:didn'?t|did not|never) (?:get|got|receive|received) (?:the |a |my )?code|"
+    r"(?:nuevo|otro) codigo|reenvia(?:r|me)? (?:el )?codigo|"
+    r"(?:envia|manda)me (?:otro|un nuevo|el) codigo|no (?:me )?(?:ha )?llegad?o el codigo)\b"
+)
 #: Order lookups a fan may make per hour, found or not (guessing other fans' orders).
 MAX_LOOKUPS_PER_FAN = 10
 #: Failed lookups of one order number per hour, whoever makes them.
@@ -79,8 +92,13 @@ class Verify:
         self.tz = tz
         self.continue_with: Continue = _nothing_to_resume
 
-    def intro(self, turn: Turn, resume: str) -> list[Reply]:
-        """Explain how to verify, offering the ways."""
+    async def intro(self, turn: Turn, resume: str) -> list[Reply]:
+        """Explain how to verify, offering the ways; with a code on its way, keep waiting for
+        it (a fan who asks again while the mail arrives must not lose their code)."""
+        pending = await self.identity.pending_email(turn.fan)
+        if pending is not None:
+            turn.expect("code", resume=resume if RESUME not in turn.state else None)
+            return [self._still_waiting(turn, pending)]
         turn.expect("email", resume=resume)
         return [
             Reply(
@@ -92,6 +110,36 @@ class Verify:
                 request_contact=True,
             )
         ]
+
+    def _still_waiting(self, turn: Turn, email: str) -> Reply:
+        return Reply(
+            turn.say("code_still_waiting", email=mask_email(email)),
+            buttons=(turn.button("button_resend", "verify:resend"),),
+        )
+
+    async def code_phrase(self, turn: Turn) -> list[Reply] | None:
+        """Before anything else reads the text: while a code is pending, six digits are that
+        code, whatever the bot last asked, and "send a new code" sends one to the same
+        address. None: not one of these (or no code pending)."""
+        text = (turn.inbound.text or "").strip()
+        is_code = CODE_ALONE.fullmatch(text) is not None
+        if not is_code and RESEND.search(fold(text)) is None:
+            return None
+        pending = await self.identity.pending_email(turn.fan)
+        if pending is None:
+            return None
+        if is_code:
+            turn.expect("code")
+            return await self.step_code(turn)
+        return await self.resend(turn)
+
+    async def resend(self, turn: Turn) -> list[Reply]:
+        """A new code to the pending address (within the send limits), else ask for one."""
+        pending = await self.identity.pending_email(turn.fan)
+        if pending is None:
+            turn.expect("email")
+            return [turn.reply("ask_email")]
+        return await self.send_code(turn, pending, again=True)
 
     async def from_slots(self, turn: Turn, resume: str) -> list[Reply] | None:
         """Start with what the fan typed alongside their request, when it is enough.
@@ -113,9 +161,12 @@ class Verify:
             return [turn.reply("ask_order_email", number=number)]
         return None
 
-    async def send_code(self, turn: Turn, email: str, *, on_order: bool = False) -> list[Reply]:
+    async def send_code(
+        self, turn: Turn, email: str, *, on_order: bool = False, again: bool = False
+    ) -> list[Reply]:
         """Mail a code to ``email`` and wait for it (``on_order``: the address of a lookup,
-        shown masked, since the fan may not be its owner)."""
+        shown masked, since the fan may not be its owner; ``again``: a new code to the
+        pending address, also masked)."""
         result = await self.identity.send_code(
             turn.fan,
             email,
@@ -129,7 +180,9 @@ class Verify:
                 return [Reply(turn.say("code_paused"), request_contact=True)]
             return [turn.reply("code_too_many")]
         turn.expect("code")
-        if on_order:
+        if again:
+            text = turn.say("code_resent", email=mask_email(email.strip().lower()))
+        elif on_order:
             text = turn.say("lookup_code_sent", email=mask_email(email.strip().lower()))
         else:
             text = turn.say("code_sent", email=email.strip().lower())
@@ -162,7 +215,7 @@ class Verify:
 
     def _status(self, turn: Turn, order: Order) -> Reply:
         """What a lookup may show: no seat, no amount, no QR code, the email masked."""
-        moment = when(first_event_time(order), self.tz, turn.lang)
+        moment = "" if order.dates_hidden else when(first_event_time(order), self.tz, turn.lang)
         return turn.reply(
             "lookup_status",
             number=order.order_number or order.id,
@@ -212,6 +265,9 @@ class Verify:
             return await self.send_code(turn, email)
         match = CODE_PATTERN.search(turn.inbound.text or "")
         if match is None:
+            if NEAR_CODE.fullmatch((turn.inbound.text or "").strip()):
+                # A code mistyped (five digits, seven, a letter in it): a hint, not a new flow.
+                return [turn.reply("code_format")]
             return None
         result = await self.identity.check_code(turn.fan, match.group(1) + match.group(2))
         if result.outcome is CodeCheck.OK:
@@ -246,6 +302,8 @@ class Verify:
 
     async def button(self, turn: Turn, argument: str) -> list[Reply]:
         """``verify:email``, ``verify:order``, ``verify:resend``."""
+        if argument == "resend":
+            return await self.resend(turn)
         if argument == "order":
             turn.expect("email")
             return [turn.reply("ask_order_number")]

@@ -14,6 +14,7 @@ number on a receipt, for any order Usher has read before.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
@@ -68,6 +69,7 @@ class AcmeOrdersApi(AcmeTransport):
                 "phoneNumber": phone,
                 **paging(page, page_size, sort_field, sort_direction),
             },
+            answer_within=self.search_timeout,
         )
         await self._seen(found.orders)
         return found
@@ -106,13 +108,18 @@ class AcmeOrdersApi(AcmeTransport):
         sort_field: str | None = None,
         sort_direction: SortDirection | None = None,
     ) -> OrderPage:
-        """One page of the orders for an event instance (support and marketing use)."""
+        """One page of the orders for an event instance (support and marketing use).
+
+        acme-orders.txt documents only ``eventId`` here; ``page``/``pageSize`` are sent as the
+        search takes them, and an answer without ``pagination`` is the whole list
+        (:class:`~bot.acme.models.OrderPage`)."""
         check_page_size(page_size, allow_all=True)
         found = await self._get(
             OrderPage,
             f"/v2/b2c/orders/event/{segment(event_id)}",
             endpoint="orders.event",
             params=paging(page, page_size, sort_field, sort_direction),
+            answer_within=self.search_timeout,
         )
         await self._seen(found.orders)
         return found
@@ -180,8 +187,7 @@ class AcmeOrdersApi(AcmeTransport):
         caller finds that order instead of charging again.
         """
         uuid.UUID(request_uuid)  # ValueError for anything that is not a UUID
-        if not browser_ip:
-            raise ValueError("checkout needs the buyer's IP (x-acme-browser-ip)")
+        ipaddress.ip_address(browser_ip)  # ValueError: x-acme-browser-ip must be the buyer's IP
         headers = {"x-acme-request-uuid": request_uuid}
         if captcha_token:
             headers["x-acme-captcha-token"] = captcha_token
@@ -215,11 +221,26 @@ class AcmeOrdersApi(AcmeTransport):
 async def _all_pages(
     fetch: Callable[[int], Awaitable[OrderPage]], page_size: int
 ) -> AsyncGenerator[Order, None]:
-    """Yield page after page until ``hasMore`` is false or a page comes back short."""
+    """Yield page after page until the list ends.
+
+    It ends when ``hasMore`` is false or a page comes back short, and also, for an endpoint
+    whose paging the documents do not describe (the orders of an event), when a page has no
+    ``pagination`` (the whole list came at once) or repeats the previous page (the server
+    ignored ``page``): without that guard, a server that ignores ``page`` would be asked for
+    the same list :data:`MAX_PAGES` times.
+    """
+    previous: list[str] | None = None
     for page in range(1, MAX_PAGES + 1):
         result = await fetch(page)
+        ids = [order.id for order in result.orders]
+        if ids and ids == previous:
+            log.warning("acme_paging_repeated", page=page, page_size=page_size)
+            return
         for order in result.orders:
             yield order
+        if result.pagination is None:
+            return
         if len(result.orders) < page_size or result.pagination.has_more is False:
             return
+        previous = ids
     log.warning("acme_paging_stopped", pages=MAX_PAGES, page_size=page_size)

@@ -33,6 +33,11 @@ SortDirection = Literal["asc", "desc"]
 #: ACME asks integrators to keep pages at 1000 or fewer (acme-notes.md).
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
+#: How long one order search may take (``USHER_ACME_SEARCH_TIMEOUT``). ACME publishes no
+#: SLA; a search reads up to a thousand orders of a tenant's whole history, so it gets far
+#: longer than a single read (the shared client's 10 seconds): cutting it short would only
+#: make the retry read them all again.
+DEFAULT_SEARCH_TIMEOUT = 30.0
 
 
 class AcmeTransport:
@@ -47,10 +52,12 @@ class AcmeTransport:
         auth: AcmeAuth,
         policy: RetryPolicy | None = None,
         order_index: OrderIndex | None = None,
+        search_timeout: float = DEFAULT_SEARCH_TIMEOUT,
     ) -> None:
         self._upstream = Upstream(http, service="acme", policy=policy)
         #: Where the numbers of the orders read are noted (``bot.ports.OrderIndex``).
         self._order_index = order_index
+        self.search_timeout = search_timeout
         self._base_url = base_url.rstrip("/")
         self._tenant_id = str(tenant_id)
         self._auth = auth
@@ -62,10 +69,17 @@ class AcmeTransport:
         *,
         endpoint: str,
         params: dict[str, Any] | None = None,
+        answer_within: float | None = None,
     ) -> T:
         """A read: always safe to repeat."""
         return await self._json(
-            model, "GET", path, endpoint=endpoint, retry=Retry.IDEMPOTENT, params=params
+            model,
+            "GET",
+            path,
+            endpoint=endpoint,
+            retry=Retry.IDEMPOTENT,
+            params=params,
+            answer_within=answer_within,
         )
 
     async def _json(
@@ -80,6 +94,7 @@ class AcmeTransport:
         json_body: Any = None,
         browser_ip: str | None = None,
         extra_headers: dict[str, str] | None = None,
+        answer_within: float | None = None,
     ) -> T:
         response = await self._send(
             method,
@@ -90,6 +105,7 @@ class AcmeTransport:
             json_body=json_body,
             browser_ip=browser_ip,
             extra_headers=extra_headers,
+            answer_within=answer_within,
         )
         return self._upstream.parse(response, model, endpoint=endpoint)
 
@@ -112,6 +128,7 @@ class AcmeTransport:
         browser_ip: str | None = None,
         extra_headers: dict[str, str] | None = None,
         accept: frozenset[int] = frozenset(),
+        answer_within: float | None = None,
     ) -> httpx.Response:
         """Send one call; when a session was refused (expired early), log in again once."""
         query = {key: value for key, value in (params or {}).items() if value is not None}
@@ -126,6 +143,7 @@ class AcmeTransport:
                 json_body=json_body,
                 headers=headers,
                 accept=accept,
+                answer_within=answer_within,
             )
 
         headers = await self._headers(path, browser_ip, extra_headers)

@@ -17,6 +17,7 @@ from adapters.store.preferences import RedisPreferences
 from adapters.store.purchase_links import RedisLinkStore
 from adapters.store.store import Store
 from adapters.store.tm_orders import RedisTmOrderStore
+from bot.acme.reminders import AcmeReminders, FanOrders, FanProofs
 from bot.app.settings import Settings
 from bot.broadcasts import Broadcasts
 from bot.outbound import Messenger
@@ -67,6 +68,8 @@ class Scheduling:
     refresher: RefreshAhead
     notices: FanNotices
     broadcasts: Broadcasts
+    #: Reminders and "doors open" notices for the ACME events fans hold tickets for.
+    acme_reminders: AcmeReminders
     #: Deletes unpaid carts past their time (bound once the shop exists; see bootstrap).
     cart_sweep: Callable[[], Awaitable[int]] | None = None
 
@@ -82,6 +85,9 @@ def build_scheduling(
     tm_orders: RedisTmOrderStore,
     messenger: Messenger,
     clock: Callable[[], float],
+    *,
+    proofs: FanProofs,
+    acme_orders: FanOrders,
 ) -> Scheduling:
     """Every part of the scheduled work; jobs are only queued on a shared (real) Redis."""
     queue: ArqJobQueue | NoWorkerQueue = (
@@ -103,5 +109,15 @@ def build_scheduling(
         notices=FanNotices(facts, book, messenger, preferences, tz=tz, remind_before=before),
         broadcasts=Broadcasts(
             RedisBroadcastStore(store), RedisLinkStore(store), preferences, messenger, book
+        ),
+        acme_reminders=AcmeReminders(
+            proofs,
+            acme_orders,
+            book,
+            messenger,
+            preferences,
+            tz=tz,
+            remind_before=before,
+            doors_before=settings.venue().doors_before,
         ),
     )

@@ -13,6 +13,9 @@ Jobs (logic in ``bot/``, these are thin adapters from arq's ``ctx``):
 | ``tm_ready`` | morning of the delay date | tell the fan their tickets are ready |
 | ``tm_remind`` | ``USHER_REMINDER_BEFORE`` ahead | event reminder (unless opted out) |
 | ``broadcast`` | ``start_broadcast`` | message opted-in fans, a slice per run |
+| ``acme_plan`` | a fan looks at their ACME orders | schedule the two below per event held |
+| ``acme_remind`` | ``USHER_REMINDER_BEFORE`` ahead | ACME event reminder (unless opted out) |
+| ``acme_doors`` | the venue's ``doors_open_before`` ahead | "doors are open" (unless opted out) |
 | ``reconcile`` | every 15 minutes and at start | re-plan every registered order |
 
 A job asks to run again by raising ``RetryLater`` (arq ``Retry``); a job that breaks is
@@ -38,6 +41,9 @@ from adapters.store.job_queue import arq_pool, deserialize, queue_name, serializ
 from bot.app.tracing import start_request
 from bot.broadcasts import SLICE_SECONDS
 from bot.schedule import (
+    ACME_DOORS,
+    ACME_PLAN,
+    ACME_REMIND,
     BROADCAST,
     PLAN,
     READY,
@@ -121,6 +127,35 @@ async def tm_remind(ctx: dict[str, Any], ref: str, event_ts: int) -> None:
     await _guarded(ctx, REMIND, lambda: notices.remind(ref, event_ts, attempt=int(ctx["job_try"])))
 
 
+async def acme_plan(ctx: dict[str, Any], fan_key: str) -> None:
+    """Schedule the notices of the ACME events a fan holds tickets for."""
+    reminders = _scheduling(ctx).acme_reminders
+
+    async def work() -> str:
+        queued = await reminders.plan(fan_key, attempt=int(ctx["job_try"]))
+        return f"queued {len(queued)}"
+
+    await _guarded(ctx, ACME_PLAN, work)
+
+
+async def acme_remind(ctx: dict[str, Any], fan_key: str, event_id: str, event_ts: int) -> None:
+    """Remind the fan of an ACME event."""
+    reminders = _scheduling(ctx).acme_reminders
+    attempt = int(ctx["job_try"])
+    await _guarded(
+        ctx, ACME_REMIND, lambda: reminders.remind(fan_key, event_id, event_ts, attempt=attempt)
+    )
+
+
+async def acme_doors(ctx: dict[str, Any], fan_key: str, event_id: str, event_ts: int) -> None:
+    """Tell the fan the doors of an ACME event are open."""
+    reminders = _scheduling(ctx).acme_reminders
+    attempt = int(ctx["job_try"])
+    await _guarded(
+        ctx, ACME_DOORS, lambda: reminders.doors(fan_key, event_id, event_ts, attempt=attempt)
+    )
+
+
 async def broadcast(ctx: dict[str, Any], broadcast_id: str) -> None:
     """One slice of a broadcast."""
     broadcasts = _scheduling(ctx).broadcasts
@@ -166,6 +201,9 @@ def functions() -> list[Function]:
         (tm_ready, READY, JOB_TIMEOUT),
         (tm_remind, REMIND, JOB_TIMEOUT),
         (broadcast, BROADCAST, BROADCAST_TIMEOUT),
+        (acme_plan, ACME_PLAN, JOB_TIMEOUT),
+        (acme_remind, ACME_REMIND, JOB_TIMEOUT),
+        (acme_doors, ACME_DOORS, JOB_TIMEOUT),
     ]
     return [
         func(

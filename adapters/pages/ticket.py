@@ -36,6 +36,7 @@ import hmac
 import secrets
 from pathlib import Path
 from string import Template
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -56,7 +57,7 @@ from bot import copy
 from bot.errors import BotError, UpstreamError
 from bot.links import PageLink, TicketLinks, fan_digest
 from bot.ticketmaster.ports import PageTicket, TmOrderRef
-from bot.ticketmaster.safetix import SafeTix
+from bot.ticketmaster.safetix import SafeTix, viewer_of
 
 #: The browser's id: random, kept by the browser, sent only to ticket pages.
 COOKIE = "usher_browser"
@@ -65,6 +66,8 @@ COOKIE_MAX_AGE = 400 * 24 * 3600
 PAGE_HEADER = "x-usher-page"
 TEMPLATE = Template((Path(__file__).parent / "ticket.html").read_text(encoding="utf-8"))
 TM_CONNECT = "https://app.ticketmaster.com"
+#: The placeholder of ``USHER_TM_WALLET_PASS_URL``.
+WALLET_ID_SLOT = "{pk_pass_id}"
 #: The page's token call carries no body; anything bigger than this is not from the page.
 MAX_TOKEN_BODY = KIB
 #: What a binding answer means for the visitor: the copy key and the status.
@@ -99,8 +102,16 @@ class TicketPages:
     """Route handlers for the ticket page, bound to the running Usher."""
 
     def __init__(
-        self, links: TicketLinks, safetix: SafeTix, store: Store, sdk_url: str, secure: bool
+        self,
+        links: TicketLinks,
+        safetix: SafeTix,
+        store: Store,
+        sdk_url: str,
+        secure: bool,
+        wallet_url: str | None = None,
     ) -> None:
+        #: ``USHER_TM_WALLET_PASS_URL``: where an Apple Wallet pass id becomes a pass file.
+        self.wallet_url = wallet_url
         self.links = links
         self.safetix = safetix
         self.bindings = RedisPageBindings(store)
@@ -201,8 +212,9 @@ class TicketPages:
         tickets = await self.recent.get(binding)  # a reload seconds later
         if tickets is None:
             device = await self.safetix.store.browser_device_id(order.fan, browser)
+            viewer = viewer_of(request.headers.get("user-agent"))
             try:
-                tickets = await self.safetix.refresh(order, device_id=device)
+                tickets = await self.safetix.refresh(order, device_id=device, viewer=viewer)
             except UpstreamError:  # never loaded, and Ticketmaster is not answering now
                 tickets = []
             if tickets:
@@ -215,14 +227,24 @@ class TicketPages:
                     "token": t.token,
                     "label": _label(t, lang, i),
                     "fresh": t.fresh,
+                    "wallet": self._wallet(t),
                 }
                 for i, t in enumerate(tickets, start=1)
             ],
+            "wallet_label": copy.text("page_add_to_wallet", lang),
             "notice": None
             if all(t.fresh for t in tickets)
             else copy.text("page_refresh_failed", lang),
         }
         return JSONResponse(body, headers=no_store)
+
+    def _wallet(self, ticket: PageTicket) -> str | None:
+        """The "Add to Apple Wallet" address of a ticket, when Ticketmaster gave a pass id
+        (``passData.ios.pkPassId``) and a pass URL is configured (tm-notes.md: the pattern is
+        not public, so it is the operator's setting, never a guess)."""
+        if ticket.pk_pass_id is None or self.wallet_url is None:
+            return None
+        return self.wallet_url.replace(WALLET_ID_SLOT, quote(ticket.pk_pass_id, safe=""))
 
     def _headers(self, nonce: str) -> dict[str, str]:
         sdk = origin(self.sdk_url)

@@ -69,6 +69,8 @@ class Registration(BaseModel):
     order_token: str = Field(min_length=1, max_length=512)
     third_party_account_id: str = Field(min_length=1, max_length=100)
     event_name: str | None = Field(default=None, max_length=200)
+    #: The commit answer's ``redemption_url``, shown to the fan as "Claim in Ticketmaster".
+    redemption_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
 
 
 def order_ref(fan: Fan, order_token: str) -> str:
@@ -133,6 +135,7 @@ class TmOrdersApi:
                 order_token=registration.order_token,
                 third_party_account_id=registration.third_party_account_id,
                 event_name=registration.event_name,
+                redemption_url=registration.redemption_url,
             )
         )
         if self.scheduler is not None:

@@ -122,7 +122,11 @@ def order_line(order: Order, tz: ZoneInfo) -> str:
     """One order, masked: number, events, date, amount, status, initials, email, phone."""
     number = order.order_number or order.id
     events = ", ".join(event_names(order)) or "-"
-    moment = when(first_event_time(order) or order.created_on or order.creation_date, tz)
+    moment = (
+        copy.staff("date_hidden")
+        if order.dates_hidden
+        else when(first_event_time(order) or order.created_on or order.creation_date, tz)
+    )
     status = copy.text(status_key(order))
     who = mask_name(order.contact_first_name, order.contact_last_name)
     contact = f"{who} · {mask_email(order.email)} · {mask_phone(order.phone_number)}"
@@ -173,7 +177,11 @@ def order_details(order: Order, tz: ZoneInfo) -> str:
     name = " ".join(p for p in (order.contact_first_name, order.contact_last_name) if p) or "-"
     items = "\n".join(
         f"• {item_name(item)} × {item.quantity}"
-        + (f" · {when(item.event_start_time, tz)}" if item.event_start_time else "")
+        + (
+            f" · {when(item.event_start_time, tz)}"
+            if item.event_start_time and not order.dates_hidden
+            else ""
+        )
         + f" — {money(item.amount)}"
         for item in order.order_items
     )

@@ -147,7 +147,9 @@ class SupportConsole:
                 title = staff(
                     "ticket_title",
                     event=item.event_name or "?",
-                    when=when(item.event_start_time, self.tz),
+                    when=staff("date_hidden")
+                    if order.dates_hidden
+                    else when(item.event_start_time, self.tz),
                     type=item.ticketing_type_name or "",
                     index=index,
                     count=len(tickets),

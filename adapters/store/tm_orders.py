@@ -60,6 +60,7 @@ class RedisTmOrderStore:
             "order_token": ref.order_token,
             "third_party_account_id": ref.third_party_account_id,
             "event_name": ref.event_name,
+            "redemption_url": ref.redemption_url,
         }
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self.store.key("tm", "order", ref.ref), json.dumps(body))
@@ -179,4 +180,5 @@ def _registration(ref: str, raw: bytes) -> TmOrderRef:
         order_token=body["order_token"],
         third_party_account_id=body["third_party_account_id"],
         event_name=body.get("event_name"),
+        redemption_url=body.get("redemption_url"),
     )

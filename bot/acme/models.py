@@ -11,7 +11,7 @@ serves both, and :meth:`Order.has_phone` compares numbers in E.164.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from bot.acme.types import (
     AcmeId,
@@ -188,6 +188,12 @@ class Order(AcmeModel):
     obfuscated: bool | None = None
     order_items: list[OrderItem] = Field(default_factory=list)
 
+    @property
+    def dates_hidden(self) -> bool:
+        """``hideEventDate``: "hide dates on the tickets" (acme-orders.txt). Usher then shows
+        the order's event dates nowhere: not to the fan, not to an agent, not in a reminder."""
+        return self.hide_event_date is True
+
     def update_body(self) -> dict[str, object]:
         """The body of ``PUT /v2/b2c/orders/{id}``: the client-editable fields the order has
         (as read, with any changes), nothing else."""
@@ -230,10 +236,21 @@ class Pagination(AcmeModel):
 
 
 class OrderPage(AcmeModel):
-    """One page of ``GET /v2/b2c/orders/search`` or ``/v2/b2c/orders/event/{eventId}``."""
+    """One page of ``GET /v2/b2c/orders/search`` or ``/v2/b2c/orders/event/{eventId}``.
+
+    The search is documented with ``{list, pagination}``. The event list is documented with
+    ``eventId`` alone, no paging parameters and no sample answer: it is read in the search's
+    shape, or as an object without ``pagination``, or as a bare JSON list; ``pagination`` is
+    None in the last two cases, meaning "this is the whole list".
+    """
 
     orders: list[Order] = Field(alias="list")
-    pagination: Pagination
+    pagination: Pagination | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, data: object) -> object:
+        return {"list": data} if isinstance(data, list) else data
 
 
 class Session(AcmeModel):

@@ -168,3 +168,34 @@ def same_phone(a: str | None, b: str | None, region: str = DEFAULT_PHONE_REGION)
     """True when both are phone numbers and they are the same number in any spelling."""
     left, right = to_e164(a, region), to_e164(b, region)
     return left is not None and left == right
+
+
+def phone_spellings(e164: str, region: str = DEFAULT_PHONE_REGION) -> list[str]:
+    """The spellings ACME may hold a number in, most likely first, without repeats.
+
+    ACME's search matches the phone exactly as the order stores it, and orders store what the
+    buyer or the sales channel typed: acme-orders.txt itself shows ``1234567890`` in a search
+    and ``+11234567890`` in the order. Derived from the number: national digits, E.164,
+    national with punctuation (``(415) 555-0134``), international (``+1 415-555-0134``) and
+    every digit with the country code (``14155550134``). Not a number: just as given.
+    """
+    try:
+        number = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return [e164]
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    forms = [
+        "".join(ch for ch in national if ch.isdigit()),
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        national,
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        f"{number.country_code}{phonenumbers.national_significant_number(number)}",
+    ]
+    return list(dict.fromkeys(form for form in forms if form))
+
+
+def email_spellings(typed: str) -> list[str]:
+    """The spellings to search an email in: as typed, then lowercased (ACME's search compares
+    as stored, and the documents never say it ignores case)."""
+    stripped = typed.strip()
+    return list(dict.fromkeys((stripped, stripped.lower())))

@@ -20,6 +20,7 @@ from adapters.jobs.scheduling import Scheduling, build_scheduling
 from adapters.mailer import ConsoleMailer, SmtpMailer
 from adapters.sandbox.app import Sandbox
 from adapters.sandbox.config import SandboxKeys
+from adapters.store.cache import RedisCache
 from adapters.store.carts import RedisCartStore
 from adapters.store.identity import RedisIdentityStore, RedisRateCounter, RedisStateStore
 from adapters.store.order_index import RedisOrderIndex
@@ -38,6 +39,7 @@ from bot.errors import ConfigError
 from bot.identity import Identity
 from bot.intents.recognise import recognise
 from bot.links import TicketLinks
+from bot.orders import OrderBook
 from bot.outbound import Messenger
 from bot.ports import Mailer
 from bot.staff_config import StaffConfig, StaffConfigError, load_staff_config
@@ -46,6 +48,8 @@ from bot.ticketmaster.safetix import SafeTix
 log = structlog.get_logger("usher.bootstrap")
 
 SANDBOX_ORIGIN = "http://sandbox.usher.invalid"
+#: Every upstream call's default; calls with a promise of their own set theirs (Ticketmaster's
+#: order management and secure render from its SLAs, ACME's searches longer).
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 #: Every connection may be kept alive: in a rush dozens of upstream calls are in flight at
 #: once, and with httpx's default of 20 kept-alive connections each call past the 20th opened
@@ -137,6 +141,7 @@ def build(
         tenant_id=settings.acme_tenant_id or keys.acme_tenant_id,
         auth=ApiKeyAuth(acme_key),
         order_index=RedisOrderIndex(store),
+        search_timeout=settings.acme_search_timeout.total_seconds(),
     )
     tm_base = None if settings.tm_sandbox else str(settings.tm_base_url).rstrip("/")
     tm_http = _http_client(tm_base, sandbox)
@@ -165,7 +170,16 @@ def build(
     )
     states = RedisStateStore(store)
     messenger = Messenger(states, {})
-    scheduling = build_scheduling(settings, store, safetix, tm_orders, messenger, clock)
+    scheduling = build_scheduling(
+        settings,
+        store,
+        safetix,
+        tm_orders,
+        messenger,
+        clock,
+        proofs=identity,
+        acme_orders=OrderBook(acme, RedisCache(store, "acme")),
+    )
     shop = Shop.build(
         acme=acme,
         orders=acme,
@@ -189,6 +203,7 @@ def build(
         scheduling.preferences,
         staff,
         clock,
+        seen=scheduling.acme_reminders.seen,
     )
     conversation = Conversation(
         states,

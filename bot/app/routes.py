@@ -6,7 +6,7 @@ built here from the adapters they need, and the verification step learns where t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from adapters.acme.client import AcmeClient
@@ -20,7 +20,7 @@ from bot.buying.shop import Shop
 from bot.conversation import Routes
 from bot.identity import Identity
 from bot.links import TicketLinks
-from bot.messages import Reply
+from bot.messages import Fan, Reply
 from bot.orders import OrderBook
 from bot.preferences import Preferences
 from bot.staff_config import StaffConfig
@@ -33,6 +33,7 @@ from handlers.find_order import FindOrder
 from handlers.forget import ForgetMe
 from handlers.handoff import Handoff
 from handlers.preferences import PreferenceSwitches
+from handlers.resend_confirmation import ResendConfirmation
 from handlers.show_tickets import ShowTickets
 from handlers.venue import POLICY_OF, VenueDesk, small_talk
 from handlers.verify import Verify
@@ -59,21 +60,35 @@ def fan_routes(
     preferences: Preferences,
     staff: StaffConfig,
     clock: Callable[[], float],
+    *,
+    seen: Callable[[Fan], Awaitable[None]] | None = None,
 ) -> tuple[Routes, Journeys]:
     orders = OrderBook(acme, RedisCache(store, "acme"))
     verify = Verify(identity, orders, RedisRateCounter(store), settings.zone())
-    find_order = FindOrder(orders, identity, verify, settings.zone())
-    show_tickets = ShowTickets(orders, identity, verify, safetix, links, settings.zone(), clock)
+    find_order = FindOrder(orders, identity, verify, settings.zone(), seen=seen)
+    show_tickets = ShowTickets(
+        orders, identity, verify, safetix, links, settings.zone(), clock, seen=seen
+    )
     handoff = Handoff(
         RedisHandoffQueue(store), staff.hours, RedisAuditLog(store), settings.zone(), clock
     )
+    resend = ResendConfirmation(orders, identity, verify, acme, RedisRateCounter(store))
     buying = buying_routes(
-        shop, acme, orders, identity, verify, RedisRateCounter(store), settings.zone(), clock
+        shop,
+        acme,
+        orders,
+        identity,
+        verify,
+        RedisRateCounter(store),
+        settings.zone(),
+        clock,
+        renew_url=settings.venue().membership_url,
     )
     journeys: dict[str, Handler] = {
         "find_order": find_order,
         "show_tickets": show_tickets,
         "buy_addon": buying.add_ons,
+        "resend_confirmation": resend,
     }
 
     async def continue_with(turn: Turn, resume: str) -> list[Reply]:
@@ -89,10 +104,23 @@ def fan_routes(
     switches = PreferenceSwitches(preferences)
     forget_me = ForgetMe(identity)
 
+    async def cancel(turn: Turn) -> list[Reply]:
+        """ "cancel" stops whatever was going on, a code on its way included (it no longer
+        works: six digits typed afterwards are not read as it)."""
+        await identity.cancel_code(turn.fan)
+        return await help_handlers.cancel(turn)
+
+    async def cancel_button(turn: Turn, argument: str) -> list[Reply]:
+        return await cancel(turn)
+
     async def phrases(turn: Turn) -> list[Reply] | None:
-        """The fixed whole-message phrases: the reminder/offer switches, then "forget me"."""
-        switched = await switches.phrase(turn)
-        return switched if switched is not None else await forget_me.phrase(turn)
+        """The fixed whole-message phrases: a pending code (or "send a new code"), the
+        reminder/offer switches, then "forget me"."""
+        for phrase in (verify.code_phrase, switches.phrase, forget_me.phrase):
+            answered = await phrase(turn)
+            if answered is not None:
+                return answered
+        return None
 
     deep_link = DeepLink(shop.links, buying.start_purchase)
     venue = VenueDesk(settings.venue())
@@ -101,8 +129,9 @@ def fan_routes(
             "find_order": find_order,
             "show_tickets": show_tickets,
             "help": help_handlers.help_,
-            "cancel": help_handlers.cancel,
+            "cancel": cancel,
             "human": handoff,
+            "resend_confirmation": resend,
             "venue_question": venue.question,
             **dict.fromkeys(POLICY_OF, venue.policy),
             "small_talk": small_talk,
@@ -115,10 +144,11 @@ def fan_routes(
             "tickets": show_tickets.button,
             "verify": verify.button,
             "help": help_handlers.help_button,
-            "cancel": help_handlers.cancel_button,
+            "cancel": cancel_button,
             "human": handoff.button,
             "rate": handoff.rate,
             "prefs": switches.button,
+            "resend": resend.button,
             # A broadcast's offer button opens its purchase link as the deep link would.
             "link": deep_link,
             **buying.buttons,

@@ -74,12 +74,19 @@ class Settings(BaseSettings):
     acme_api_key: SecretStr | None = None
     acme_tenant_id: int | None = Field(default=None, gt=0)
     acme_pub_api_key: SecretStr | None = None
+    #: How long one ACME order search may take ("30s", "1m"): ACME publishes no SLA, and a
+    #: search reads up to a thousand orders, so a large tenant may need more.
+    acme_search_timeout: timedelta = timedelta(seconds=30)
     #: Google reCAPTCHA (v3) site key for the checkout page; ACME wants a token on checkout.
     recaptcha_site_key: str | None = None
 
     tm_base_url: AnyHttpUrl | None = None
     tm_api_key: SecretStr | None = None
     tm_preprod: bool = False
+    #: Where an Apple Wallet pass id from secure render (``passData.ios.pkPassId``) becomes a
+    #: pass: an https URL with ``{pk_pass_id}`` in it, from Ticketmaster (the pattern is not
+    #: public). Unset: no wallet button.
+    tm_wallet_pass_url: str | None = None
     #: Accept ``http://`` ACME and Ticketmaster URLs outside the sandbox: a local stand-in
     #: only (the APIs require TLS 1.2+). Logged loudly at every start.
     allow_http: bool = False
@@ -193,7 +200,7 @@ class Settings(BaseSettings):
         """The venue's facts and policies, read and checked once."""
         return load_venue(self.venue_file)
 
-    @field_validator("reminder_before", "telegram_takeover", mode="before")
+    @field_validator("reminder_before", "telegram_takeover", "acme_search_timeout", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         if not isinstance(value, str):
@@ -218,6 +225,13 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 1 second and at most 10 minutes")
         return value
 
+    @field_validator("acme_search_timeout")
+    @classmethod
+    def _sensible_search_timeout(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= value <= timedelta(minutes=5):
+            raise ValueError("must be at least 1 second and at most 5 minutes")
+        return value
+
     def zone(self) -> ZoneInfo:
         """The venue's time zone (the sandbox venue's when none is set, in the sandbox only)."""
         return ZoneInfo(self.timezone or SANDBOX_TIMEZONE)
@@ -237,6 +251,15 @@ class Settings(BaseSettings):
             load_staff_config(value)  # checked at start-up, read again by bootstrap
         except StaffConfigError as exc:
             raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("tm_wallet_pass_url")
+    @classmethod
+    def _wallet_template(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.startswith("https://") or value.count("{pk_pass_id}") != 1
+        ):
+            raise ValueError("must be an https URL with {pk_pass_id} in it, once")
         return value
 
     @field_validator("telegram_bot_username")

@@ -61,6 +61,7 @@ def create_app(
         usher.store,
         str(settings.secure_entry_sdk_url),
         secure=str(settings.public_url).startswith("https://"),
+        wallet_url=settings.tm_wallet_pass_url,
     )
     api = TmOrdersApi(
         usher.tm_orders,

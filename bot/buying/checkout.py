@@ -36,6 +36,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bot import copy
 from bot.acme.models import Order, OrderPage
+from bot.acme.types import email_spellings
 from bot.buying.carts import CartRecord, CartRecordStore
 from bot.errors import BotError, NotFound
 from bot.formatting import mask_email
@@ -267,18 +268,19 @@ class Checkouts:
             raise NotConfirmed("the order is not this cart's")
         if email is None or "@" not in email or len(email) > MAX_EMAIL:
             raise NotConfirmed("neither an order id nor an email")
-        recent = await self.orders.search_orders(
-            email=email.strip(),
-            page_size=RECENT_ORDERS,
-            sort_field="createdOn",
-            sort_direction="desc",
-        )
-        for summary in recent.orders:
-            if not self._recent_enough(summary, record):
-                continue
-            order = await self.orders.get_order(summary.id)
-            if self._is_cart_order(order, record):
-                return order
+        for spelling in email_spellings(email):  # ACME matches as stored: as typed, then lower
+            recent = await self.orders.search_orders(
+                email=spelling,
+                page_size=RECENT_ORDERS,
+                sort_field="createdOn",
+                sort_direction="desc",
+            )
+            for summary in recent.orders:
+                if not self._recent_enough(summary, record):
+                    continue
+                order = await self.orders.get_order(summary.id)
+                if self._is_cart_order(order, record):
+                    return order
         raise NotConfirmed("no order of that email carries this cart's note")
 
     def _recent_enough(self, order: Order, record: CartRecord) -> bool:

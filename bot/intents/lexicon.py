@@ -47,7 +47,9 @@ scan show_tickets=1
 wallet show_tickets=2
     wallet pdf print imprimir download descargar
 resend show_tickets=1
-    resend reenviar reenvia
+    resend reenviar reenvia reenvie reenviame resent
+again
+    again nuevamente
 member apply_membership=3 cue=member
     member members membership memberships membresia membresias socio socios socia miembro miembros
 card apply_membership=0.5 cue=member
@@ -216,6 +218,8 @@ PHRASES: Final[dict[tuple[str, ...], str]] = {
     ("get", "in"): "entry",
     ("get", "into"): "entry",
     ("un", "par"): "couple",
+    ("otra", "vez"): "again",
+    ("de", "nuevo"): "again",
     # Transfers, resale, losses.
     ("is", "there"): "isthere",
     ("are", "there"): "isthere",
@@ -290,6 +294,13 @@ COMBOS: Final[tuple[tuple[frozenset[str], dict[str, float]], ...]] = (
     (frozenset({"cancel", "ticket"}), {"refund": 5.0, "cancel": -3.0}),
     (frozenset({"giveback", "money"}), {"refund": 1.5}),
     (frozenset({"buy", "ticket"}), {"help": 4.0, "show_tickets": -2.0}),
+    # "resend my confirmation email", "send the confirmation again", "reenviar el correo de
+    # confirmación": a mail ACME sends again, not a search for the order.
+    (frozenset({"resend", "confirm"}), {"resend_confirmation": 6.0}),
+    (frozenset({"resend", "email"}), {"resend_confirmation": 5.0}),
+    (frozenset({"resend", "receipt"}), {"resend_confirmation": 5.0}),
+    (frozenset({"confirm", "again"}), {"resend_confirmation": 5.0}),
+    (frozenset({"receipt", "again"}), {"resend_confirmation": 5.0}),
     (frozenset({"how", "work"}), {"help": 3.0}),
     (frozenset({"como", "funciona"}), {"help": 3.0}),
     (frozenset({"companion", "ticket"}), {"transfer_ticket": 2.5, "show_tickets": -2.0}),

@@ -51,6 +51,7 @@ Intent = Literal[
     "help",
     "cancel",
     "human",
+    "resend_confirmation",
     "transfer_ticket",
     "resell_ticket",
     "refund",
@@ -81,6 +82,7 @@ THRESHOLD: Final = 2.0
 _PRIORITY: Final[tuple[Intent, ...]] = (
     "cancel",
     "human",
+    "resend_confirmation",
     "refund",
     "lost_ticket",
     "transfer_ticket",

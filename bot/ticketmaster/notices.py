@@ -22,8 +22,8 @@ import structlog
 from bot import copy
 from bot.errors import UpstreamError
 from bot.formatting import when
-from bot.messages import Button, Fan, Reply
-from bot.outbound import Compose, Messenger, Unreachable
+from bot.messages import Button, Reply
+from bot.outbound import Messenger
 from bot.preferences import Preferences
 from bot.schedule import (
     AFTER_EVENT,
@@ -32,6 +32,7 @@ from bot.schedule import (
     REMIND,
     JobBook,
     RetryLater,
+    deliver_once,
     plan_job,
     ready_job,
     remind_job,
@@ -95,8 +96,16 @@ class FanNotices:
             text = copy.text("tickets_ready", lang, event=facts.name)
             return [Reply(text, buttons=(_show_tickets(ref, lang),))]
 
-        outcome = await self._deliver(
-            order.fan, ready, f"sent:ready:{ref}", job_id, READY, event_ts, attempt
+        outcome = await deliver_once(
+            self.book,
+            self.messenger,
+            order.fan,
+            ready,
+            claim=f"sent:ready:{ref}",
+            job_id=job_id,
+            function=READY,
+            event_ts=event_ts,
+            attempt=attempt,
         )
         if outcome == "sent":
             await self.book.queue.enqueue(plan_job(ref, self.book.clock()))
@@ -143,38 +152,17 @@ class FanNotices:
             return [Reply(text, buttons=(_show_tickets(ref, lang), stop))]
 
         claim = f"sent:remind:{order.fan.key}:{facts.event_id}:{event_ts}"
-        return await self._deliver(order.fan, reminder, claim, job_id, REMIND, event_ts, attempt)
-
-    async def _deliver(
-        self,
-        fan: Fan,
-        compose: Compose,
-        claim: str,
-        job_id: str,
-        function: str,
-        event_ts: int,
-        attempt: int,
-    ) -> str:
-        """Send once: claim, send, keep the claim; release it only when the send raised."""
-        keep = event_ts + AFTER_EVENT
-        if not await self.book.marks.claim(claim, until=keep):
-            await self.book.done(job_id, keep_until=keep)
-            return "already sent"
-        try:
-            await self.messenger.send_composed(fan, compose)
-        except Unreachable as exc:
-            await self.book.fail(job_id, function, f"fan unreachable: {exc}")
-            await self.book.done(job_id, keep_until=keep)
-            return "unreachable"
-        except Exception as exc:
-            await self.book.marks.release(claim)
-            log.warning("notice_send_failed", job_id=job_id, error=type(exc).__name__)
-            await self.book.retry_or_give_up(
-                job_id, function, attempt=attempt, deadline=event_ts, reason=type(exc).__name__
-            )
-            return "gave up"
-        await self.book.done(job_id, keep_until=keep)
-        return "sent"
+        return await deliver_once(
+            self.book,
+            self.messenger,
+            order.fan,
+            reminder,
+            claim=claim,
+            job_id=job_id,
+            function=REMIND,
+            event_ts=event_ts,
+            attempt=attempt,
+        )
 
 
 def _show_tickets(ref: str, lang: str) -> Button:

@@ -29,6 +29,9 @@ class TmOrderRef:
     order_token: str
     third_party_account_id: str
     event_name: str | None = None
+    #: The commit answer's ``redemption_url`` (tm-notes.md), when the partner passed it on:
+    #: where the fan claims the tickets in a Ticketmaster account.
+    redemption_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,37 @@ log = structlog.get_logger("usher.safetix")
 
 DEVICE_TYPE = "web"
 DEVICE_OS = "other"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The browser a token is rendered for: its OS (the document's ``device_os``: ios, android
+    or other) and its ``userAgent`` (secure render's sample sends one). Ticketmaster answers
+    an iOS device with ``passData.ios.pkPassId``, the Apple Wallet pass."""
+
+    os: str = DEVICE_OS
+    user_agent: str | None = None
+
+
+#: A job or a chat turn: no browser.
+NO_BROWSER = Viewer()
+#: The longest ``userAgent`` passed on (the document gives no limit; real ones stay well under).
+MAX_USER_AGENT = 300
+
+
+def viewer_of(user_agent: str | None) -> Viewer:
+    """The viewer a browser's ``User-Agent`` describes."""
+    if not user_agent:
+        return NO_BROWSER
+    agent = user_agent[:MAX_USER_AGENT]
+    lowered = agent.lower()
+    if any(word in lowered for word in ("iphone", "ipad", "ipod")):
+        return Viewer("ios", agent)
+    if "android" in lowered:
+        return Viewer("android", agent)
+    return Viewer(DEVICE_OS, agent)
+
+
 #: Longest a page view waits for a fresh token before showing the cached one.
 REFRESH_BUDGET = 2.5
 
@@ -126,7 +157,7 @@ class SafeTix:
             return cached, False
 
     async def _order_management(
-        self, order: TmOrderRef, device_id: str | None
+        self, order: TmOrderRef, device_id: str | None, viewer: Viewer = NO_BROWSER
     ) -> OrderManagementResponse:
         """Ask Ticketmaster for the order (new tokens for every SafeTix ticket) and cache it."""
         device = device_id or await self.store.device_id(order.fan)
@@ -134,7 +165,7 @@ class SafeTix:
             order.order_token,
             device_id=device,
             device_type=DEVICE_TYPE,
-            device_os=DEVICE_OS,
+            device_os=viewer.os,
             third_party_account_id=order.third_party_account_id,
         )
         await self.store.save_order(order.ref, answer, ORDER_TTL)
@@ -148,6 +179,7 @@ class SafeTix:
         *,
         retry: bool = True,
         device_id: str | None = None,
+        viewer: Viewer = NO_BROWSER,
     ) -> Renewal:
         """New tokens for the order's SafeTix tickets, cached as they arrive.
 
@@ -156,11 +188,12 @@ class SafeTix:
         the document's Delay-OFF sample, cannot be refreshed there; order management, which
         issued its token in the first place, issues a new one, so such an order is renewed
         through it (one call for every ticket). ``device_id``: the viewing browser's (None:
-        the fan's own). Raises ``UpstreamError`` when the call fails.
+        the fan's own); ``viewer``: its OS and user agent. Raises ``UpstreamError`` when the
+        call fails.
         """
         keyed = safetix_tickets(answer)
         if any(not ticket.barcode_id for _, ticket in keyed):
-            answer = await self._order_management(order, device_id)
+            answer = await self._order_management(order, device_id, viewer)
             return Renewal(answer, _tokens_of(answer), [])
         device = device_id or await self.store.device_id(order.fan)
         entries = [(key, RenderTicketRequest.from_order_ticket(t)) for key, t in keyed]
@@ -168,7 +201,8 @@ class SafeTix:
             user_id=order.third_party_account_id,
             device_id=device,
             device_type=DEVICE_TYPE,
-            device_os=DEVICE_OS,
+            device_os=viewer.os,
+            user_agent=viewer.user_agent,
             tickets=[entry for _, entry in entries],
             retry=retry,
         )
@@ -198,10 +232,15 @@ class SafeTix:
         return event
 
     async def refresh(
-        self, order: TmOrderRef, *, device_id: str | None = None, budget: float = REFRESH_BUDGET
+        self,
+        order: TmOrderRef,
+        *,
+        device_id: str | None = None,
+        viewer: Viewer = NO_BROWSER,
+        budget: float = REFRESH_BUDGET,
     ) -> list[PageTicket]:
         """Fresh tokens for every SafeTix ticket of the order, cached ones where refresh fails,
-        rendered for ``device_id`` (a browser's own id; None: the fan's).
+        rendered for ``device_id`` (a browser's own id; None: the fan's) and ``viewer``.
 
         Concurrent callers for the same order and device share one call.
         """
@@ -213,7 +252,7 @@ class SafeTix:
         future: asyncio.Future[list[PageTicket]] = asyncio.get_running_loop().create_future()
         self._inflight[flight] = future
         try:
-            result = await self._refresh(order, device, budget)
+            result = await self._refresh(order, device, viewer, budget)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters get it through await
@@ -223,7 +262,9 @@ class SafeTix:
         future.set_result(result)
         return result
 
-    async def _refresh(self, order: TmOrderRef, device: str, budget: float) -> list[PageTicket]:
+    async def _refresh(
+        self, order: TmOrderRef, device: str, viewer: Viewer, budget: float
+    ) -> list[PageTicket]:
         answer = await self.store.cached_order(order.ref)
         fresh: dict[str, CachedToken] = {}
         if answer is None or not safetix_tickets(answer):
@@ -244,7 +285,8 @@ class SafeTix:
             retry = any(key not in cached for key, _ in safetix)
             try:
                 renewal = await asyncio.wait_for(
-                    self.renew(order, answer, retry=retry, device_id=device), timeout=budget
+                    self.renew(order, answer, retry=retry, device_id=device, viewer=viewer),
+                    timeout=budget,
                 )
                 answer, fresh = renewal.answer, renewal.fresh
                 safetix = safetix_tickets(answer) or safetix

@@ -6,9 +6,10 @@ import pytest
 
 from adapters.slack.blocks import as_typed
 from adapters.slack.handoff import plain
+from bot.acme.models import Order, OrderPage
 from bot.formatting import mask_name, mask_text
 from bot.staff import StaffError
-from handlers.support import Lookup, parse_lookup
+from handlers.support import Lookup, SupportDesk, parse_lookup
 from handlers.support_contact import Contact, ContactInvalid, changes
 
 
@@ -16,7 +17,8 @@ from handlers.support_contact import Contact, ContactInvalid, changes
     ("typed", "lookup"),
     [
         ("janedoe@gmail.com", Lookup("email", "janedoe@gmail.com")),
-        ("  JaneDoe@Gmail.COM ", Lookup("email", "janedoe@gmail.com")),
+        # As typed: ACME matches as stored, so the search tries this spelling first.
+        ("  JaneDoe@Gmail.COM ", Lookup("email", "JaneDoe@Gmail.COM")),
         ("janedoe@gmail.com 100148401", Lookup("email", "janedoe@gmail.com", "100148401")),
         ("#100148401 janedoe@gmail.com", Lookup("email", "janedoe@gmail.com", "100148401")),
         ("+1 (123) 456-7890", Lookup("phone", "+11234567890")),
@@ -95,3 +97,42 @@ def test_command_text_is_read_as_typed() -> None:
     assert as_typed("find <mailto:a@b.example|a@b.example> &amp; <tel:+1555|+1 555>") == (
         "find a@b.example & +1 555"
     )
+
+
+class UnpagedEvents:
+    """An ACME whose event list ignores paging: every call answers every order (as a bare
+    list, or an object without ``pagination``: the document shows neither nor forbids them)."""
+
+    def __init__(self, shape: str, count: int) -> None:
+        self.orders = [{"id": str(30000000 + n), "orderNumber": str(n)} for n in range(count)]
+        self.shape = shape
+        self.calls = 0
+
+    async def orders_for_event(self, event_id: str, *, page: int, page_size: int) -> OrderPage:
+        self.calls += 1
+        body = self.orders if self.shape == "bare" else {"list": self.orders}
+        return OrderPage.model_validate(body)
+
+    async def get_order(self, order_id: str) -> Order:
+        return Order.model_validate({"id": order_id})
+
+
+class NoIndex:
+    async def order_id(self, number: str) -> str | None:
+        return None
+
+
+class NoAudit:
+    async def record(self, who: str, action: str, *, order: str = "", detail: str = "") -> None:
+        return None
+
+
+@pytest.mark.parametrize("shape", ["bare", "no-pagination"])
+async def test_an_unpaged_event_list_is_paged_here(shape: str) -> None:
+    acme = UnpagedEvents(shape, 7)
+    desk = SupportDesk(acme, NoAudit(), NoIndex())  # type: ignore[arg-type]
+    first = await desk.event("agent", "e1")
+    assert (first.total, first.pages, len(first.orders)) == (7, 2, 5)
+    second = await desk.event("agent", "e1", page=2)
+    assert [o.id for o in second.orders] == ["30000005", "30000006"]
+    assert not {o.id for o in first.orders} & {o.id for o in second.orders}

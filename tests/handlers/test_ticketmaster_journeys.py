@@ -129,11 +129,11 @@ async def test_tickets_answered_without_barcodes_keep_one_token_each(usher: Ushe
     assert len(chat.urls) == 1, chat.text
     cached = await usher.tm_orders.tokens(ref)
     assert "" not in cached
-    assert sorted(cached) == ["seat:1A005E6A9C3B4D01:50528009", "seat:1A005E6A9C3B4D01:50528010"]
+    assert sorted(cached) == ["seat:1A005E6A9C3B4D01:50529001", "seat:1A005E6A9C3B4D01:50529002"]
     order = await usher.safetix.owned(Fan("console", "nb"), ref)
     assert usher.sandbox is not None
     renders = usher.sandbox.faults.add(Fault("/marketplace", status=503))
     shown = await usher.safetix.refresh(order)
     assert renders.hits == 0, "no secure render for tickets without a barcode"
-    assert [decode_token(t.token)["s"] for t in shown] == ["50528009", "50528010"]
+    assert [decode_token(t.token)["s"] for t in shown] == ["50529001", "50529002"]
     assert all(t.fresh for t in shown)

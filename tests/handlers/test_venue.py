@@ -155,3 +155,27 @@ def test_a_placeholder_the_file_does_not_define_is_refused(tmp_path: Path) -> No
     broken.write_text(text.replace("on {phone}", "on {telephone}", 1), encoding="utf-8")
     with pytest.raises(VenueFileError, match=r"unknown \{telephone\}"):
         load_venue(broken)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('doors_open_before = "30m"', 'doors_open_before = "soon"', "doors_open_before must"),
+        ('doors_open_before = "30m"', 'doors_open_before = "0m"', "doors_open_before must"),
+        (
+            'membership_url = "https://',
+            'membership_url = "http://',
+            "membership_url must be an https",
+        ),
+    ],
+)
+def test_the_doors_time_and_renewal_page_are_checked(
+    tmp_path: Path, old: str, new: str, problem: str
+) -> None:
+    assert load_venue(DEFAULT_VENUE_FILE).doors_before == 30 * 60
+    broken = tmp_path / "venue.toml"
+    broken.write_text(
+        DEFAULT_VENUE_FILE.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8"
+    )
+    with pytest.raises(VenueFileError, match=problem):
+        load_venue(broken)

@@ -28,6 +28,7 @@ the whole app and ``/__sandbox__/faults`` steers it, so tests can inject 429s, 5
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -169,8 +170,14 @@ class _Guard:
 
     async def server_checkout(self, request: Request) -> Response:
         """``POST /v2/b2c/checkout`` from a server (after :meth:`b2c`)."""
-        if not request.headers.get("x-acme-browser-ip"):
+        browser_ip = request.headers.get("x-acme-browser-ip", "").strip()
+        if not browser_ip:
             raise ApiError(400, "BROWSER_IP_REQUIRED", "x-acme-browser-ip is required for checkout")
+        try:
+            ipaddress.ip_address(browser_ip)
+        except ValueError:
+            # acme-orders.txt: ACME "uses IP addresses to prevent unauthorized activity".
+            raise ApiError(400, "INVALID_BROWSER_IP", "x-acme-browser-ip must be an IP") from None
         body = await json_body(request)
         return JSONResponse(checkout(self.state, body, request.headers.get("x-acme-request-uuid")))
 
@@ -196,7 +203,7 @@ class _Guard:
             if not _same(headers.get("x-acme-pub-api-key", ""), self.keys.acme_pub_api_key):
                 raise ApiError(401, "UNAUTHORIZED", "a valid x-acme-pub-api-key is required")
             self._tenant(request)
-            if not headers.get("x-acme-captcha-token"):
+            if not headers.get("x-acme-captcha-token", "").strip():
                 raise ApiError(400, "CAPTCHA_REQUIRED", "x-acme-captcha-token is required")
             body = await json_body(request)
             order = checkout(self.state, body, headers.get("x-acme-request-uuid"))

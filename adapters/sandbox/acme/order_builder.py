@@ -62,6 +62,8 @@ class OrderSpec:
     card_last4: str | None = "4242"
     #: The order's ``notes`` (acme-orders.txt: "Notes about the order"), as the checkout sent.
     notes: str | None = None
+    #: ``hideEventDate``: "Whether you want to hide dates on the tickets".
+    hide_event_date: bool = False
 
 
 def seeded_barcode(order_id: int, n: int) -> str:
@@ -118,7 +120,7 @@ def build_order(
         "updatedOn": created,
         "updatedBy": "null",
         "legacy": False,
-        "hideEventDate": False,
+        "hideEventDate": spec.hide_event_date,
         "ccLastFourDigits": spec.card_last4 or "null",
         "invoiceAfter": False,
         "customerId": fan.customer_id,

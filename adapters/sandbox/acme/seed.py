@@ -3,11 +3,16 @@
 * Jane Doe (``janedoe@gmail.com``): exactly the documented order ``30263798``, stored as the two
   verbatim copies of acme-orders.txt next to this module (its search and get faces differ in
   more than the items: phone shape and ``createdBy``, so neither is derived from the other).
-* Alex Rivera: 25 orders, so paging is exercised; phone typed in four spellings, one email typed
-  in mixed case; one refunded, one voided.
+* Alex Rivera: 25 orders, so paging is exercised; one email typed in mixed case; one refunded,
+  one voided.
+* Each fan's phone is stored as that fan typed it, in a different spelling per fan, as ACME
+  keeps it (the search matches exactly as stored): Alex ``(415) 555-0134``, Priya
+  ``+16175550199``, Marcus ``12125550147``, Sofia ``+44 20 7946 0958``, Jane ``1234567890``
+  (the document's); each is one of ``bot.acme.types.phone_spellings`` of the number.
 * Priya Shah (Dual member; her refunded member tickets no longer count), Marcus Lee
   (Individual member ``5970603``), Sofia Garcia (expired Family member, UK phone): a few orders
-  each, past and upcoming, with add-ons, member prices, a coupon, a refund and a void.
+  each, past and upcoming, with add-ons, member prices, a coupon, a refund and a void. Sofia's
+  upcoming order ``30270301`` hides its event dates (``hideEventDate: true``).
 * Noah Kim: a fan with no orders at all.
 * Lena Park: a group organiser with twelve tickets for the next jazz night (more than one
   Telegram album holds), a tour and a museum visit.
@@ -50,9 +55,9 @@ from adapters.sandbox.acme.records import (
 # fmt: off
 ALEX = Fan("Alex", "Rivera", "alex.rivera@example.com", "(415) 555-0134", "94110", 7300101,
            "2300101", ("88 Valencia St", "San Francisco", "California", "United States"))
-PRIYA = Fan("Priya", "Shah", "priya.shah@example.com", "+1 617-555-0199", "02139", 7300102,
+PRIYA = Fan("Priya", "Shah", "priya.shah@example.com", "+16175550199", "02139", 7300102,
             "2300102", ("12 Brattle St", "Cambridge", "Massachusetts", "United States"))
-MARCUS = Fan("Marcus", "Lee", "marcus.lee@example.com", "212.555.0147", "10027", 7300103,
+MARCUS = Fan("Marcus", "Lee", "marcus.lee@example.com", "12125550147", "10027", 7300103,
              "2300103", ("400 W 120th St", "New York", "New York", "United States"))
 SOFIA = Fan("Sofia", "Garcia", "sofia.garcia@example.com", "+44 20 7946 0958", "SW1A 1AA",
             7300104, "2300104", ("221B Baker Street", "London", "", "United Kingdom"))
@@ -65,7 +70,6 @@ LENA = Fan("Lena", "Park", "lena.park@example.com", "+1 (628) 555-0163", "94103"
 # fmt: on
 FANS = (ALEX, PRIYA, MARCUS, SOFIA, NOAH, LENA)
 
-ALEX_PHONE_SPELLINGS = ("(415) 555-0134", "415-555-0134", "+1 415 555 0134", "4155550134")
 FIRST_ORDER_ID = 30270000
 FIRST_ORDER_NUMBER = 100150000
 #: The cart of acme-discounts-carts.txt as its EntitlementsResult example finds it: member
@@ -104,9 +108,7 @@ def seed_orders(catalog: Catalog, tenant_id: int, now: datetime) -> list[OrderRe
     adult = TOUR.price_points[0]
 
     for n in range(25):
-        fan = replace(ALEX, phone=ALEX_PHONE_SPELLINGS[n % 4])
-        if n == 13:
-            fan = replace(fan, email="Alex.Rivera@Example.com")
+        fan = replace(ALEX, email="Alex.Rivera@Example.com") if n == 13 else ALEX
         days = -44 + 2 * n
         if n == 24:
             lines = [tickets(tour(3), adult, 2)]
@@ -134,7 +136,7 @@ def seed_orders(catalog: Catalog, tenant_id: int, now: datetime) -> list[OrderRe
                            add_on(ga(-12), PARKING, 1)], membership_id=5970603, checked_in=True)
     book.add(203, MARCUS, [tickets(jazz(2), general, 2)], status="Void")
     book.add(301, SOFIA, [tickets(ga(10), ga_adult, 2), tickets(ga(10), ga_child, 1),
-                          add_on(ga(10), PARKING, 1)])
+                          add_on(ga(10), PARKING, 1)], hide_event_date=True)
     book.add(302, SOFIA, [tickets(jazz(-5), general, 2, price=save10.unit_price(general.price))],
              coupon_id=save10.id, card_last4="0005")
     book.add(401, LENA, [tickets(jazz(2), general, 12)])
@@ -198,6 +200,7 @@ class _OrderBook:
         membership_id: int | None = None,
         coupon_id: str | None = None,
         card_last4: str = "4242",
+        hide_event_date: bool = False,
     ) -> None:
         """Order ``FIRST_ORDER_ID + n``, placed a few days before its first event."""
         first_start = min(line.instance.start for line in lines)
@@ -214,5 +217,6 @@ class _OrderBook:
             membership_id=membership_id,
             coupon_id=coupon_id,
             card_last4=card_last4,
+            hide_event_date=hide_event_date,
         )
         self.orders.append(build_order(spec))

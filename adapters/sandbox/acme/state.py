@@ -22,7 +22,6 @@ from adapters.sandbox.acme.records import (
     InstanceRecord,
     MemberRule,
     OrderRecord,
-    e164,
     tenant_day,
 )
 from adapters.sandbox.acme.seed import DOCUMENTED_CART, DOCUMENTED_CART_ID, seed_orders
@@ -98,27 +97,22 @@ class AcmeSandboxState:
         return order_id, number
 
     def search(self, email: str | None, phone: str | None) -> list[OrderRecord]:
-        """Orders whose email (any case) and/or phone (any spelling) match; none if neither."""
+        """Orders whose ``email`` and/or ``phoneNumber`` are exactly what was asked for.
+
+        Exactly as stored, as a database query would: the documents never say the search
+        ignores case or reads a phone in another spelling, so it does neither (a client that
+        sends one spelling finds only the orders stored in it). None when neither is given.
+        """
         if not email and not phone:
             return []
-        wanted_email = email.strip().casefold() if email else None
-        wanted_phone = e164(phone) if phone else None
-        found = []
         with self.lock:
             records = list(self.orders.values())
-        for record in records:
-            summary = record.summary
-            if wanted_email is not None and not any(
-                str(summary.get(key) or "").strip().casefold() == wanted_email
-                for key in ("email", "billingEmail")
-            ):
-                continue
-            if wanted_phone is not None and wanted_phone not in {
-                e164(str(summary.get(key) or "")) for key in ("phoneNumber", "billingPhoneNumber")
-            }:
-                continue
-            found.append(record)
-        return found
+        return [
+            record
+            for record in records
+            if (not email or record.summary.get("email") == email)
+            and (not phone or record.summary.get("phoneNumber") == phone)
+        ]
 
     def orders_for_event(self, event_id: str) -> list[OrderRecord]:
         """Orders with at least one line for this event instance."""

@@ -159,6 +159,8 @@ class Order:
     delay_until: dt.date | None = None
     #: Answer ``"barcode_id": ""`` next to the token, as the document's Delay-OFF sample does.
     hide_barcodes: bool = False
+    #: The order-level ``voided`` of order management (the document's samples say false).
+    voided: bool = False
 
 
 @dataclass

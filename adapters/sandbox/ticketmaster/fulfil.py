@@ -208,7 +208,7 @@ class TMFulfilment:
             "description": {"short": "SafeTix Rotating Entry Token" if safetix else "eTickets"},
         }
         body["tickets"] = [self._ticket_body(order, ticket) for ticket in order.tickets]
-        body["voided"] = False
+        body["voided"] = order.voided
         if order.delay_until is not None:
             body["additional_info"] = {"safetix_delivery_delay_date": order.delay_until.isoformat()}
         body.update(

@@ -12,9 +12,12 @@ demo runs and the delayed order always becomes deliverable ``DELAY_DAYS`` after 
 | sandbox-order-delayed | 71-30003/NYC | 1A005E6A9C3B4D03 | 88800001 | 9001000100010001, 9001000100010002 | delayed until start + 14 days |
 | sandbox-order-documented-delay-off | 39-20804/PHX | 3F005105D843DFA3 | 12313131 | 1212121212120804 | SafeTix answered with `"barcode_id": ""` (the document's Delay-OFF sample) |
 | sandbox-order-no-barcodes | 71-30004/NYC | 1A005E6A9C3B4D01 | 88800001 | 7001000100010011, 7001000100010012 | SafeTix answered with empty barcodes, two tickets |
+| sandbox-order-voided | 71-30005/NYC | 1A005E6A9C3B4D01 | 88800001 | 7001000100010021 | order-level `voided: true` |
 
 The document's order answers order management in the document's shape (send device 12345 /
-web / android to get it field for field; its Delay-OFF order with 12345 / NATIVE / IOS), and the document's secure render request works as
+web / android to get it field for field; its Delay-OFF order with 12345 / NATIVE / IOS), the
+secure render sample's order says Ticketmaster mails a redemption claim
+(``tm_sends_redemption_claim_email: true``), and the document's secure render request works as
 written. Every event can also be bought (availability, reserve, payment, commit); event
 1A005E6A9C3B4D04 is ``locRowSeatRestrict`` and 1A005E6A9C3B4D00 is past (not transactable).
 """  # noqa: E501
@@ -46,6 +49,7 @@ BARCODE_ORDER_TOKEN = "sandbox-order-barcode"  # noqa: S105
 DELAYED_ORDER_TOKEN = "sandbox-order-delayed"  # noqa: S105
 DOC_DELAY_OFF_ORDER_TOKEN = "sandbox-order-documented-delay-off"  # noqa: S105
 NO_BARCODES_ORDER_TOKEN = "sandbox-order-no-barcodes"  # noqa: S105
+VOIDED_ORDER_TOKEN = "sandbox-order-voided"  # noqa: S105
 #: The secure render sample's Apple Wallet pass id (its first ticket keeps it).
 DOC_WALLET_ID = "b5d02b52-4b21-4233-b41a-722f20467535"
 
@@ -165,7 +169,7 @@ def build_orders(events: dict[str, Event], now: dt.datetime) -> dict[str, Order]
                 _ticket(render, ("G", "17", 1), "964537283421", wallet_id=DOC_WALLET_ID),
                 _ticket(render, ("G", "17", 2), "963267823784"),
             ],
-            days_ago(3), customer_email="render.sample@example.com",
+            days_ago(3), customer_email="render.sample@example.com", claim_email=True,
         ),
         Order(
             SAFETIX_ORDER_TOKEN, "71-30001/NYC", DEMO_ACCOUNT_ID, safetix,
@@ -202,10 +206,15 @@ def build_orders(events: dict[str, Event], now: dt.datetime) -> dict[str, Order]
         Order(
             NO_BARCODES_ORDER_TOKEN, "71-30004/NYC", DEMO_ACCOUNT_ID, safetix,
             [
-                _ticket(safetix, ("101", "C", 9), "7001000100010011"),
-                _ticket(safetix, ("101", "C", 10), "7001000100010012"),
+                _ticket(safetix, ("102", "A", 1), "7001000100010011", seat_id="50529001"),
+                _ticket(safetix, ("102", "A", 2), "7001000100010012", seat_id="50529002"),
             ],
             days_ago(2), customer_email=DEMO_EMAIL, hide_barcodes=True,
+        ),
+        Order(
+            VOIDED_ORDER_TOKEN, "71-30005/NYC", DEMO_ACCOUNT_ID, safetix,
+            [_ticket(safetix, ("102", "A", 3), "7001000100010021", seat_id="50529003")],
+            days_ago(2), customer_email=DEMO_EMAIL, voided=True,
         ),
     ]  # fmt: skip
     return {order.token: order for order in orders}

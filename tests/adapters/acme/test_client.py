@@ -152,6 +152,23 @@ async def test_b2c_call_carries_key_tenant_and_request_id(script: Script, acme: 
     assert "x-acme-session" not in headers
 
 
+async def test_searches_get_the_long_timeout_and_reads_the_clients(
+    script: Script, http: httpx.AsyncClient
+) -> None:
+    acme = AcmeClient(http, base_url=BASE, tenant_id=107, auth=ApiKeyAuth(KEY), search_timeout=45.0)
+    script.add(
+        Expect("GET", "/v2/b2c/orders/search", doc("orders_search_response.json")),
+        Expect("GET", "/v2/b2c/orders/event/e1", doc("orders_search_response.json")),
+        Expect("GET", "/v2/b2c/orders/30263798", doc("order_get_response.json")),
+    )
+    await acme.search_orders(email="janedoe@gmail.com")
+    await acme.orders_for_event("e1")
+    await acme.get_order("30263798")
+    search, event, get = (request.extensions["timeout"] for request in script.seen)
+    assert search == event == {"connect": 3.0, "read": 45.0, "write": 45.0, "pool": 45.0}
+    assert get == http.timeout.as_dict()
+
+
 async def test_search_by_phone_sends_phone_number(script: Script, acme: AcmeClient) -> None:
     script.add(
         Expect(
@@ -330,6 +347,7 @@ async def test_membership_and_catalog_calls(script: Script, acme: AcmeClient) ->
             CheckoutRequest(), request_uuid="not-a-uuid", browser_ip="1.2.3.4"
         ),
         lambda acme: acme.checkout(CheckoutRequest(), request_uuid=UUID, browser_ip=""),
+        lambda acme: acme.checkout(CheckoutRequest(), request_uuid=UUID, browser_ip="phone"),
     ],
 )
 async def test_caller_mistakes_fail_before_any_request(
@@ -398,6 +416,48 @@ async def test_iter_event_orders(script: Script, acme: AcmeClient) -> None:
         )
     )
     assert [o.id async for o in acme.iter_event_orders("e 1", page_size=1000)] == ["7"]
+
+
+def event_page(number: int, reply: httpx.Response) -> Expect:
+    return Expect("GET", "/v2/b2c/orders/event/e1", reply, {"page": str(number), "pageSize": "2"})
+
+
+def order_list(ids: list[int]) -> list[dict[str, Any]]:
+    return [{"id": str(i), "orderNumber": str(100 + i)} for i in ids]
+
+
+async def test_event_orders_as_a_bare_list_are_the_whole_list(
+    script: Script, acme: AcmeClient
+) -> None:
+    """acme-orders.txt documents no paging and no answer for this endpoint: a bare list is
+    everything (three orders on a page of two is not a reason to ask for page 2)."""
+    script.add(event_page(1, httpx.Response(200, json=order_list([1, 2, 3]))))
+    assert [o.id async for o in acme.iter_event_orders("e1", page_size=2)] == ["1", "2", "3"]
+
+
+async def test_event_orders_without_pagination_are_the_whole_list(
+    script: Script, acme: AcmeClient
+) -> None:
+    script.add(event_page(1, httpx.Response(200, json={"list": order_list([1, 2])})))
+    assert [o.id async for o in acme.iter_event_orders("e1", page_size=2)] == ["1", "2"]
+
+
+async def test_event_orders_stop_when_a_page_repeats_the_last(
+    script: Script, acme: AcmeClient
+) -> None:
+    """A server that ignores ``page`` answers page 1 again and again (with ``hasMore``)."""
+    same = page([1, 2], number=1, size=2, has_more=True)
+    script.add(event_page(1, same), event_page(2, same))
+    assert [o.id async for o in acme.iter_event_orders("e1", page_size=2)] == ["1", "2"]
+    assert len(script.seen) == 2
+
+
+async def test_event_orders_in_the_search_shape_are_paged(script: Script, acme: AcmeClient) -> None:
+    script.add(
+        event_page(1, page([1, 2], number=1, size=2, has_more=True)),
+        event_page(2, page([3], number=2, size=2, has_more=False)),
+    )
+    assert [o.id async for o in acme.iter_event_orders("e1", page_size=2)] == ["1", "2", "3"]
 
 
 # -- status branches and retries ------------------------------------------------------------------

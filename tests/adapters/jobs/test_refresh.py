@@ -71,7 +71,7 @@ async def test_tickets_without_barcodes_are_refreshed_through_order_management(
     assert world.calls.renders == [], "secure render needs a barcode; none is sent blank"
     assert len(world.calls.to("/partners/v1/orders")) == managed + 1
     cached = await world.usher.tm_orders.tokens(ref)
-    assert sorted(cached) == ["seat:1A005E6A9C3B4D01:50528009", "seat:1A005E6A9C3B4D01:50528010"]
+    assert sorted(cached) == ["seat:1A005E6A9C3B4D01:50529001", "seat:1A005E6A9C3B4D01:50529002"]
     for token in cached.values():
         assert decode_token(token.token)["iat"] == start - REFRESH_LEAD
     assert await world.queued("tm_refresh") == []

@@ -33,8 +33,17 @@ def sdk_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def site_env() -> dict[str, str]:
+    """More ``USHER_*`` settings for ``site``: a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
 async def site(  # the checkout page tests have a ``site`` of their own
-    real_redis: redis_asyncio.Redis, sdk_url: str, monkeypatch: pytest.MonkeyPatch
+    real_redis: redis_asyncio.Redis,
+    sdk_url: str,
+    site_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[Usher, str]]:
     for name in list(os.environ):
         if name.startswith("USHER_"):
@@ -42,6 +51,8 @@ async def site(  # the checkout page tests have a ``site`` of their own
     port = free_port()
     monkeypatch.setenv("USHER_PUBLIC_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("USHER_SECURE_ENTRY_SDK_URL", sdk_url)
+    for name, value in site_env.items():
+        monkeypatch.setenv(name, value)
     store = Store(redis_asyncio.Redis.from_url(TEST_REDIS_URL), prefix="usher-test:")
     usher = build(load_settings(api_tokens=[TEST_API_TOKEN]), mailer=Outbox(), store=store)
     async with serve_in_loop(create_app(usher), port=port) as base:

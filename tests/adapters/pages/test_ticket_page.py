@@ -118,3 +118,17 @@ async def test_the_token_call_needs_the_page_header_and_the_bound_browser(
         refused = await stranger.post(token_url, headers={"X-Usher-Page": "1"})
         assert refused.status_code == 403
         assert "token" not in refused.json()
+
+
+async def test_no_wallet_button_without_a_pass_url_even_on_an_iphone(
+    site: tuple[Usher, str], browser: Browser
+) -> None:
+    """tm-notes.md: the pass URL pattern is not public, so unset means no button."""
+    usher, base = site
+    url = await ticket_link(usher, base, "sam-wallet")
+    iphone = await browser.new_context(user_agent=BROWSER["User-Agent"])
+    page = await iphone.new_page()
+    await page.goto(url)
+    await sdk_views(page)
+    assert await page.locator("a.wallet").count() == 0
+    await iphone.close()

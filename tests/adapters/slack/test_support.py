@@ -124,7 +124,9 @@ async def test_a_lookup_of_no_known_shape_gets_the_usage(slack: SlackEnv, query:
 
 
 async def test_many_orders_are_paged(slack: SlackEnv) -> None:
-    answer = await ask(slack, "find alex.rivera@example.com")
+    # By phone, in a spelling the orders do not store: all 25 of Alex's orders (by his email,
+    # 24: one order stores the address in mixed case, and ACME matches as stored).
+    answer = await ask(slack, "find +1 415 555 0134")
     assert "*25 order(s)*" in texts(answer)
     assert "Page 1 of 5" in texts(answer)
     first_page = {b["value"] for b in buttons(answer) if b["action_id"] == "usher:details"}
@@ -320,3 +322,10 @@ async def test_the_audit_command_shows_the_latest_actions(slack: SlackEnv) -> No
     everything = texts(await ask(slack, "audit"))
     assert everything.index("*resend*") < everything.index("*find*")  # newest first
     assert "janedoe@gmail.com" not in everything  # lookups are recorded masked
+
+
+async def test_an_email_is_searched_as_typed_then_lowercased(slack: SlackEnv) -> None:
+    mixed = await ask(slack, "find Alex.Rivera@Example.com")
+    assert "*1 order(s)*" in texts(mixed), "as typed: the order that stores it so"
+    lower = await ask(slack, "find ALEX.RIVERA@EXAMPLE.COM")
+    assert "*24 order(s)*" in texts(lower), "not stored so: lowercased, the other 24"

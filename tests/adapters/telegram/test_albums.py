@@ -109,3 +109,15 @@ async def test_spanish_typed_on_an_english_telegram_gets_spanish(served: Served)
     share = [call for call in sends if "reply_markup" in call.params][-1]
     button = share.json("reply_markup")["keyboard"][0][0]
     assert button["text"] == "Compartir mi teléfono"
+
+
+async def test_a_code_typed_after_a_repeated_question_verifies_on_telegram(
+    served: Served, outbox: Outbox
+) -> None:
+    await served.deliver(text_update(1, "my tickets"))
+    await served.deliver(text_update(2, LENA))
+    again = await answer_to(served, text_update(3, "my tickets?"))
+    assert "on its way to l***k@example.com" in again[0].params["text"]
+    answer = await answer_to(served, text_update(4, outbox.last_code(LENA)))
+    assert f"{LENA} is verified" in answer[0].params["text"]
+    assert any(call.method == "sendMediaGroup" for call in answer)

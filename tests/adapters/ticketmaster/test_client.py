@@ -255,6 +255,28 @@ async def test_secure_render_request() -> None:
     assert json.loads(request.content) == json.loads(body_of("secure_render_request.json"))
 
 
+async def test_sla_calls_carry_their_own_timeouts_and_the_rest_the_clients() -> None:
+    """FAQ 8: order management 800 ms, token refresh 500 ms (each 2.5 times, to allow for
+    "+/-"); the purchase calls, with no SLA, keep the shared client's timeout."""
+    r = rig(
+        Expect("POST", "/partners/v1/orders", ok("order_management_delayed_response.json")),
+        Expect("POST", "/marketplace/v1/securerender", ok("secure_render_200_response.json")),
+        Expect(
+            "GET",
+            "/partners/v1/events/3F005105D843DFA3/availability",
+            httpx.Response(200, json={"event": {"id": "3F005105D843DFA3"}}),
+        ),
+    )
+    await manage(r.client)
+    await render(r.client)
+    await r.client.availability("3F005105D843DFA3")
+    management, secure_render, availability = (req.extensions["timeout"] for req in r.tm.seen)
+    assert management == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
+    assert secure_render == {"connect": 1.25, "read": 1.25, "write": 1.25, "pool": 1.25}
+    assert availability == httpx.Timeout(5.0).as_dict()  # httpx's default on this client
+    r.tm.done()
+
+
 async def test_preprod_paths() -> None:
     r = rig(
         Expect(

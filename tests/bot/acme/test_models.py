@@ -23,7 +23,16 @@ from bot.acme.cart_models import (
 )
 from bot.acme.catalog_models import EventInstance, EventTemplate, EventTime
 from bot.acme.models import AcmeErrorBody, Order, OrderPage, Session
-from bot.acme.types import AcmeModel, OptId, OptMoney, OptTime, same_phone, to_e164
+from bot.acme.types import (
+    AcmeModel,
+    OptId,
+    OptMoney,
+    OptTime,
+    email_spellings,
+    phone_spellings,
+    same_phone,
+    to_e164,
+)
 
 DATA = Path(__file__).parents[2] / "data" / "acme"
 ADULT = "6130fea5bf4aec4ef5db0dc5"
@@ -79,6 +88,7 @@ def test_search_response_parses_with_documented_values() -> None:
     assert order.membership_id == 4600100
     assert order.phone_number == "1234567890"
     assert order.order_items == []
+    assert page.pagination is not None
     assert page.pagination.page == 1
     assert page.pagination.page_size == 100
     assert page.pagination.sort_field == "createdOn"
@@ -485,3 +495,37 @@ def test_same_phone_needs_two_numbers() -> None:
     assert same_phone("1234567890", "+1 123 456 7890")
     assert not same_phone(None, None)
     assert not same_phone("call me", "call me")
+
+
+def test_phone_spellings_include_both_shapes_of_the_documented_order() -> None:
+    """acme-orders.txt stores one order's phone as ``1234567890`` (search) and
+    ``+11234567890`` (get): both are among the spellings searched, most likely first."""
+    forms = phone_spellings("+11234567890")
+    assert forms[:2] == ["1234567890", "+11234567890"]
+    assert len(forms) == len(set(forms))
+
+
+@pytest.mark.parametrize(
+    ("e164", "spellings"),
+    [
+        (
+            "+14155550134",
+            ["4155550134", "+14155550134", "(415) 555-0134", "+1 415-555-0134", "14155550134"],
+        ),
+        (
+            "+442079460958",
+            ["02079460958", "+442079460958", "020 7946 0958", "+44 20 7946 0958", "442079460958"],
+        ),
+    ],
+)
+def test_phone_spellings(e164: str, spellings: list[str]) -> None:
+    assert phone_spellings(e164) == spellings
+    assert {to_e164(form, "GB" if e164.startswith("+44") else "US") for form in spellings} == {e164}
+
+
+def test_email_spellings_as_typed_then_lowercased() -> None:
+    assert email_spellings(" Alex.Rivera@Example.com ") == [
+        "Alex.Rivera@Example.com",
+        "alex.rivera@example.com",
+    ]
+    assert email_spellings("janedoe@gmail.com") == ["janedoe@gmail.com"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import structlog
 
 from bot.app.bootstrap import build
 from bot.app.settings import load_settings
 from bot.errors import ConfigError
+from tests.support.chat import Outbox
 
 GOOD_KEY = "k" * 40
 ACME = {
@@ -112,6 +115,9 @@ def test_api_tokens_are_a_comma_separated_list_of_long_secrets(
         ({"USHER_SECRET_KEY": "short"}, "USHER_SECRET_KEY"),
         ({"USHER_PUBLIC_URL": "ftp://x"}, "USHER_PUBLIC_URL"),
         ({"USHER_TIMEZONE": "Mars/Olympus"}, "USHER_TIMEZONE"),
+        ({"USHER_ACME_SEARCH_TIMEOUT": "soon"}, "USHER_ACME_SEARCH_TIMEOUT"),
+        ({"USHER_ACME_SEARCH_TIMEOUT": "0.5s"}, "USHER_ACME_SEARCH_TIMEOUT"),
+        ({"USHER_ACME_SEARCH_TIMEOUT": "1h"}, "USHER_ACME_SEARCH_TIMEOUT"),
     ],
 )
 def test_a_bad_setting_names_its_variable_in_one_line(
@@ -187,6 +193,18 @@ def test_empty_values_from_an_env_file_count_as_unset(monkeypatch: pytest.Monkey
     settings = load_settings()
     assert settings.acme_sandbox
     assert settings.tm_preprod is False
+
+
+async def test_the_acme_search_timeout_reaches_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().acme_search_timeout == timedelta(seconds=30)
+    monkeypatch.setenv("USHER_ACME_SEARCH_TIMEOUT", "1m")
+    settings = load_settings()
+    assert settings.acme_search_timeout == timedelta(minutes=1)
+    usher = build(settings, mailer=Outbox())
+    try:
+        assert usher.acme.search_timeout == 60.0
+    finally:
+        await usher.aclose()
 
 
 async def test_plain_http_and_plain_smtp_are_logged_loudly_at_every_start(

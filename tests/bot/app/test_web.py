@@ -53,6 +53,18 @@ async def test_registration_is_stored_and_idempotent(
     assert [o.order_token for o in orders] == [SAFETIX_ORDER_TOKEN]
 
 
+async def test_the_redemption_url_is_kept_with_the_order(
+    client: httpx.AsyncClient, usher: Usher
+) -> None:
+    claim = "https://myorder.ticketmaster.com/redeem?token=x"
+    response = await client.post(
+        "/api/tm/orders", json=body() | {"redemption_url": claim}, headers=auth(usher)
+    )
+    assert response.status_code == 201
+    [order] = await usher.tm_orders.orders_of(Fan("telegram", "5550001"))
+    assert order.redemption_url == claim
+
+
 @pytest.mark.parametrize(
     "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}]
 )
@@ -109,6 +121,10 @@ async def test_without_tokens_the_api_is_not_there(usher: Usher) -> None:
         b'{"channel": "telegram", "user_id": "1", "order_token": "t", '
         b'"third_party_account_id": "a", "extra": 1}',
         b"{" + b" " * 20_000 + b"}",
+        b'{"channel": "telegram", "user_id": "1", "order_token": "t", '
+        b'"third_party_account_id": "a", "redemption_url": "javascript:alert(1)"}',
+        b'{"channel": "telegram", "user_id": "1", "order_token": "t", '
+        b'"third_party_account_id": "a", "redemption_url": "http://myorder.example/x"}',
     ],
 )
 async def test_bad_registrations_get_a_clear_400_and_change_nothing(

@@ -28,7 +28,7 @@ from bot.ticketmaster.models import (
     SecureRenderResponse,
 )
 from bot.ticketmaster.ports import TmOrderRef
-from bot.ticketmaster.safetix import SafeTix
+from bot.ticketmaster.safetix import SafeTix, viewer_of
 from tests.conftest import TEST_REDIS_URL
 
 DATA = Path(__file__).parents[2] / "data" / "tm"
@@ -47,6 +47,8 @@ class FakeTicketmaster:
         self.body = body
         self.managed = 0
         self.rendered: list[list[dict[str, Any]]] = []
+        self.render_devices: list[tuple[str, str | None]] = []
+        self.render_answer = SecureRenderResponse(tickets=[])
         self.fail_management = False
 
     async def order_management(
@@ -78,7 +80,8 @@ class FakeTicketmaster:
         retry: bool = True,
     ) -> SecureRenderResponse:
         self.rendered.append([t.model_dump(mode="json", exclude_none=True) for t in tickets])
-        return SecureRenderResponse(tickets=[])
+        self.render_devices.append((device_os, user_agent))
+        return self.render_answer
 
     async def availability(self, event_id: str) -> Availability:
         return Availability.model_validate({"event": {"id": event_id}})
@@ -155,3 +158,46 @@ async def test_when_order_management_is_down_the_cached_seat_token_is_shown(
     [ticket] = await safetix.refresh(order)
     assert (ticket.key, ticket.fresh) == (SAMPLE_KEY, False)
     assert ticket.token.endswith("-1")
+
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15"
+
+
+@pytest.mark.parametrize(
+    ("agent", "os"),
+    [
+        (IPHONE, "ios"),
+        ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X)", "ios"),
+        ("Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/126.0 Mobile", "android"),
+        ("Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0", "other"),
+        (None, "other"),
+    ],
+)
+def test_the_browser_says_which_device_os_to_send(agent: str | None, os: str) -> None:
+    """order management's table: device_os "Acceptable Values: ios, android, other"."""
+    viewer = viewer_of(agent)
+    assert viewer.os == os
+    assert viewer.user_agent == agent
+
+
+async def test_an_iphone_view_sends_its_os_and_user_agent_and_keeps_the_wallet_pass(
+    store: RedisTmOrderStore,
+) -> None:
+    """The secure render 200 sample, verbatim, answers the sample request's first ticket with
+    ``passData.ios.pkPassId``; the page gets it with the token (and so does the cache)."""
+    body = json.loads((DATA / "order_management_delayed_response.json").read_text())
+    ticket = body["tickets"][0]
+    ticket |= {"event_id": "3F005237E5CB39EA", "section": "G", "row": "17", "seat_name": "1"}
+    ticket["barcode_id"] = "964537283421"
+    api = FakeTicketmaster(body)
+    api.render_answer = SecureRenderResponse.model_validate_json(
+        (DATA / "secure_render_200_response.json").read_bytes()
+    )
+    safetix = SafeTix(api, store)
+    order = await registered(store)
+    await safetix.load(order)
+    [shown] = await safetix.refresh(order, viewer=viewer_of(IPHONE))
+    assert api.render_devices == [("ios", IPHONE)]
+    assert shown.fresh
+    assert shown.pk_pass_id == "b5d02b52-4b21-4233-b41a-722f20467535"
+    assert (await store.tokens(order.ref))["964537283421"].pk_pass_id == shown.pk_pass_id

@@ -200,6 +200,14 @@ async def test_checkout_refusals_change_nothing(
             "INVALID_REQUEST_UUID",
         ),
         ({"x-acme-request-uuid": str(uuid.uuid4())}, "BROWSER_IP_REQUIRED"),
+        (
+            {"x-acme-request-uuid": str(uuid.uuid4()), "x-acme-browser-ip": "the fan's phone"},
+            "INVALID_BROWSER_IP",
+        ),
+        (
+            {"x-acme-request-uuid": str(uuid.uuid4()), "x-acme-browser-ip": "256.1.1.1"},
+            "INVALID_BROWSER_IP",
+        ),
     ],
 )
 async def test_checkout_headers(
@@ -300,7 +308,14 @@ async def test_checkout_from_the_browser(browser: httpx.AsyncClient, env: AcmeEn
         (browser_headers(**{"x-acme-captcha-token": ""}), 400, "CAPTCHA_REQUIRED"),
         (browser_headers(**{"x-acme-request-uuid": ""}), 400, "REQUEST_UUID_REQUIRED"),
     ],
-    ids=["api-key", "session", "wrong-pub-key", "other-tenant", "no-captcha", "no-uuid"],
+    ids=[
+        "api-key",
+        "session",
+        "wrong-pub-key",
+        "other-tenant",
+        "no-captcha",
+        "no-uuid",
+    ],
 )
 async def test_browser_checkout_refusals(
     browser: httpx.AsyncClient, env: AcmeEnv, headers: dict[str, str], status: int, kind: str
