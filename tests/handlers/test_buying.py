@@ -106,6 +106,9 @@ async def test_an_individual_member_is_told_one_is_allowed_and_offered_the_secon
 ) -> None:
     chat = await chat_with_link(usher, "e1", quantity=2)
     await become_member(chat)
+    # Checked before it is said: no "member prices are in your cart" taken back next line.
+    assert "Member prices are in your cart" not in chat.text
+    assert "doesn't cover member prices for every ticket" in chat.text
     assert "Adult × 2 · $24.00 each (member price; full price $32.00)" in chat.text
     assert "1 a day per membership, 1 left for you that day" in chat.text
     assert "the rest (1) at full price, $32.00 each" in chat.text
