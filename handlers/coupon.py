@@ -25,6 +25,7 @@ and the fan is told when to try again. Codes ACME accepts never count.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from bot.acme.cart_models import CartItem
 from bot.buying.cart_edits import (
@@ -37,6 +38,7 @@ from bot.buying.cart_edits import (
 )
 from bot.buying.carts import COUPON_PROBLEMS, OpenCart
 from bot.errors import BadRequest
+from bot.formatting import money
 from bot.messages import Reply
 from bot.ports import RateCounter
 from bot.turn import Turn
@@ -115,7 +117,9 @@ class ApplyCoupon:
         else:
             saves = after.cart.total < before.cart.total
         if not saves:
-            return await self._put_back(turn, before, code, offer_one=not one_ticket)
+            return await self._put_back(
+                turn, before, code, offer_one=not one_ticket, would_pay=after.cart.total
+            )
         intro = turn.say("coupon_applied_one" if one_ticket else "coupon_applied", code=code)
         reply = await self.desk.show(turn, after, intro=intro)
         return [self._with_one_ticket_button(turn, reply, after, code) if not one_ticket else reply]
@@ -143,12 +147,19 @@ class ApplyCoupon:
         return usual is not None and line.unit_price < usual
 
     async def _put_back(
-        self, turn: Turn, before: OpenCart, code: str, *, offer_one: bool
+        self, turn: Turn, before: OpenCart, code: str, *, offer_one: bool, would_pay: Decimal
     ) -> list[Reply]:
-        """Undo a coupon that did not save anything."""
+        """Undo a coupon that did not save anything, saying what the fan would have paid with
+        it and what they pay without (the one-ticket button, when offered, is only a try:
+        nothing here claims it saves or not)."""
         restored = await self.desk.carts.change(before, request_cart(before.cart))
         key = "coupon_no_gain_member" if before.cart.membership_ids else "coupon_no_gain"
-        reply = await self.desk.show(turn, restored, intro=turn.say(key, code=code))
+        intro = turn.say(
+            key, code=code, with_code=money(would_pay), without=money(restored.cart.total)
+        )
+        if offer_one and ticket_count(restored.cart) >= 2 and one_ticket_source(restored.cart):
+            intro += " " + turn.say("coupon_try_one", code=code)
+        reply = await self.desk.show(turn, restored, intro=intro)
         return [self._with_one_ticket_button(turn, reply, restored, code) if offer_one else reply]
 
     @staticmethod

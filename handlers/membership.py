@@ -167,8 +167,11 @@ class ApplyMembership:
                 raise
             turn.state.pop(MEMBERSHIP, None)
             return [turn.reply("membership_not_usable")]
-        replies = [await self.desk.show(turn, opened, intro=turn.say("member_applied"))]
+        # Entitlements first: "member prices are in your cart" must not be followed by "only
+        # one ticket may have the member price".
         offer = await self.desk.check_entitlements(turn, opened)
+        intro = turn.say("member_applied" if offer is None else "member_applied_limit")
+        replies = [await self.desk.show(turn, opened, intro=intro)]
         return replies + ([offer] if offer is not None else [])
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import time
 from pathlib import Path
 from typing import Any, get_args
 
@@ -18,7 +17,7 @@ import pytest
 
 from bot.intents.lexicon import COMBOS, PHRASES, VOCABULARY
 from bot.intents.recognise import SLOT_NAMES, Intent, Recognition, recognise
-from bot.intents.text import MAX_CHARS, correct, osa_distance
+from bot.intents.text import MAX_CHARS, clean, correct, osa_distance
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "intents"
 INTENTS = set(get_args(Intent))
@@ -185,23 +184,14 @@ def test_only_the_first_max_chars_are_read() -> None:
     assert recognise("tickets " + "blah " * (MAX_CHARS // 5)).intent == "show_tickets"
 
 
-def test_a_huge_message_costs_no_more_than_a_long_one() -> None:
-    huge = "tickets jane@x.com 4155550134 " * 50_000  # about 1.5 MB
-    start = time.perf_counter()
-    got = recognise(huge)
-    assert time.perf_counter() - start < 0.05
-    assert got.intent == "show_tickets"
-
-
-def test_typical_texts_are_fast() -> None:
-    texts = [row["text"] for row in TUNE]
-    for text in texts:
-        recognise(text)
-    start = time.perf_counter()
-    for text in texts:
-        recognise(text)
-    per_text = (time.perf_counter() - start) / len(texts)
-    assert per_text < 0.001  # the bench reports ~20 µs p50; this bound only catches blunders
+def test_a_huge_message_is_read_no_further_than_a_long_one() -> None:
+    """What a 1.5 MB message costs is what its first MAX_CHARS cost: the rest is never read
+    (the speed itself is bench.intents' to measure, not a test's)."""
+    huge = "tickets jane@x.com 4155550134 " * 50_000
+    assert recognise(huge) == recognise(huge[:MAX_CHARS])
+    assert len(clean(huge)) <= MAX_CHARS
+    hidden = "hello there " * (MAX_CHARS // 12 + 1) + "where are my tickets"
+    assert recognise(hidden).intent != "show_tickets"  # past the limit: never looked at
 
 
 @pytest.mark.parametrize(
