@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,17 +44,30 @@ NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
 MAX_EVENT_BUTTONS = 8
 
 
-def held_events(orders: list[Order], now: datetime) -> dict[str, tuple[str, datetime | None]]:
-    """``{event id: (name, start)}`` of upcoming events with a valid ticket, soonest first."""
-    found: dict[str, tuple[str, datetime | None]] = {}
+@dataclass(frozen=True)
+class HeldEvent:
+    """An upcoming event the fan holds a valid ticket for, as its add-on button names it."""
+
+    name: str
+    start: datetime | None
+    #: An order for it hides its dates (``hideEventDate``): its button shows no date.
+    dates_hidden: bool = False
+
+
+def held_events(orders: list[Order], now: datetime) -> dict[str, HeldEvent]:
+    """``{event id: event}`` of upcoming events with a valid ticket, soonest first."""
+    found: dict[str, HeldEvent] = {}
     for order in orders:
         for item in order.order_items:
             start = item.event_start_time
             live = any(ticket_live(ticket.ticket_status) for ticket in item.ticket_vos)
             if item.is_event and item.event_id and live and (start is None or start > now):
-                found.setdefault(item.event_id, (item.event_name or "", start))
+                known = found.get(item.event_id)
+                hidden = order.dates_hidden or (known is not None and known.dates_hidden)
+                name = known.name if known is not None else item.event_name or ""
+                found[item.event_id] = HeldEvent(name, start, hidden)
     far = datetime.max.replace(tzinfo=UTC)
-    return dict(sorted(found.items(), key=lambda kv: kv[1][1] or far))
+    return dict(sorted(found.items(), key=lambda kv: kv[1].start or far))
 
 
 class BuyAddOn:
@@ -91,13 +105,15 @@ class BuyAddOn:
             event = await self.desk.carts.api.get_event(next(iter(held)))
             return await self._offer(turn, event)
         buttons = tuple(
-            turn.button(
+            turn.button("button_event_undated", f"addons:{event_id}", event=event.name)
+            if event.dates_hidden
+            else turn.button(
                 "button_event",
                 f"addons:{event_id}",
-                event=name,
-                when=when(start, self.tz, turn.lang),
+                event=event.name,
+                when=when(event.start, self.tz, turn.lang),
             )
-            for event_id, (name, start) in list(held.items())[:MAX_EVENT_BUTTONS]
+            for event_id, event in list(held.items())[:MAX_EVENT_BUTTONS]
         )
         return [Reply(turn.say("addons_pick_event"), buttons=buttons)]
 
@@ -201,7 +217,7 @@ class BuyAddOn:
             return None
         return await self.desk.carts.api.get_event(event_id)
 
-    async def _held(self, turn: Turn) -> dict[str, tuple[str, datetime | None]]:
+    async def _held(self, turn: Turn) -> dict[str, HeldEvent]:
         verified = await self.identity.verified(turn.fan)
         summaries = await self.orders.visible_orders(verified)
         full = await self.orders.details([o.id for o in summaries], verified)
