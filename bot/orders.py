@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -33,6 +34,8 @@ DETAIL_CONCURRENCY = 8
 #: How long a search answer and an order's details are reused (a fan retrying at the gate).
 SEARCH_TTL = 30.0
 ORDER_TTL = 60.0
+#: How long an order's event times are reused to tell upcoming from past (``bot.order_times``).
+TIMES_TTL = 24 * 3600.0
 #: How long the spelling that found a fan's phone is tried first (as long as a proof lasts).
 SPELLING_TTL = 30 * 24 * 3600.0
 ORDER_LIST = TypeAdapter(list[Order])
@@ -159,16 +162,18 @@ class OrderBook:
             )
         return orders
 
-    async def _get(self, order_id: str) -> Order:
-        """One order with its items, reused for a minute."""
+    async def _get(self, order_id: str, *, look: bool = True) -> Order:
+        """One order with its items, reused for a minute (``look=False``: the caller has just
+        read the cache and missed). Its event times are kept for a day (``times_key``)."""
         key = "order:" + order_id
-        if self.cache is not None and (hit := await self.cache.get(key)) is not None:
+        if look and self.cache is not None and (hit := await self.cache.get(key)) is not None:
             CACHE.labels("acme_order", "hit").inc()
             return Order.model_validate_json(hit)
         CACHE.labels("acme_order", "miss").inc()
         order = await self.source.get_order(order_id)
         if self.cache is not None:
             await self.cache.put(key, order.model_dump_json(by_alias=True), ORDER_TTL)
+            await self.cache.put(times_key(order_id), _times(order), TIMES_TTL)
         return order
 
     async def _by_email(self, email: str, prefetched: dict[str, str | None]) -> list[Order]:
@@ -223,12 +228,12 @@ class OrderBook:
             return {}
         return dict(zip(keys, await self.cache.get_many(keys), strict=True))
 
-    async def owned_order(self, order_id: str, verified: Verified) -> Order:
+    async def owned_order(self, order_id: str, verified: Verified, *, look: bool = True) -> Order:
         """One order with its items, or NotAllowed when it is missing or not the fan's."""
         if not is_order_id(order_id):
             raise NotAllowed("not an order id")
         try:
-            order = await self._get(order_id)
+            order = await self._get(order_id, look=look)
         except NotFound:
             raise NotAllowed("no such order") from None
         if not owns(order, verified):
@@ -243,14 +248,23 @@ class OrderBook:
                 return await self.owned_order(order.id, verified)
         raise NotAllowed("no visible order with that number")
 
-    async def details(self, order_ids: Iterable[str], verified: Verified) -> list[Order]:
+    async def details(
+        self,
+        order_ids: Iterable[str],
+        verified: Verified,
+        *,
+        cached: Mapping[str, Order] | None = None,
+    ) -> list[Order]:
         """Full orders (with items) for ids the fan owns; others are silently left out.
 
         The cached ones are read in one round trip (a fan with 25 orders: one MGET instead
-        of 25 GETs); only the rest are fetched from ACME, a few at a time.
+        of 25 GETs); only the rest are fetched from ACME, a few at a time. ``cached``: the
+        caller read the cache already (these are its hits): no second read, misses go to ACME.
         """
         wanted = list(order_ids)
-        cached = await self._cached_orders(wanted)
+        look = cached is None
+        if cached is None:
+            cached = await self._cached_orders(wanted)
         limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
         async def fetch(order_id: str) -> Order | None:
@@ -259,7 +273,7 @@ class OrderBook:
                 return hit if owns(hit, verified) else None
             async with limit:
                 try:
-                    return await self.owned_order(order_id, verified)
+                    return await self.owned_order(order_id, verified, look=look)
                 except NotAllowed:
                     return None
 
@@ -300,6 +314,16 @@ class OrderBook:
 def spelling_key(e164: str) -> str:
     """The cache key of the spelling that found a phone's orders (names no phone)."""
     return "phone-spelling:" + _digest(e164)
+
+
+def times_key(order_id: str) -> str:
+    """The cache key of an order's event times (epoch milliseconds, a JSON list)."""
+    return "order-times:" + order_id
+
+
+def _times(order: Order) -> str:
+    starts = [item.event_start_time for item in order.order_items if item.event_start_time]
+    return json.dumps([int(moment.timestamp() * 1000) for moment in starts])
 
 
 def _search_key(email: str | None, phone: str | None) -> str:

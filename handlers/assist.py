@@ -30,12 +30,13 @@ from bot.errors import NotAllowed, NotFound
 from bot.formatting import mask_email
 from bot.identity import Identity, Verified
 from bot.messages import Fan, Reply
+from bot.order_times import PAST_AFTER
 from bot.orders import OrderBook, is_order_id
 from bot.outbound import Messenger
 from bot.ports import StateStore
 from bot.staff import AuditLog, StaffError
 from bot.turn import HISTORY, RESUME, Turn
-from handlers.show_tickets import PAST_AFTER, ShowTickets
+from handlers.show_tickets import ShowTickets
 from handlers.verify import Verify
 
 #: Upcoming orders listed for the agent (each is a card with buttons).

@@ -18,7 +18,7 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.acme.models import Order, OrderItem
@@ -29,6 +29,7 @@ from bot.formatting import when
 from bot.identity import Identity
 from bot.links import TicketLinks
 from bot.messages import Button, Fan, Image, Link, Reply
+from bot.order_times import PAST_AFTER
 from bot.orders import OrderBook, ticket_live
 from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.models import OrderManagementResponse, OrderTicket
@@ -37,8 +38,6 @@ from bot.ticketmaster.safetix import SafeTix, delay_date, event_time, ticket_lab
 from bot.turn import Turn
 from handlers.verify import Verify
 
-#: Tickets whose event started longer ago than this are "past".
-PAST_AFTER = timedelta(hours=6)
 TM_PREFIX = "tm-"
 EVENT_PREFIX = "ev:"
 #: Other events offered as buttons under the tickets shown (the rest: "My orders").

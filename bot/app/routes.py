@@ -65,7 +65,7 @@ def fan_routes(
 ) -> tuple[Routes, Journeys]:
     orders = OrderBook(acme, RedisCache(store, "acme"))
     verify = Verify(identity, orders, RedisRateCounter(store), settings.zone())
-    find_order = FindOrder(orders, identity, verify, settings.zone(), seen=seen)
+    find_order = FindOrder(orders, identity, verify, settings.zone(), seen=seen, clock=clock)
     show_tickets = ShowTickets(
         orders, identity, verify, safetix, links, settings.zone(), clock, seen=seen
     )

@@ -36,8 +36,12 @@ async def test_the_order_list_leaves_the_hidden_date_out(usher: Usher, outbox: O
     chat = Chat(usher, "hd1")
     await chat.say("my orders")
     await verify_by_code(chat, outbox, SOFIA)
-    assert not DATE.search(line_of(chat.text, HIDDEN))
-    assert DATE.search(line_of(chat.text, SHOWN))
+    assert not DATE.search(line_of(chat.text, HIDDEN))  # upcoming
+    listed = chat.text
+    if "orders:past:1" in chat.payloads:  # 30270302's jazz night may still be ahead this week
+        await chat.press("orders:past:1")
+        listed += "\n" + chat.text
+    assert DATE.search(line_of(listed, SHOWN))
     await chat.press("order:30270301")
     assert "#100150301" in chat.text
     items = [line for line in chat.text.splitlines() if line.startswith("•")]

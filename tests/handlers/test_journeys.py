@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.app.bootstrap import Usher
@@ -50,19 +52,38 @@ async def test_code_verification_then_tickets_as_qr_codes_of_the_ticket_uuids(
     assert all(" · " in alt for alt in alts)
 
 
-async def test_find_my_orders_pages_newest_first_with_details(usher: Usher, outbox: Outbox) -> None:
+def orders_counted(chat: Chat) -> int:
+    """Upcoming plus past orders, as the upcoming list's header and its past button count them."""
+    upcoming = re.search(r"of (\d+) upcoming\)", chat.text)
+    labels = " ".join(b["label"] for reply in chat.last for b in reply["buttons"])
+    past = re.search(r"Past orders \((\d+)\)", labels)
+    assert upcoming, chat.text
+    assert past, labels
+    return int(upcoming.group(1)) + int(past.group(1))
+
+
+async def test_find_my_orders_lists_upcoming_then_pages_the_past_with_details(
+    usher: Usher, outbox: Outbox
+) -> None:
     chat = Chat(usher, "u3")
     await chat.say("i paid but got nothing??")
     await verify_by_code(chat, outbox, ALEX)
     # 24 of Alex's 25 orders: order 100150014 stores "Alex.Rivera@Example.com", and ACME's
     # search matches as stored, so the verified (lowercase) address does not reach it. His
     # phone does (test_contact_verifies_the_phone_and_finds_orders_in_any_format).
-    assert "Your orders (5 of 24)" in chat.text
-    assert "#100150014" not in chat.text
-    assert "orders:2" in chat.payloads
+    assert "Your orders (1–" in chat.text
+    assert orders_counted(chat) == 24
+    await chat.press("orders:past:1")
+    assert "Your past orders (1–5 of " in chat.text
+    assert "orders:past:2" in chat.payloads
     first_detail = next(p for p in chat.payloads if p.startswith("order:"))
-    await chat.press("orders:2")
-    assert "Your orders (10 of 24)" in chat.text
+    await chat.press("orders:past:2")
+    assert "Your past orders (6–10 of " in chat.text
+    texts = chat.text
+    for page in range(3, 6):
+        await chat.press(f"orders:past:{page}")
+        texts += chat.text
+    assert "#100150014" not in texts
     await chat.press(first_detail)
     assert "Total $" in chat.text
 
@@ -125,7 +146,7 @@ async def test_contact_verifies_the_phone_and_finds_orders_in_any_format(usher: 
     await chat.say("my orders")
     await chat.share("+1 415 555 0134")
     assert "phone number is verified" in chat.text
-    assert "Your orders (5 of 25)" in chat.text
+    assert orders_counted(chat) == 25
 
 
 async def test_a_fan_with_no_orders_is_told_so(usher: Usher, outbox: Outbox) -> None:
