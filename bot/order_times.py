@@ -44,6 +44,8 @@ class Split:
     upcoming: list[Order] = field(default_factory=list)
     past: list[Order] = field(default_factory=list)
     full: dict[str, Order] = field(default_factory=dict)
+    #: Cached details not parsed yet (their times were enough): parsed for the page only.
+    unread: dict[str, str] = field(default_factory=dict)
 
 
 def decode_times(raw: str) -> list[datetime] | None:
@@ -94,15 +96,16 @@ class Timeline:
         times: dict[str, list[datetime]] = {}
         for order_id in ids:
             raw_order, raw_times = cached.get(order_id, (None, None))
-            if raw_order is not None:
+            known = decode_times(raw_times) if raw_times is not None else None
+            if known is not None:
+                times[order_id] = known
+                if raw_order is not None:
+                    split.unread[order_id] = raw_order
+            elif raw_order is not None:
                 order = Order.model_validate_json(raw_order)
                 if owns(order, verified):
                     split.full[order_id] = order
                     times[order_id] = event_times(order)
-                    continue
-            known = decode_times(raw_times) if raw_times is not None else None
-            if known is not None:
-                times[order_id] = known
         unknown = [i for i in ids if i not in times and i not in split.full][:FETCH_LIMIT]
         for order in await self.orders.details(unknown, verified, cached={}):
             split.full[order.id] = order
@@ -114,6 +117,22 @@ class Timeline:
         split.upcoming.sort(key=lambda o: (soonest(times.get(o.id), now), -placed(o).timestamp()))
         split.past.sort(key=lambda o: max(times.get(o.id) or [placed(o)]), reverse=True)
         return split
+
+    async def complete(self, split: Split, chunk: Sequence[Order], verified: Verified) -> None:
+        """Put the full order (with items) of each of ``chunk`` in ``split.full``: parsed from
+        the cache read of :meth:`split`, else fetched (the fan's orders only, checked again)."""
+        missing: list[str] = []
+        for summary in chunk:
+            if summary.id in split.full:
+                continue
+            raw = split.unread.pop(summary.id, None)
+            order = Order.model_validate_json(raw) if raw is not None else None
+            if order is not None and owns(order, verified):
+                split.full[summary.id] = order
+            else:
+                missing.append(summary.id)
+        for order in await self.orders.details(missing, verified, cached={}):
+            split.full[order.id] = order
 
     async def _read(self, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
         """Each order's cached details and cached times, in one round trip."""

@@ -106,10 +106,7 @@ class FindOrder:
         pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
         page = min(max(page, 1), pages)
         chunk = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        missing = [o.id for o in chunk if o.id not in split.full]
-        if missing:  # the split's one read missed these: straight to ACME
-            for order in await self.orders.details(missing, verified, cached={}):
-                split.full[order.id] = order
+        await self.timeline.complete(split, chunk, verified)
         first = (page - 1) * PAGE_SIZE + 1
         header = "past_orders_header" if kind == PAST else "orders_header"
         lines = [turn.say(header, first=first, last=first + len(chunk) - 1, total=len(shown))]
