@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -26,6 +26,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = ViewportSize(width=390, height=844)
 VENUE_ZONE = ZoneInfo("America/Los_Angeles")  # the sandbox venue's (USHER_TIMEZONE unset)
+CLOCK_START = datetime(2026, 1, 1, 12, 0)
 LOCALES = {"en": "en-US", "es": "es-ES"}
 HOSTILE = '<img src=x onerror="window.__pwned=1">Skyline'
 #: An SDK script that loads but whose views throw (a broken or incompatible SDK release).
@@ -55,6 +56,13 @@ async def event_start(usher: Usher) -> datetime:
     assert event is not None
     assert event.event.event_date_time is not None
     return event.event.event_date_time
+
+
+async def stop_the_clock(page: Page) -> None:
+    """Page timers run only when the test moves the clock: what the page does without its
+    SDK wait is then told apart from what it does when the wait runs out."""
+    await page.clock.install(time=CLOCK_START)
+    await page.clock.pause_at(CLOCK_START + timedelta(seconds=1))
 
 
 async def text_of(page: Page, selector: str) -> str:
@@ -144,6 +152,7 @@ async def test_an_sdk_that_does_not_load_is_explained_in_the_fans_language(
     context = await phone(browser, lang)
     page = await context.new_page()
     await page.route(sdk_url, SDK_FAILURES[failure])
+    await stop_the_clock(page)  # the message comes from the failure itself, not the wait
     await page.goto(url)
     error = page.locator("#sdk-error")
     await error.wait_for(state="visible")
@@ -178,11 +187,12 @@ async def test_a_hanging_sdk_is_explained_after_the_wait_and_a_late_one_still_sh
         held.set_result(route)
 
     await page.route(sdk_url, hold)
-    await page.clock.install()
+    await stop_the_clock(page)
     await page.goto(url, wait_until="domcontentloaded")  # "load" waits for the SDK script
     route = await held
+    await page.clock.run_for("00:19")
     assert await page.locator("#sdk-error").is_hidden()
-    await page.clock.fast_forward("00:21")
+    await page.clock.run_for("00:02")
     await page.locator("#sdk-error").wait_for(state="visible")
     await route.fulfill(body=STAND_IN_SDK, content_type="text/javascript")
     assert len(await sdk_views(page)) == 2
