@@ -12,9 +12,11 @@ Where each fact comes from, and nothing is invented:
   chat, ``bot.ticketmaster.facts.OrderFacts.name``);
 * when: ``eventDateTime`` of the event's availability (cached an hour by ``SafeTix.event``),
   in the venue's zone with its abbreviation, through ``bot.formatting.when`` as the chat does;
-  no line at all when Ticketmaster gives no date. Ticketmaster orders carry no "hide the date"
-  flag (ACME's ``hideEventDate`` has no counterpart in the Partner API), so the chat and the
-  page show the same thing: the date when it is known;
+  no line at all when Ticketmaster gives no date, or when the cache is cold and Ticketmaster
+  has not answered within ``DATE_BUDGET`` (a fan at the gate must not wait for a date).
+  Ticketmaster orders carry no "hide the date" flag (ACME's ``hideEventDate`` has no
+  counterpart in the Partner API), so the chat and the page show the same thing: the date
+  when it is known;
 * the venue: ``[venue] name`` of ``config/venue.toml`` (Ticketmaster's order answer names no
   venue, only an ``event_host`` code);
 * the entrance: the tickets' ``portal`` ("GATE A", "SECOND BALCONY"), when they have one.
@@ -24,6 +26,8 @@ Every value is upstream or operator data and goes through ``html.escape``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 from dataclasses import dataclass
 from datetime import UTC
@@ -34,6 +38,9 @@ from bot.formatting import when
 from bot.ticketmaster.facts import OrderFacts
 from bot.ticketmaster.ports import TmOrderRef
 from bot.ticketmaster.safetix import SafeTix, event_time
+
+#: Longest the page waits for the event's date when it is not cached (seconds).
+DATE_BUDGET = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,14 +60,19 @@ async def event_facts(
 
     The order's Ticketmaster answer is the one cached when the bot gave the link (reading it
     here calls nobody); without it only the registered name is known. The event's date may
-    cost one availability call an hour, shared with the chat.
+    cost one availability call an hour, shared with the chat, and is left out when that call
+    takes longer than ``DATE_BUDGET``.
     """
     answer = await safetix.store.cached_order(order.ref)
     if answer is None:
         return EventFacts(order.event_name or "", "", venue, "")
     facts = OrderFacts(order, answer, None)
     live = facts.live
-    start = event_time(await safetix.event(live[0].event_id)) if live else None
+    start = None
+    if live:
+        with contextlib.suppress(TimeoutError):
+            event = await asyncio.wait_for(safetix.event(live[0].event_id), DATE_BUDGET)
+            start = event_time(event)
     if start is not None and start.tzinfo is None:  # Ticketmaster writes UTC ("...Z")
         start = start.replace(tzinfo=UTC)
     portals = sorted({t.portal.strip() for t in live if t.portal and t.portal.strip()})

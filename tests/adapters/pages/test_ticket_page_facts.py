@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Route, ViewportSize
 
+from adapters.pages import ticket_facts
 from adapters.sandbox.ticketmaster.seed import SAFETIX_EVENT_ID
 from bot import copy
 from bot.app.bootstrap import Usher
@@ -260,3 +261,28 @@ async def test_robots_and_refused_browsers_get_no_event_facts(
         for fact in ("Skyline Live", "Bayview", "GATE A", "19:30", "keep this page open"):
             assert fact.lower() not in answer.text.lower(), (answer.status_code, fact)
     await owner.close()
+
+
+async def test_a_slow_ticketmaster_costs_the_date_line_not_the_page(
+    site: tuple[Usher, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event's date is cached an hour; when that cache is cold and Ticketmaster does not
+    answer, the page is served after ``DATE_BUDGET`` without a date rather than waiting on it
+    (without the budget this GET never gets an answer and the client's timeout fails it)."""
+    usher, base = site
+    url = await ticket_link(usher, base, "facts-slow")
+    asked: list[str] = []
+
+    async def never_answers(event_id: str) -> None:
+        asked.append(event_id)
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(usher.safetix, "event", never_answers)
+    monkeypatch.setattr(ticket_facts, "DATE_BUDGET", 0.2)
+    async with httpx.AsyncClient(headers=BROWSER, timeout=30) as client:
+        page = await client.get(url)
+    assert asked == [SAFETIX_EVENT_ID]
+    assert page.status_code == 200
+    assert "Skyline Live" in page.text
+    assert 'id="when"' not in page.text
+    assert 'id="venue"' in page.text
