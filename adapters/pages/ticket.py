@@ -13,8 +13,12 @@ bot replaces it (``adapters.store.page_bindings``). The live link is bound to on
 without running scripts or keeping cookies, so the first GET must not lock the fan out. So:
 
 * ``GET`` from a preview robot or a client that is no browser gets a plain page (no script, no
-  cookie) and binds nothing; from a browser, the page shell and, the first time, a long-lived
-  random browser cookie (HttpOnly, ``/t/`` only, stored in Redis only as a digest).
+  cookie, no event facts) and binds nothing; from a browser, the page shell and, the first
+  time, a long-lived random browser cookie (HttpOnly, ``/t/`` only, stored in Redis only as a
+  digest). The shell of a valid link says which event, when, where and which entrance
+  (``adapters.pages.ticket_facts``) and asks the fan to keep the page open; its script loads
+  the Secure Entry SDK itself, so a script that fails, hangs or comes without ``Presence``
+  gets the fan a message in their language (reload, or ask the bot) instead of a blank box.
 * The script's first ``POST /t/{token}/token`` (custom header, same origin, the browser
   cookie) binds the link to that browser. Without the cookie nothing is bound.
 * Another browser is told the link is open on another device and how to move it: ask the bot
@@ -33,10 +37,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import secrets
 from pathlib import Path
 from string import Template
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -50,6 +56,7 @@ from adapters.pages.common import (
     secure_headers,
     short_page,
 )
+from adapters.pages.ticket_facts import event_facts, facts_html
 from adapters.pages.token_reuse import RecentTokens
 from adapters.store.page_bindings import Binding, RedisPageBindings
 from adapters.store.store import Store
@@ -109,7 +116,14 @@ class TicketPages:
         sdk_url: str,
         secure: bool,
         wallet_url: str | None = None,
+        *,
+        tz: ZoneInfo,
+        venue: str,
     ) -> None:
+        #: The venue's zone (``USHER_TIMEZONE``) and name (``config/venue.toml``): the page
+        #: says when and where the event is, as the chat does.
+        self.tz = tz
+        self.venue = venue
         #: ``USHER_TM_WALLET_PASS_URL``: where an Apple Wallet pass id becomes a pass file.
         self.wallet_url = wallet_url
         self.links = links
@@ -146,7 +160,7 @@ class TicketPages:
             )
         cookie = request.cookies.get(COOKIE)
         try:
-            link, _ = await self._order(token)
+            link, order = await self._order(token)
             seen = await self.bindings.look(
                 link.fan_digest, link.ref, link.link_id, browser_digest(cookie)
             )
@@ -155,16 +169,23 @@ class TicketPages:
         except PageRefused as refused:
             return self._refusal_page(lang, refused)
         nonce = secrets.token_urlsafe(16)
-        html = TEMPLATE.substitute(
-            lang=lang,
-            title=copy.text("page_title", lang),
-            loading=copy.text("page_loading", lang),
-            failed=copy.text("page_failed", lang),
-            sdk_url=self.sdk_url,
-            token_path=f"/t/{token}/token",
+        facts = await event_facts(self.safetix, order, self.tz, self.venue, lang)
+        values = {
+            "lang": lang,
+            "title": copy.text("page_title", lang),
+            "loading": copy.text("page_loading", lang),
+            "failed": copy.text("page_failed", lang),
+            "sdk_failed": copy.text("page_sdk_failed", lang),
+            "keep_open": copy.text("page_keep_open", lang),
+            "sdk_url": self.sdk_url,
+            "token_path": f"/t/{token}/token",
+        }
+        page = TEMPLATE.substitute(
+            {name: html.escape(value) for name, value in values.items()},
+            facts=facts_html(facts),
             nonce=nonce,
         )
-        response = HTMLResponse(html, headers=self._headers(nonce))
+        response = HTMLResponse(page, headers=self._headers(nonce))
         if not cookie:
             response.set_cookie(
                 COOKIE,

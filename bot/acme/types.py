@@ -178,11 +178,19 @@ def phone_spellings(e164: str, region: str = DEFAULT_PHONE_REGION) -> list[str]:
     and ``+11234567890`` in the order. Derived from the number: national digits, E.164,
     national with punctuation (``(415) 555-0134``), international (``+1 415-555-0134``) and
     every digit with the country code (``14155550134``). Not a number: just as given.
+    A new list each call (callers reorder it); the formatting behind it is memoised, since
+    every turn of a fan with a verified phone asks it again.
     """
+    return list(_phone_spellings(e164, region))
+
+
+@functools.lru_cache(maxsize=PHONE_CACHE_SIZE)
+def _phone_spellings(e164: str, region: str) -> tuple[str, ...]:
+    """Uncached :func:`phone_spellings`."""
     try:
         number = phonenumbers.parse(e164, region)
     except phonenumbers.NumberParseException:
-        return [e164]
+        return (e164,)
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     forms = [
         "".join(ch for ch in national if ch.isdigit()),
@@ -191,7 +199,7 @@ def phone_spellings(e164: str, region: str = DEFAULT_PHONE_REGION) -> list[str]:
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
         f"{number.country_code}{phonenumbers.national_significant_number(number)}",
     ]
-    return list(dict.fromkeys(form for form in forms if form))
+    return tuple(dict.fromkeys(form for form in forms if form))
 
 
 def email_spellings(typed: str) -> list[str]:

@@ -62,6 +62,8 @@ def create_app(
         str(settings.secure_entry_sdk_url),
         secure=str(settings.public_url).startswith("https://"),
         wallet_url=settings.tm_wallet_pass_url,
+        tz=settings.zone(),
+        venue=settings.venue().facts["name"],
     )
     api = TmOrdersApi(
         usher.tm_orders,

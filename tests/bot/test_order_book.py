@@ -9,6 +9,7 @@ import pytest
 
 from adapters.sandbox.faults import Fault
 from adapters.store.cache import RedisCache
+from bot.acme.types import phone_spellings
 from bot.app.bootstrap import Usher
 from bot.identity import Verified
 from bot.orders import OrderBook, spelling_key
@@ -151,3 +152,35 @@ async def test_an_order_looked_up_by_number_and_email_as_typed(usher: Usher) -> 
     assert mixed is not None
     assert mixed.order_number == "100150001"
     assert searches.emails()[-2:] == ["ALEX.Rivera@example.com", "alex.rivera@example.com"]
+
+
+async def test_a_cached_answer_is_parsed_once_per_process_and_a_new_one_again(
+    usher: Usher,
+) -> None:
+    """Warm turns read the same cached text back: the orders parsed from it are reused (no
+    pydantic validation per turn), a refreshed answer is parsed anew, and a caller that
+    reorders its list does not reorder the next caller's."""
+    cache = RedisCache(usher.store, "acme-test")
+    book = OrderBook(usher.acme, cache)
+    ids = [order.id for order in await book.visible_orders(ALEX)]  # cold: ACME, then cached
+    await book.details(ids, ALEX)
+    first, details = await book.visible_orders(ALEX), await book.details(ids, ALEX)
+    again = await book.visible_orders(ALEX)
+    assert [id(o) for o in again] == [id(o) for o in first], "parsed once, shared"
+    assert [id(o) for o in await book.details(ids, ALEX)] == [id(o) for o in details]
+    first_id = ids[0]
+    key = "order:" + first_id
+    text = await cache.get(key)
+    assert text is not None
+    changed = text.replace('"' + first_id + '"', '"' + first_id + '"', 1) + " "
+    await cache.put(key, changed, 60)
+    fresh = (await book.details([first_id], ALEX))[0]
+    assert fresh is not details[0]
+    assert fresh.model_dump() == details[0].model_dump()
+
+
+def test_phone_spellings_are_a_new_list_each_time() -> None:
+    """Callers move the remembered spelling to the front: that must not reorder the next."""
+    spellings = phone_spellings("+14155550134")
+    spellings.reverse()
+    assert phone_spellings("+14155550134")[0] == "4155550134"

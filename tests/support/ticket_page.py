@@ -19,7 +19,7 @@ BROWSER = {
 }
 
 
-async def register(usher: Usher, base: str, user: str) -> None:
+async def register(usher: Usher, base: str, user: str, event_name: str = "Skyline Live") -> None:
     async with httpx.AsyncClient() as client:
         response = await client.post(
             f"{base}/api/tm/orders",
@@ -29,14 +29,14 @@ async def register(usher: Usher, base: str, user: str) -> None:
                 "user_id": user,
                 "order_token": SAFETIX_ORDER_TOKEN,
                 "third_party_account_id": DEMO_ACCOUNT_ID,
-                "event_name": "Skyline Live",
+                "event_name": event_name,
             },
         )
     assert response.status_code == 201, response.text
 
 
-async def ticket_link(usher: Usher, base: str, user: str) -> str:
-    await register(usher, base, user)
+async def ticket_link(usher: Usher, base: str, user: str, event_name: str = "Skyline Live") -> str:
+    await register(usher, base, user, event_name)
     chat = Chat(usher, user)
     await chat.say("my tickets")
     assert "Open your secure ticket" in chat.text, chat.text

@@ -1,0 +1,90 @@
+"""What the secure ticket page says about the event: its name, when, where, and which entrance.
+
+A fan at the gate opens the page, not the chat, so the page itself must say which event the
+tickets are for and when and where it is. These facts are rendered into the page shell on the
+server (no script needed, so a fan sees them even when the Secure Entry SDK does not load),
+and only after the link checked out (signed, live, naming an order registered to the fan the
+link was issued to): a preview robot or a refused visitor never gets them.
+
+Where each fact comes from, and nothing is invented:
+
+* the name: the registration's ``event_name``, else Ticketmaster's event code or id (as in the
+  chat, ``bot.ticketmaster.facts.OrderFacts.name``);
+* when: ``eventDateTime`` of the event's availability (cached an hour by ``SafeTix.event``),
+  in the venue's zone with its abbreviation, through ``bot.formatting.when`` as the chat does;
+  no line at all when Ticketmaster gives no date, or when the cache is cold and Ticketmaster
+  has not answered within ``DATE_BUDGET`` (a fan at the gate must not wait for a date).
+  Ticketmaster orders carry no "hide the date" flag (ACME's ``hideEventDate`` has no
+  counterpart in the Partner API), so the chat and the page show the same thing: the date
+  when it is known;
+* the venue: ``[venue] name`` of ``config/venue.toml`` (Ticketmaster's order answer names no
+  venue, only an ``event_host`` code);
+* the entrance: the tickets' ``portal`` ("GATE A", "SECOND BALCONY"), when they have one.
+
+Every value is upstream or operator data and goes through ``html.escape``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+from dataclasses import dataclass
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from bot import copy
+from bot.formatting import when
+from bot.ticketmaster.facts import OrderFacts
+from bot.ticketmaster.ports import TmOrderRef
+from bot.ticketmaster.safetix import SafeTix, event_time
+
+#: Longest the page waits for the event's date when it is not cached (seconds).
+DATE_BUDGET = 1.0
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """The page's lines about the event, in the fan's language ("" when unknown)."""
+
+    name: str
+    when: str
+    venue: str
+    entrance: str
+
+
+async def event_facts(
+    safetix: SafeTix, order: TmOrderRef, tz: ZoneInfo, venue: str, lang: str
+) -> EventFacts:
+    """The facts of a registered order, from what Usher already cached of it.
+
+    The order's Ticketmaster answer is the one cached when the bot gave the link (reading it
+    here calls nobody); without it only the registered name is known. The event's date may
+    cost one availability call an hour, shared with the chat, and is left out when that call
+    takes longer than ``DATE_BUDGET``.
+    """
+    answer = await safetix.store.cached_order(order.ref)
+    if answer is None:
+        return EventFacts(order.event_name or "", "", venue, "")
+    facts = OrderFacts(order, answer, None)
+    live = facts.live
+    start = None
+    if live:
+        with contextlib.suppress(TimeoutError):
+            event = await asyncio.wait_for(safetix.event(live[0].event_id), DATE_BUDGET)
+            start = event_time(event)
+    if start is not None and start.tzinfo is None:  # Ticketmaster writes UTC ("...Z")
+        start = start.replace(tzinfo=UTC)
+    portals = sorted({t.portal.strip() for t in live if t.portal and t.portal.strip()})
+    entrance = copy.text("page_entrance", lang, portal=", ".join(portals)) if portals else ""
+    return EventFacts(facts.name, when(start, tz, lang), venue, entrance)
+
+
+def facts_html(facts: EventFacts) -> str:
+    """The facts as the page's header lines, every value escaped; empty facts have no line."""
+    lines = [f'<h1 id="event">{html.escape(facts.name)}</h1>'] if facts.name else []
+    for name in ("when", "venue", "entrance"):
+        value: str = getattr(facts, name)
+        if value:
+            lines.append(f'<p class="fact" id="{name}">{html.escape(value)}</p>')
+    return "\n".join(lines)
