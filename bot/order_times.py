@@ -27,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.acme.models import Order
 from bot.identity import Verified
-from bot.orders import OLDEST, OrderBook, is_order_id, owns, times_key
+from bot.order_cache import times_key
+from bot.orders import OLDEST, OrderBook, is_order_id, owns
 
 #: An event that started longer ago than this is over (shared with show-tickets).
 PAST_AFTER = timedelta(hours=6)

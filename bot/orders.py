@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
-
-from pydantic import TypeAdapter
 
 from bot.acme.models import Order
 from bot.acme.types import email_spellings, phone_spellings, to_e164
 from bot.app.metrics import CACHE
 from bot.errors import NotAllowed, NotFound
 from bot.identity import Verified
+from bot.order_cache import (
+    ORDER_LIST,
+    order_from_json,
+    orders_from_json,
+    search_key,
+    spelling_key,
+    times_key,
+    times_text,
+)
 
 #: Orders fetched in parallel when their items are needed.
 DETAIL_CONCURRENCY = 8
@@ -38,10 +43,6 @@ ORDER_TTL = 60.0
 TIMES_TTL = 24 * 3600.0
 #: How long the spelling that found a fan's phone is tried first (as long as a proof lasts).
 SPELLING_TTL = 30 * 24 * 3600.0
-ORDER_LIST = TypeAdapter(list[Order])
-#: Cached answers kept parsed in each process, by their text (see :func:`_orders_from_json`).
-PARSED_SEARCHES = 512
-PARSED_ORDERS = 2048
 OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -125,28 +126,6 @@ def _spellings(e164: str) -> frozenset[str]:
     return frozenset(phone_spellings(e164))
 
 
-@functools.lru_cache(maxsize=PARSED_SEARCHES)
-def _parsed_search(text: str) -> tuple[Order, ...]:
-    return tuple(ORDER_LIST.validate_json(text))
-
-
-def _orders_from_json(text: str) -> list[Order]:
-    """A cached search answer, parsed once per process.
-
-    Every turn of a fan reads the same cached text back (for up to ``SEARCH_TTL``), and
-    validating 25 orders with pydantic took about a third of a warm find-order turn's CPU in
-    bench.turns. Keyed on the text itself, so a refreshed answer is a new entry and a stale
-    one is never served; the orders are shared between turns and treated as read-only.
-    """
-    return list(_parsed_search(text))
-
-
-@functools.lru_cache(maxsize=PARSED_ORDERS)
-def _order_from_json(text: str) -> Order:
-    """A cached order with its items, parsed once per process (as :func:`_orders_from_json`)."""
-    return Order.model_validate_json(text)
-
-
 def newest_first(orders: Iterable[Order]) -> list[Order]:
     """Sort by creation time, newest first (orders without a date last)."""
     return sorted(orders, key=lambda o: o.created_on or o.creation_date or OLDEST, reverse=True)
@@ -171,14 +150,14 @@ class OrderBook:
         ``prefetched``: cache entries already read (:meth:`_prefetch_searches`), so several
         searches of one turn cost one round trip to the cache, not one each.
         """
-        key = _search_key(email, phone)
+        key = search_key(email, phone)
         if prefetched is not None and key in prefetched:
             hit = prefetched[key]
         else:
             hit = await self.cache.get(key) if self.cache is not None else None
         if hit is not None:
             CACHE.labels("acme_search", "hit").inc()
-            return _orders_from_json(hit)
+            return orders_from_json(hit)
         CACHE.labels("acme_search", "miss").inc()
         orders = [order async for order in self.source.iter_orders(email=email, phone=phone)]
         if self.cache is not None:
@@ -193,12 +172,12 @@ class OrderBook:
         key = "order:" + order_id
         if look and self.cache is not None and (hit := await self.cache.get(key)) is not None:
             CACHE.labels("acme_order", "hit").inc()
-            return _order_from_json(hit)
+            return order_from_json(hit)
         CACHE.labels("acme_order", "miss").inc()
         order = await self.source.get_order(order_id)
         if self.cache is not None:
             await self.cache.put(key, order.model_dump_json(by_alias=True), ORDER_TTL)
-            await self.cache.put(times_key(order_id), _times(order), TIMES_TTL)
+            await self.cache.put(times_key(order_id), times_text(order), TIMES_TTL)
         return order
 
     async def _by_email(self, email: str, prefetched: dict[str, str | None]) -> list[Order]:
@@ -236,8 +215,8 @@ class OrderBook:
         found: dict[str, Order] = {}
         emails, phones = sorted(verified.emails), sorted(verified.phones)
         keys = [spelling_key(phone) for phone in phones]
-        keys += [_search_key(e, None) for email in emails for e in email_spellings(email)]
-        keys += [_search_key(None, p) for phone in phones for p in phone_spellings(phone)]
+        keys += [search_key(e, None) for email in emails for e in email_spellings(email)]
+        keys += [search_key(None, p) for phone in phones for p in phone_spellings(phone)]
         prefetched = await self._prefetch_searches(keys)
         searches = [self._by_email(email, prefetched) for email in emails]
         searches += [self._by_phone(phone, prefetched) for phone in phones]
@@ -311,7 +290,7 @@ class OrderBook:
         if self.cache is None or not valid:
             return {}
         values = await self.cache.get_many(["order:" + oid for oid in valid])
-        found = {oid: _order_from_json(v) for oid, v in zip(valid, values, strict=True) if v}
+        found = {oid: order_from_json(v) for oid, v in zip(valid, values, strict=True) if v}
         if found:
             CACHE.labels("acme_order", "hit").inc(len(found))
         return found
@@ -332,30 +311,3 @@ class OrderBook:
                     except NotFound:
                         return None
         return None
-
-
-def spelling_key(e164: str) -> str:
-    """The cache key of the spelling that found a phone's orders (names no phone)."""
-    return "phone-spelling:" + _digest(e164)
-
-
-def times_key(order_id: str) -> str:
-    """The cache key of an order's event times (epoch milliseconds, a JSON list)."""
-    return "order-times:" + order_id
-
-
-def _times(order: Order) -> str:
-    starts = [item.event_start_time for item in order.order_items if item.event_start_time]
-    return json.dumps([int(moment.timestamp() * 1000) for moment in starts])
-
-
-def _search_key(email: str | None, phone: str | None) -> str:
-    """Case kept: ACME matches as stored, so ``Jane@X.com`` and ``jane@x.com`` are two
-    searches with two answers."""
-    value = f"{email or ''}|{phone or ''}"
-    return "search:" + hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
-def _digest(value: str) -> str:
-    """Cache keys name no email or phone."""
-    return hashlib.sha256(value.lower().encode()).hexdigest()[:32]

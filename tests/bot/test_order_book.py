@@ -12,7 +12,8 @@ from adapters.store.cache import RedisCache
 from bot.acme.types import phone_spellings
 from bot.app.bootstrap import Usher
 from bot.identity import Verified
-from bot.orders import OrderBook, spelling_key
+from bot.order_cache import spelling_key
+from bot.orders import OrderBook
 
 pytestmark = pytest.mark.redis
 
