@@ -2,29 +2,38 @@
 
 Keys name no email or phone (digests), so a cache dump reveals nobody. Cached answers are read
 back by every turn of a fan for as long as they live, so each distinct text is parsed once per
-process (an LRU keyed on the text itself: a refreshed answer is a new entry, a stale one is
-never served) and the orders parsed from it are shared between turns, read-only.
+process and the orders parsed from it are shared between turns, read-only. The parsed copies
+are keyed on a digest of the text (a refreshed answer is a new entry, a stale one is never
+served), kept no longer than Redis keeps the text (``SEARCH_TTL``, ``ORDER_TTL``: personal data
+is not held longer in a process than in the cache), and bounded in number: a parsed 25-order
+search is about 140 KB, a parsed order about 13 KB, so at most about 18 + 13 MB per process.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+from datetime import datetime
 
+from cachetools import TTLCache
 from pydantic import TypeAdapter
 
 from bot.acme.models import Order
 
 ORDER_LIST = TypeAdapter(list[Order])
-#: Cached answers kept parsed in each process, by their text (see :func:`orders_from_json`).
-PARSED_SEARCHES = 512
-PARSED_ORDERS = 2048
+#: How long a search answer and an order's details are reused (a fan retrying at the gate).
+SEARCH_TTL = 30.0
+ORDER_TTL = 60.0
+#: Cached answers kept parsed in each process (see the module docstring for the sizes).
+PARSED_SEARCHES = 128
+PARSED_ORDERS = 1024
+_searches: TTLCache[bytes, tuple[Order, ...]] = TTLCache(PARSED_SEARCHES, SEARCH_TTL)
+_orders: TTLCache[bytes, Order] = TTLCache(PARSED_ORDERS, ORDER_TTL)
 
 
-@functools.lru_cache(maxsize=PARSED_SEARCHES)
-def _parsed_search(text: str) -> tuple[Order, ...]:
-    return tuple(ORDER_LIST.validate_json(text))
+def _text_digest(text: str) -> bytes:
+    """The parsed copies' key: 16 bytes instead of the whole answer (35 KB for 25 orders)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def orders_from_json(text: str) -> list[Order]:
@@ -35,13 +44,25 @@ def orders_from_json(text: str) -> list[Order]:
     bench.turns. Keyed on the text itself, so a refreshed answer is a new entry and a stale
     one is never served; the orders are shared between turns and treated as read-only.
     """
-    return list(_parsed_search(text))
+    key = _text_digest(text)
+    parsed = _searches.get(key)
+    if parsed is None:
+        parsed = _searches[key] = tuple(ORDER_LIST.validate_json(text))
+    return list(parsed)
 
 
-@functools.lru_cache(maxsize=PARSED_ORDERS)
 def order_from_json(text: str) -> Order:
     """A cached order with its items, parsed once per process (as :func:`orders_from_json`)."""
-    return Order.model_validate_json(text)
+    key = _text_digest(text)
+    parsed = _orders.get(key)
+    if parsed is None:
+        parsed = _orders[key] = Order.model_validate_json(text)
+    return parsed
+
+
+def order_key(order_id: str) -> str:
+    """The cache key of an order's details (with its items)."""
+    return "order:" + order_id
 
 
 def spelling_key(e164: str) -> str:
@@ -54,10 +75,14 @@ def times_key(order_id: str) -> str:
     return "order-times:" + order_id
 
 
+def event_times(order: Order) -> list[datetime]:
+    """The start of every event the order's items are for."""
+    return [item.event_start_time for item in order.order_items if item.event_start_time]
+
+
 def times_text(order: Order) -> str:
     """What :func:`times_key` holds for an order."""
-    starts = [item.event_start_time for item in order.order_items if item.event_start_time]
-    return json.dumps([int(moment.timestamp() * 1000) for moment in starts])
+    return json.dumps([int(moment.timestamp() * 1000) for moment in event_times(order)])
 
 
 def search_key(email: str | None, phone: str | None) -> str:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.acme.models import Order
 from bot.identity import Verified
-from bot.order_cache import times_key
+from bot.order_cache import event_times, order_from_json, order_key, times_key
 from bot.orders import OLDEST, OrderBook, is_order_id, owns
 
 #: An event that started longer ago than this is over (shared with show-tickets).
@@ -47,6 +47,17 @@ class Split:
     full: dict[str, Order] = field(default_factory=dict)
     #: Cached details not parsed yet (their times were enough): parsed for the page only.
     unread: dict[str, str] = field(default_factory=dict)
+    #: Each order's event start times, where known (what the lists are sorted by).
+    times: dict[str, list[datetime]] = field(default_factory=dict)
+
+    def shown_time(self, order: Order, now: datetime) -> datetime | None:
+        """The date a list shows for ``order``: the one it is sorted by (an upcoming order's
+        next event, a past order's last one), else when it was placed."""
+        times = self.times.get(order.id) or event_times(order)
+        if not times:
+            return order.created_on or order.creation_date
+        upcoming = [t for t in times if t >= now - PAST_AFTER]
+        return min(upcoming) if upcoming else max(times)
 
 
 def decode_times(raw: str) -> list[datetime] | None:
@@ -58,11 +69,6 @@ def decode_times(raw: str) -> list[datetime] | None:
     if not isinstance(values, list) or not all(isinstance(v, int) for v in values):
         return None
     return [datetime.fromtimestamp(v / 1000, UTC) for v in values]
-
-
-def event_times(order: Order) -> list[datetime]:
-    """The start of every event the order's items are for."""
-    return [item.event_start_time for item in order.order_items if item.event_start_time]
 
 
 def placed(order: Order) -> datetime:
@@ -94,7 +100,7 @@ class Timeline:
         ids = [o.id for o in summaries if is_order_id(o.id)]
         cached = await self._read(ids)
         split = Split()
-        times: dict[str, list[datetime]] = {}
+        times = split.times
         for order_id in ids:
             raw_order, raw_times = cached.get(order_id, (None, None))
             known = decode_times(raw_times) if raw_times is not None else None
@@ -103,7 +109,7 @@ class Timeline:
                 if raw_order is not None:
                     split.unread[order_id] = raw_order
             elif raw_order is not None:
-                order = Order.model_validate_json(raw_order)
+                order = order_from_json(raw_order)
                 if owns(order, verified):
                     split.full[order_id] = order
                     times[order_id] = event_times(order)
@@ -127,7 +133,7 @@ class Timeline:
             if summary.id in split.full:
                 continue
             raw = split.unread.pop(summary.id, None)
-            order = Order.model_validate_json(raw) if raw is not None else None
+            order = order_from_json(raw) if raw is not None else None
             if order is not None and owns(order, verified):
                 split.full[summary.id] = order
             else:
@@ -140,6 +146,6 @@ class Timeline:
         cache = self.orders.cache
         if cache is None or not ids:
             return {}
-        keys = ["order:" + i for i in ids] + [times_key(i) for i in ids]
+        keys = [order_key(i) for i in ids] + [times_key(i) for i in ids]
         values = await cache.get_many(keys)
         return {i: (values[n], values[n + len(ids)]) for n, i in enumerate(ids)}

@@ -26,7 +26,10 @@ from bot.errors import NotAllowed, NotFound
 from bot.identity import Verified
 from bot.order_cache import (
     ORDER_LIST,
+    ORDER_TTL,
+    SEARCH_TTL,
     order_from_json,
+    order_key,
     orders_from_json,
     search_key,
     spelling_key,
@@ -36,9 +39,6 @@ from bot.order_cache import (
 
 #: Orders fetched in parallel when their items are needed.
 DETAIL_CONCURRENCY = 8
-#: How long a search answer and an order's details are reused (a fan retrying at the gate).
-SEARCH_TTL = 30.0
-ORDER_TTL = 60.0
 #: How long an order's event times are reused to tell upcoming from past (``bot.order_times``).
 TIMES_TTL = 24 * 3600.0
 #: How long the spelling that found a fan's phone is tried first (as long as a proof lasts).
@@ -169,7 +169,7 @@ class OrderBook:
     async def _get(self, order_id: str, *, look: bool = True) -> Order:
         """One order with its items, reused for a minute (``look=False``: the caller has just
         read the cache and missed). Its event times are kept for a day (``times_key``)."""
-        key = "order:" + order_id
+        key = order_key(order_id)
         if look and self.cache is not None and (hit := await self.cache.get(key)) is not None:
             CACHE.labels("acme_order", "hit").inc()
             return order_from_json(hit)
@@ -289,7 +289,7 @@ class OrderBook:
         valid = [oid for oid in order_ids if is_order_id(oid)]
         if self.cache is None or not valid:
             return {}
-        values = await self.cache.get_many(["order:" + oid for oid in valid])
+        values = await self.cache.get_many([order_key(oid) for oid in valid])
         found = {oid: order_from_json(v) for oid, v in zip(valid, values, strict=True) if v}
         if found:
             CACHE.labels("acme_order", "hit").inc(len(found))

@@ -30,7 +30,8 @@ from bot.errors import NotAllowed, NotFound
 from bot.formatting import mask_email
 from bot.identity import Identity, Verified
 from bot.messages import Fan, Reply
-from bot.order_times import PAST_AFTER
+from bot.order_cache import event_times
+from bot.order_times import soonest
 from bot.orders import OrderBook, is_order_id
 from bot.outbound import Messenger
 from bot.ports import StateStore
@@ -167,15 +168,9 @@ class FanAssist:
 
     def _upcoming(self, orders: list[Order]) -> list[Order]:
         """Orders with an event still to come (or just begun), soonest first."""
-        cutoff = datetime.fromtimestamp(self.clock(), UTC) - PAST_AFTER
+        now = datetime.fromtimestamp(self.clock(), UTC)
         later = datetime.max.replace(tzinfo=UTC)
-
-        def first_start(order: Order) -> datetime:
-            starts = [i.event_start_time for i in order.order_items if i.event_start_time]
-            upcoming = [s for s in starts if s >= cutoff]
-            return min(upcoming) if upcoming else later
-
-        dated = [(first_start(o), o) for o in orders]
+        dated = [(soonest(event_times(o), now), o) for o in orders]
         return [o for start, o in sorted(dated, key=lambda pair: pair[0]) if start < later]
 
     async def _order(self, order_id: str) -> Order | None:

@@ -28,7 +28,7 @@ from bot.messages import Button, Fan, Reply
 from bot.order_times import Timeline
 from bot.orders import OrderBook
 from bot.turn import Turn
-from handlers.order_text import event_names, first_event_time, item_name, status_key
+from handlers.order_text import event_names, item_name, status_key
 from handlers.verify import Verify
 
 PAGE_SIZE = 5
@@ -96,7 +96,8 @@ class FindOrder:
         if not summaries:
             who = ", ".join(sorted(verified.emails | verified.phones)) or "you"
             return [turn.reply("no_orders", who=who)]
-        split = await self.timeline.split(summaries, verified, self._now())
+        now = self._now()
+        split = await self.timeline.split(summaries, verified, now)
         if kind == PAST and not split.past:
             kind = UPCOMING  # an old or forged "past" button with nothing past
         if kind == UPCOMING and not split.upcoming:  # say so; the past list is one tap away
@@ -113,7 +114,8 @@ class FindOrder:
         buttons: list[Button] = []
         for summary in chunk:
             order = split.full.get(summary.id, summary)
-            lines.append(self._line(turn, order, past=kind == PAST))
+            moment = split.shown_time(order, now)
+            lines.append(self._line(turn, order, moment, past=kind == PAST))
             number = order.order_number or order.id
             buttons.append(turn.button("button_details", f"order:{order.id}", number=number))
             buttons.append(turn.button("button_show_tickets", f"tickets:{order.id}", number=number))
@@ -129,8 +131,8 @@ class FindOrder:
             buttons.append(turn.button("button_upcoming_orders", "orders:up:1", count=count))
         return [Reply("\n".join(lines), buttons=tuple(buttons))]
 
-    def _line(self, turn: Turn, order: Order, *, past: bool) -> str:
-        """One order: number, events, first date (unless hidden), amount, status."""
+    def _line(self, turn: Turn, order: Order, moment: datetime | None, *, past: bool) -> str:
+        """One order: number, events, its date in the list (unless hidden), amount, status."""
         status = status_key(order)
         if past and status == "status_paid":
             status = "status_past"
@@ -142,8 +144,7 @@ class FindOrder:
         }
         if order.dates_hidden:
             return turn.say("order_line_undated", **facts)
-        moment = when(first_event_time(order) or order.created_on, self.tz, turn.lang)
-        return turn.say("order_line", when=moment, **facts)
+        return turn.say("order_line", when=when(moment, self.tz, turn.lang), **facts)
 
     async def details(self, turn: Turn, order_id: str) -> list[Reply]:
         """One order's items and totals (after the ownership check)."""

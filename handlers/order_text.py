@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.acme.models import Order, OrderItem
+from bot.order_cache import event_times
 
 
 def status_key(order: Order) -> str:
@@ -49,7 +50,7 @@ def item_name(item: OrderItem) -> str:
 
 def first_event_time(order: Order) -> datetime | None:
     """The earliest event start among the order's items."""
-    times = [item.event_start_time for item in order.order_items if item.event_start_time]
+    times = event_times(order)
     return min(times) if times else None
 
 

@@ -13,7 +13,8 @@ Where each fact comes from, and nothing is invented:
 * when: ``eventDateTime`` of the event's availability (cached an hour by ``SafeTix.event``),
   in the venue's zone with its abbreviation, through ``bot.formatting.when`` as the chat does;
   no line at all when Ticketmaster gives no date, or when the cache is cold and Ticketmaster
-  has not answered within ``DATE_BUDGET`` (a fan at the gate must not wait for a date).
+  has not answered within ``DATE_BUDGET`` (a fan at the gate waits at most that for a date;
+  the call still completes and fills the cache for the next view).
   Ticketmaster orders carry no "hide the date" flag (ACME's ``hideEventDate`` has no
   counterpart in the Partner API), so the chat and the page show the same thing: the date
   when it is known;
@@ -30,17 +31,19 @@ import asyncio
 import contextlib
 import html
 from dataclasses import dataclass
-from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from bot import copy
 from bot.formatting import when
+from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.facts import OrderFacts
 from bot.ticketmaster.ports import TmOrderRef
 from bot.ticketmaster.safetix import SafeTix, event_time
 
 #: Longest the page waits for the event's date when it is not cached (seconds).
 DATE_BUDGET = 1.0
+#: Date lookups still running after their page went without them (kept referenced).
+_PENDING: set[asyncio.Future[Availability | None]] = set()
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,14 @@ async def event_facts(
     facts = OrderFacts(order, answer, None)
     live = facts.live
     start = None
-    if live:
+    if facts.event_id is not None:
+        # Shielded: past the budget the page goes on without a date, but the call goes on
+        # too and fills the hourly cache, so the next view (and the chat) has the date.
+        fetch = asyncio.ensure_future(safetix.event(facts.event_id))
+        _PENDING.add(fetch)
+        fetch.add_done_callback(_PENDING.discard)
         with contextlib.suppress(TimeoutError):
-            event = await asyncio.wait_for(safetix.event(live[0].event_id), DATE_BUDGET)
-            start = event_time(event)
-    if start is not None and start.tzinfo is None:  # Ticketmaster writes UTC ("...Z")
-        start = start.replace(tzinfo=UTC)
+            start = event_time(await asyncio.wait_for(asyncio.shield(fetch), DATE_BUDGET))
     portals = sorted({t.portal.strip() for t in live if t.portal and t.portal.strip()})
     entrance = copy.text("page_entrance", lang, portal=", ".join(portals)) if portals else ""
     return EventFacts(facts.name, when(start, tz, lang), venue, entrance)

@@ -9,7 +9,7 @@ calls that are not in direct response to a fan, so scheduled calls are paced tog
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 
 from bot.schedule import Pacer
 from bot.ticketmaster.models import OrderManagementResponse, OrderTicket
@@ -89,6 +89,4 @@ class FactFinder:
         moment = event_time(event)
         if moment is None:
             return None
-        if moment.tzinfo is None:  # Ticketmaster writes UTC ("...Z"); never read it as local
-            moment = moment.replace(tzinfo=UTC)
         return int(moment.timestamp())

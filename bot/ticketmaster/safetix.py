@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import structlog
 
@@ -329,5 +329,9 @@ def delay_date(answer: OrderManagementResponse) -> date | None:
 
 
 def event_time(event: Availability | None) -> datetime | None:
-    """The event's start, when known."""
-    return event.event.event_date_time if event is not None else None
+    """The event's start, when known; always aware (Ticketmaster writes UTC, "...Z": a time
+    without a zone is read as UTC, never as the server's local time)."""
+    moment = event.event.event_date_time if event is not None else None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment

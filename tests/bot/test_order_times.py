@@ -82,6 +82,25 @@ async def test_the_rule_and_the_order_of_each_list() -> None:
     assert [o.id for o in split.past] == ["4", "1", "7"]
 
 
+async def test_each_list_shows_the_date_it_is_sorted_by() -> None:
+    """An order with an event ten days ago and one in four days sits among next week's
+    orders: it shows the one in four days, not the one that is over; a past order shows its
+    last event; an order without events shows when it was placed."""
+    orders = [
+        order("3", timedelta(days=-10), timedelta(days=4)),
+        order("8", timedelta(days=-20), timedelta(days=-9)),
+        order("6", age=10),
+    ]
+    book = OrderBook(Acme(*orders), Cache())
+    split = await Timeline(book).split([summary(o) for o in orders], FAN, NOW)
+    shown = {o.id: split.shown_time(o, NOW) for o in split.upcoming + split.past}
+    assert shown == {
+        "3": NOW + timedelta(days=4),
+        "8": NOW - timedelta(days=9),
+        "6": NOW - timedelta(days=10),
+    }
+
+
 async def test_one_read_then_only_the_unknown_are_fetched_and_times_outlive_details() -> None:
     orders = [order(str(n), timedelta(days=n - 5)) for n in range(10)]
     acme, cache = Acme(*orders), Cache()

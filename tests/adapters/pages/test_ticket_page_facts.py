@@ -19,6 +19,7 @@ from adapters.sandbox.ticketmaster.seed import SAFETIX_EVENT_ID
 from bot import copy
 from bot.app.bootstrap import Usher
 from bot.formatting import when
+from bot.ticketmaster.cart_models import Availability
 from tests.support.artefacts import artefacts_dir
 from tests.support.browser import STAND_IN_SDK
 from tests.support.ticket_page import BROWSER, sdk_views, ticket_link
@@ -286,3 +287,38 @@ async def test_a_slow_ticketmaster_costs_the_date_line_not_the_page(
     assert "Skyline Live" in page.text
     assert 'id="when"' not in page.text
     assert 'id="venue"' in page.text
+
+
+async def test_a_date_that_comes_late_is_kept_for_the_next_view(
+    site: tuple[Usher, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``DATE_BUDGET`` the page goes without the date, but Ticketmaster's answer is not
+    thrown away: it fills the hourly cache, so the next view shows the date at once and asks
+    Ticketmaster nothing (without that, every view of a slow hour would wait and go dateless)."""
+    usher, base = site
+    url = await ticket_link(usher, base, "facts-late")
+    await usher.store.redis.delete(usher.store.key("tm", "event", SAFETIX_EVENT_ID))  # cold
+    real = usher.safetix.api.availability
+    asked: list[str] = []
+    answered = asyncio.Event()
+
+    async def late(event_id: str) -> Availability:
+        asked.append(event_id)
+        await asyncio.sleep(0.5)
+        try:
+            return await real(event_id)
+        finally:
+            answered.set()
+
+    monkeypatch.setattr(usher.safetix.api, "availability", late)
+    monkeypatch.setattr(ticket_facts, "DATE_BUDGET", 0.1)
+    async with httpx.AsyncClient(headers=BROWSER, timeout=30) as client:
+        first = await client.get(url)
+        assert first.status_code == 200
+        assert 'id="when"' not in first.text
+        await asyncio.wait_for(answered.wait(), 10)
+        await asyncio.sleep(0.05)  # the cache write after the answer
+        second = await client.get(url)
+    assert asked == [SAFETIX_EVENT_ID]
+    moment = when(await event_start(usher), VENUE_ZONE, "en")
+    assert f'id="when">{moment}<' in second.text
