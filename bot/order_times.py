@@ -114,7 +114,7 @@ class Timeline:
                     split.full[order_id] = order
                     times[order_id] = event_times(order)
         unknown = [i for i in ids if i not in times and i not in split.full][:FETCH_LIMIT]
-        for order in await self.orders.details(unknown, verified, cached={}):
+        for order in await self.orders.details(unknown, verified, look=False):
             split.full[order.id] = order
             times[order.id] = event_times(order)
         for summary in summaries:
@@ -138,7 +138,7 @@ class Timeline:
                 split.full[summary.id] = order
             else:
                 missing.append(summary.id)
-        for order in await self.orders.details(missing, verified, cached={}):
+        for order in await self.orders.details(missing, verified, look=False):
             split.full[order.id] = order
 
     async def _read(self, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -59,6 +59,10 @@ class TextCache(Protocol):
 
     async def put(self, key: str, value: str, ttl: float) -> None:
         """Store with expiry."""
+        ...
+
+    async def put_many(self, entries: Sequence[tuple[str, str, float]]) -> None:
+        """Store several ``(key, value, ttl)`` in one round trip."""
         ...
 
 
@@ -176,8 +180,12 @@ class OrderBook:
         CACHE.labels("acme_order", "miss").inc()
         order = await self.source.get_order(order_id)
         if self.cache is not None:
-            await self.cache.put(key, order.model_dump_json(by_alias=True), ORDER_TTL)
-            await self.cache.put(times_key(order_id), times_text(order), TIMES_TTL)
+            await self.cache.put_many(
+                [
+                    (key, order.model_dump_json(by_alias=True), ORDER_TTL),
+                    (times_key(order_id), times_text(order), TIMES_TTL),
+                ]
+            )
         return order
 
     async def _by_email(self, email: str, prefetched: dict[str, str | None]) -> list[Order]:
@@ -257,18 +265,16 @@ class OrderBook:
         order_ids: Iterable[str],
         verified: Verified,
         *,
-        cached: Mapping[str, Order] | None = None,
+        look: bool = True,
     ) -> list[Order]:
         """Full orders (with items) for ids the fan owns; others are silently left out.
 
         The cached ones are read in one round trip (a fan with 25 orders: one MGET instead
-        of 25 GETs); only the rest are fetched from ACME, a few at a time. ``cached``: the
-        caller read the cache already (these are its hits): no second read, misses go to ACME.
+        of 25 GETs); only the rest are fetched from ACME, a few at a time. ``look=False``:
+        the caller has just read the cache and missed on these: straight to ACME.
         """
         wanted = list(order_ids)
-        look = cached is None
-        if cached is None:
-            cached = await self._cached_orders(wanted)
+        cached = await self._cached_orders(wanted) if look else {}
         limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
         async def fetch(order_id: str) -> Order | None:

@@ -36,6 +36,16 @@ class RedisCache:
             self.store.key("cache", self.namespace, key), value, px=int(ttl * 1000)
         )
 
+    async def put_many(self, entries: Sequence[tuple[str, str, float]]) -> None:
+        """Cache several ``(key, value, ttl)`` in one round trip (a pipeline, no transaction:
+        each entry stands on its own)."""
+        if not entries:
+            return
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for key, value, ttl in entries:
+                pipe.set(self.store.key("cache", self.namespace, key), value, px=int(ttl * 1000))
+            await pipe.execute()
+
     async def drop(self, key: str) -> None:
         """Forget one entry (after a change we made ourselves)."""
         await self.store.redis.delete(self.store.key("cache", self.namespace, key))
