@@ -45,15 +45,19 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
 
 from adapters.store.store import Store
 from bot.app.metrics import LATE_SLOTS, SEND_RETRIES
 
 log = structlog.get_logger("usher.pacing")
 T = TypeVar("T")
+#: Adds commands to the round trip of a send's first slot request (see :meth:`Pacer.run`).
+Along = Callable[[Pipeline], object]
 #: Up to this much is added to a wait after a lost race, so waiters do not keep colliding.
 JITTER = 0.005
 
@@ -178,8 +182,11 @@ class Pacer:
             self.store.key("pace", self.scope, "chat", chat_id),
         ]
 
-    async def acquire(self, chat_id: str) -> None:
-        """Wait until both the bot and the chat have a free slot, and take it."""
+    async def acquire(self, chat_id: str, along: Along | None = None) -> None:
+        """Wait until both the bot and the chat have a free slot, and take it.
+
+        ``along`` adds commands to the first request's round trip (they run before it).
+        """
         overall, chat = self.limits.overall, self.limits.per_chat
         bot_interval = overall.interval_ms / (1.0 - self.limits.headroom)
         waited = 0.0
@@ -187,7 +194,11 @@ class Pacer:
         while True:
             horizon_ms = max(0.0, self.limits.max_wait - waited) * 1000
             args = [bot_interval, overall.burst, chat.interval_ms, chat.burst, horizon_ms]
-            reserved, wait_us = await self._take(keys=self._keys(chat_id), args=args)
+            if along is not None:
+                reserved, wait_us = await self._take_along(along, self._keys(chat_id), args)
+                along = None
+            else:
+                reserved, wait_us = await self._take(keys=self._keys(chat_id), args=args)
             wait = int(wait_us) / 1_000_000
             if reserved:
                 if wait <= 0:
@@ -210,6 +221,20 @@ class Pacer:
             await asyncio.sleep(wait)
             waited += wait
 
+    async def _take_along(self, along: Along, keys: list[str], args: list[Any]) -> Any:
+        """The slot request in one round trip with ``along``'s commands (a pipeline, no MULTI:
+        they need not be atomic, only sent before the message)."""
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            along(pipe)
+            # EVALSHA by hand: a script object in a pipeline costs a SCRIPT EXISTS round trip
+            # on every execute.
+            pipe.evalsha(self._take.sha, len(keys), *keys, *args)
+            try:
+                found = await pipe.execute()
+            except NoScriptError:  # a restarted Redis: the rest ran; load and ask again
+                return await self._take(keys=keys, args=args)
+        return found[-1]
+
     async def hold(self, chat_id: str, seconds: float) -> None:
         """Let nothing be sent to ``chat_id`` (by any process) for ``seconds``."""
         chat = self.limits.per_chat
@@ -218,11 +243,18 @@ class Pacer:
             args=[math.ceil(seconds * 1000), chat.interval_ms, chat.burst],
         )
 
-    async def run(self, chat_id: str, send: Callable[[], Awaitable[T]]) -> T:
-        """Call ``send`` in a free slot; on a rate-limit answer wait as told and try again."""
+    async def run(
+        self, chat_id: str, send: Callable[[], Awaitable[T]], *, along: Along | None = None
+    ) -> T:
+        """Call ``send`` in a free slot; on a rate-limit answer wait as told and try again.
+
+        ``along`` adds commands that must run before the send (the keyboard its buttons point
+        to) to the first slot request's round trip, instead of one of their own.
+        """
         waited = 0.0
         while True:
-            await self.acquire(chat_id)
+            await self.acquire(chat_id, along)
+            along = None
             try:
                 return await send()
             except Exception as exc:

@@ -23,6 +23,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as redis_asyncio
 from redis.asyncio.client import Pipeline
@@ -135,7 +136,17 @@ class ConsumerGroup:
         pending = await self.redis.xpending_range(
             self.stream, self.group, min=start, max=end, count=count
         )
-        return [text(row["message_id"]) for row in pending]
+        return pending_ids_of(pending)
+
+    def queue_pending_ids(self, pipe: Pipeline, start: str, end: str, count: int) -> None:
+        """:meth:`pending_ids` as a command for ``pipe`` (read its result with
+        :func:`pending_ids_of`)."""
+        pipe.xpending_range(self.stream, self.group, min=start, max=end, count=count)
+
+
+def pending_ids_of(pending: list[dict[str, Any]]) -> list[str]:
+    """The entry ids in an XPENDING answer (as redis-py parses it)."""
+    return [text(row["message_id"]) for row in pending]
 
 
 def text(value: bytes | str) -> str:

@@ -38,7 +38,7 @@ from adapters.telegram.app import (
     TelegramConfig,
     build_application,
 )
-from adapters.telegram.claims import Finishing, UpdateClaims
+from adapters.telegram.claims import Ahead, Finishing, UpdateClaims
 from adapters.telegram.inbound import ALLOWED_UPDATES, CHANNEL, Incoming, translate, update_kind
 from adapters.telegram.send import CallbackStore, Delivered, TelegramSender, retry_after
 from bot import copy
@@ -163,7 +163,12 @@ class TelegramBot:
         return update.message is not None or update.callback_query is not None
 
     async def process(
-        self, update: Update, *, holder: str | None = None, finishing: Finishing | None = None
+        self,
+        update: Update,
+        *,
+        holder: str | None = None,
+        finishing: Finishing | None = None,
+        ahead: Ahead | None = None,
     ) -> bool:
         """Handle ``update`` once across all processes.
 
@@ -171,7 +176,9 @@ class TelegramBot:
         True once it is done, whoever did it. Raises when handling failed: the claim is given
         back, and what was already delivered stays counted for the next attempt.
         ``holder`` names the claim's owner (a stream consumer and entry); random by default.
-        ``finishing`` joins the round trip that marks the update done (called only then).
+        ``finishing`` joins the round trip that marks the update done (called only then);
+        ``ahead`` must allow before the update is claimed (the inbox's per-fan order: False
+        while it says wait) and may send its look with the claim.
         """
         incoming = await translate(update, self.callbacks)
         if incoming is None:
@@ -182,7 +189,7 @@ class TelegramBot:
             return True
         update_id = update.update_id
         holder = holder or f"direct/{secrets.token_hex(6)}"
-        claim = await self.claims.begin(update_id, holder)
+        claim = await self.claims.begin(update_id, holder, ahead)
         if not claim.mine:
             if claim.done:
                 CHANNEL_EVENTS.labels(CHANNEL, "duplicate").inc()

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import structlog
 from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from adapters.store.store import Store
 
@@ -35,6 +36,24 @@ log = structlog.get_logger("usher.telegram")
 
 #: Adds commands to the pipeline that finishes an update.
 Finishing = Callable[[Pipeline], object]
+
+
+class Ahead(Protocol):
+    """A check that must pass before an update is handled (the inbox's per-fan order), whose
+    first look may ride in the claim's own round trip."""
+
+    async def ready(self) -> bool:
+        """Before claiming: False to wait (nothing is claimed)."""
+        ...
+
+    def add(self, pipe: Pipeline) -> int:
+        """Add the look's commands to the claim's pipeline; how many (0: none this time)."""
+        ...
+
+    async def allows(self, found: Sequence[Any]) -> bool:
+        """Judge what those commands found: False gives the claim back, to wait."""
+        ...
+
 
 #: A handled update is recognised for this long (Telegram stops redelivering long before).
 DONE_TTL_MS = 24 * 3600 * 1000
@@ -99,14 +118,48 @@ class UpdateClaims:
     def _sent_key(self, update_id: int) -> str:
         return self.store.key(self.scope, "update", update_id, "sent")
 
-    async def begin(self, update_id: int, holder: str) -> Claim:
-        """Take the update for ``holder`` when it is free."""
-        found: list[int] = await self._begin(
-            keys=[self._key(update_id), self._sent_key(update_id)],
-            args=[RUNNING + holder, self.lease_ms],
-        )
+    async def begin(self, update_id: int, holder: str, ahead: Ahead | None = None) -> Claim:
+        """Take the update for ``holder`` when it is free and ``ahead`` (if any) allows.
+
+        An ``ahead`` that says wait leaves the update free (``mine`` and ``done`` False: ask
+        again later); one that has something to look at sends it with the claim, one round
+        trip, and the claim is given back at once if what it found says wait.
+        """
+        if ahead is not None and not await ahead.ready():
+            return Claim(mine=False)
+        keys = [self._key(update_id), self._sent_key(update_id)]
+        args: list[str | int] = [RUNNING + holder, self.lease_ms]
+        looked: list[Any] = []
+        if ahead is None:
+            found = await self._begin(keys=keys, args=args)
+        else:
+            looked, found = await self._begin_with(ahead, keys, args)
         status, sent = (int(value) for value in found)
+        if ahead is not None and status != -1 and not await ahead.allows(looked):
+            if status == 1:
+                await self.release(update_id, holder)
+            return Claim(mine=False)
         return Claim(mine=status == 1, done=status == -1, sent=sent)
+
+    async def _begin_with(
+        self, ahead: Ahead, keys: list[str], args: list[str | int]
+    ) -> tuple[list[Any], Any]:
+        """The claim script with ``ahead``'s commands before it, in one pipeline (no MULTI:
+        the look only reads)."""
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            added = ahead.add(pipe)
+            # EVALSHA by hand: a script object in a pipeline costs a SCRIPT EXISTS round trip.
+            pipe.evalsha(self._begin.sha, len(keys), *keys, *map(str, args))
+            results = await pipe.execute(raise_on_error=False)
+        for result in results[:added]:
+            if isinstance(result, Exception):
+                raise result
+        found = results[added]
+        if isinstance(found, NoScriptError):  # a restarted Redis: load the script, claim
+            found = await self._begin(keys=keys, args=args)
+        elif isinstance(found, Exception):
+            raise found
+        return results[:added], found
 
     async def sent(self, update_id: int, count: int) -> None:
         """Record that the first ``count`` messages of the answer were delivered."""

@@ -33,7 +33,7 @@ from adapters.store.streams import consumer_name, lost_group
 from adapters.telegram.bot import TelegramBot
 from adapters.telegram.claims import Finishing
 from adapters.telegram.inbound import CHANNEL
-from adapters.telegram.inbox import Entry, Inbox
+from adapters.telegram.inbox import Entry, FanOrder, Inbox
 from bot.app.metrics import CHANNEL_EVENTS
 
 log = structlog.get_logger("usher.telegram")
@@ -204,9 +204,8 @@ class InboxConsumer:
 
     async def _work(self, entry: Entry) -> None:
         try:
-            await poll_until(partial(self._first_of_fan, entry), POLL)
             update = self._update(entry)
-            if update is None:
+            if update is None:  # no fan to keep in order: dropped without waiting
                 await self._drop(entry, None, "unreadable")
                 return
             acknowledged: list[bool] = []
@@ -217,7 +216,12 @@ class InboxConsumer:
                 acknowledged.append(True)
 
             try:
-                await self._handle(update, holder=f"{self.name}/{entry.id}", finishing=finishing)
+                await self._handle(
+                    update,
+                    holder=f"{self.name}/{entry.id}",
+                    finishing=finishing,
+                    fan_order=self.inbox.fan_order(entry),
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -237,8 +241,11 @@ class InboxConsumer:
         except Exception:  # Redis trouble around the entry: it stays pending for a takeover
             log.exception("telegram_inbox_entry_failed", entry=entry.id)
 
-    async def _handle(self, update: Update, *, holder: str, finishing: Finishing) -> None:
-        """Handle ``update``, retrying failures in place; wait while another holder has it."""
+    async def _handle(
+        self, update: Update, *, holder: str, finishing: Finishing, fan_order: FanOrder
+    ) -> None:
+        """Handle ``update``, retrying failures in place; wait while an earlier entry of the
+        fan's is pending (``fan_order``) or another holder has it."""
         retrying = stamina.retry_context(
             on=lambda exc: not isinstance(exc, BadRequest),
             attempts=ATTEMPTS,
@@ -249,9 +256,16 @@ class InboxConsumer:
         async for attempt in retrying:
             with attempt:
                 try:
-                    # Busy: a duplicate entry's handler has it, or a takeover came before the
-                    # dead holder's lease ran out; either way it ends done or free soon.
-                    process = partial(self.bot.process, update, holder=holder, finishing=finishing)
+                    # Busy: an earlier entry of the fan's is pending, a duplicate entry's
+                    # handler has it, or a takeover came before the dead holder's lease ran
+                    # out; each ends done or free soon.
+                    process = partial(
+                        self.bot.process,
+                        update,
+                        holder=holder,
+                        finishing=finishing,
+                        ahead=fan_order,
+                    )
                     await poll_until(process, POLL)
                 except Exception:
                     log.warning(
@@ -261,9 +275,6 @@ class InboxConsumer:
                         exc_info=True,
                     )
                     raise
-
-    async def _first_of_fan(self, entry: Entry) -> bool:
-        return not await self.inbox.earlier_pending(entry)
 
     def _update(self, entry: Entry) -> Update | None:
         try:

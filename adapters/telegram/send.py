@@ -20,10 +20,11 @@ from datetime import timedelta
 from functools import partial
 
 import structlog
+from redis.asyncio.client import Pipeline
 from telegram import Bot, InputMediaPhoto
 from telegram.error import Forbidden, RetryAfter
 
-from adapters.store.pacing import Pacer
+from adapters.store.pacing import Along, Pacer
 from adapters.store.store import Store
 from adapters.telegram.render import Outgoing, plan
 from bot.messages import MAX_PAYLOAD_LENGTH, Reply
@@ -68,20 +69,16 @@ class CallbackStore:
         """Where a button sent before keyboards were stored whole keeps its payload."""
         return self.store.key(self.scope, "button", callback_data)
 
-    async def save(self, keyboards: Mapping[str, Sequence[str]]) -> None:
-        """Store (or refresh) each keyboard's payloads: one command per keyboard."""
-        if not keyboards:
-            return
+    def saving(self, keyboards: Mapping[str, Sequence[str]]) -> Along:
+        """Store (or refresh) each keyboard's payloads, one command per keyboard, as commands
+        for a pipeline: they go with the first message's slot request, before it is sent."""
         ttl = int(CALLBACK_TTL * 1000)
-        redis = self.store.redis
-        if len(keyboards) == 1:
-            [(key, payloads)] = keyboards.items()
-            await redis.set(self._key(key), json.dumps(list(payloads)), px=ttl)
-            return
-        async with redis.pipeline(transaction=False) as pipe:
+
+        def add(pipe: Pipeline) -> None:
             for key, payloads in keyboards.items():
                 pipe.set(self._key(key), json.dumps(list(payloads)), px=ttl)
-            await pipe.execute()
+
+        return add
 
     async def load(self, callback_data: str) -> str | None:
         """The payload behind a pressed button, or None (expired, forged, not ours)."""
@@ -152,13 +149,17 @@ class TelegramSender:
         if lang is None:
             lang = await self.language_of(chat_id) if _asks_contact(replies) else "en"
         messages = plan(replies, lang)
-        await self.callbacks.save(messages.keyboards)
+        # The buttons' keyboards are stored in the round trip of the first message's slot
+        # request, so before any of them goes (a resumed answer stores them again).
+        along = self.callbacks.saving(messages.keyboards) if messages.keyboards else None
         last = len(messages.messages)
         try:
             for number, message in enumerate(messages.messages, start=1):
                 if number <= skip:
                     continue
-                await self.pacer.run(chat_id, partial(self._send_one, chat_id, message))
+                send = partial(self._send_one, chat_id, message)
+                await self.pacer.run(chat_id, send, along=along)
+                along = None
                 # The last one needs no count: what follows it marks the whole answer out.
                 if delivered is not None and number < last:
                     await delivered(number)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import redis.asyncio as redis_asyncio
 from prometheus_client import REGISTRY
+from redis.asyncio.client import Pipeline
 from telegram import Bot
 from telegram.error import RetryAfter
 
@@ -25,6 +26,7 @@ from adapters.store.store import Store
 from adapters.telegram.send import retry_after
 from tests.conftest import TEST_REDIS_URL
 from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.redis_count import Tally, counting_redis
 from tests.support.servers import serve_in_loop
 
 SCOPE = "telegram:7000000001"
@@ -289,3 +291,49 @@ async def test_a_sender_that_wakes_too_late_for_its_slot_takes_another(
     assert REGISTRY.get_sample_value("usher_send_slots_missed_total", {"scope": SCOPE}) == (
         missed + 1
     )
+
+
+async def test_commands_along_go_in_the_first_slot_requests_round_trip_before_the_send(
+    real_redis: redis_asyncio.Redis,
+) -> None:
+    tally = Tally()
+    store = Store(counting_redis(TEST_REDIS_URL, tally), prefix="usher-test:")
+    pacer = Pacer(store, SCOPE, limits=Limits(overall=FAST, per_chat=FAST))
+    await pacer.acquire("20")  # the script is loaded
+    tally.reset()
+    seen: list[bytes | None] = []
+    attempts = 0
+
+    async def send() -> None:
+        nonlocal attempts
+        attempts += 1
+        seen.append(await real_redis.get("usher-test:keyboard"))
+        if attempts == 1:
+            raise RetryAfter(0)
+
+    def keyboard(pipe: Pipeline) -> None:
+        pipe.incr("usher-test:keyboard")
+
+    pacer.retry_after_of = retry_after
+    try:
+        await pacer.run("20", send, along=keyboard)
+    finally:
+        await store.close()
+    assert seen == [b"1", b"1"], "written before the send, and once (not again on a retry)"
+    assert tally.trips[0] == "INCRBY+EVALSHA"
+
+
+async def test_commands_along_still_run_when_redis_forgot_the_script(
+    real_redis: redis_asyncio.Redis,
+) -> None:
+    pacer = Pacer(Store(real_redis, prefix="usher-test:"), SCOPE)
+    await pacer.acquire("21")
+    await real_redis.script_flush()  # as after a Redis restart
+
+    def keyboard(pipe: Pipeline) -> None:
+        pipe.set("usher-test:keyboard", "k")
+
+    async def send() -> bytes | None:
+        return await real_redis.get("usher-test:keyboard")
+
+    assert await pacer.run("22", send, along=keyboard) == b"k"

@@ -1,10 +1,11 @@
 """What a Telegram turn costs Redis from the webhook to the last message, pinned.
 
-A verified fan's "my orders", ACME's answers cached, a one-message answer with its keyboard:
-the update into the inbox (XADD), its read (XREADGROUP, also the consumer's idle polling) and
-its fan-order check (XPENDING), the update's claim (a script), the turn (two scripts and two
-cache reads: ``tests/bot/test_turn_cost.py``), the keyboard (one SET), the pacer (a script),
-and the update marked done with its inbox entry acknowledged (one round trip).
+A verified fan's "my orders", ACME's answers cached, a one-message answer with its keyboard,
+eight round trips: the update into the inbox (XADD); its read (XREADGROUP, also the consumer's
+idle polling, so not counted); its fan-order check (XPENDING) with the update's claim (a
+script); the turn (two scripts and two cache reads: ``tests/bot/test_turn_cost.py``); the
+keyboard (a SET) with the message's slot from the pacer (a script); and the update marked done
+with its inbox entry acknowledged and deleted.
 """
 
 from __future__ import annotations
@@ -63,3 +64,13 @@ async def test_a_verified_find_my_order_turn_end_to_end(counted: tuple[Served, T
     assert tally.without(*POLLING) == Counter(
         {"XADD": 1, "XPENDING": 1, "EVALSHA": 4, "MGET": 2, "SET": 2, "XACK": 1, "XDEL": 1}
     )
+    assert tally.trips_without(*POLLING) == Counter(
+        {
+            "XADD": 1,
+            "XPENDING+EVALSHA": 1,
+            "EVALSHA": 2,
+            "MGET": 2,
+            "SET+EVALSHA": 1,
+            "SET+XACK+XDEL": 1,
+        }
+    ), tally.trips
