@@ -333,7 +333,7 @@ async def test_commands_along_still_run_when_redis_forgot_the_script(
     def keyboard(pipe: Pipeline) -> None:
         pipe.set("usher-test:keyboard", "k")
 
-    async def send() -> bytes | None:
+    async def send() -> object:
         return await real_redis.get("usher-test:keyboard")
 
     assert await pacer.run("22", send, along=keyboard) == b"k"
