@@ -30,7 +30,7 @@ from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
-from adapters.store.pacing import Limits, Pacer
+from adapters.store.pacing import Along, Limits, Pacer
 from adapters.store.store import Store
 from adapters.telegram.app import (
     WEBHOOK_PATH,
@@ -197,11 +197,9 @@ class TelegramBot:
             return claim.done
         if claim.sent:
             log.info("telegram_update_resumed", update_id=update_id, sent=claim.sent)
-        counts: list[int] = [claim.sent] if claim.sent else []
 
-        async def delivered(count: int) -> None:
-            await self.claims.sent(update_id, count)
-            counts.append(count)
+        def delivered(count: int) -> Along:
+            return self.claims.counting(update_id, count)
 
         try:
             async with self.claims.held(update_id, holder):
@@ -217,7 +215,7 @@ class TelegramBot:
             raise
         else:
             CHANNEL_EVENTS.labels(CHANNEL, "handled" if incoming.inbound else "refused").inc()
-        await self.claims.finish(update_id, finishing, counted=bool(counts))
+        await self.claims.finish(update_id, finishing)
         return True
 
     async def _answer(self, incoming: Incoming, *, skip: int, delivered: Delivered) -> None:

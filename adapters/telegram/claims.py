@@ -12,7 +12,8 @@ Why a lease and not a plain 24-hour claim (as before): a process killed mid-turn
 its claim behind, so nobody could ever finish that update; a lease lapses within seconds of
 its holder's death, and the process that takes the update over picks it up from there.
 
-Next to the claim, ``...:sent`` counts the messages of the answer Telegram already accepted.
+Next to the claim, ``...:sent`` counts the messages of the answer Telegram already accepted
+(written with the next message's slot request, kept an hour).
 A turn's replies are saved with the fan's state (``bot.conversation``), so a process taking
 over an interrupted update gets the same replies back and sends only the rest: a message can
 go out twice only if its holder died between Telegram accepting it and this count moving on.
@@ -57,6 +58,10 @@ class Ahead(Protocol):
 
 #: A handled update is recognised for this long (Telegram stops redelivering long before).
 DONE_TTL_MS = 24 * 3600 * 1000
+#: How long the count of an answer's delivered messages is kept. It matters only while the
+#: update may be taken over (minutes: ``MAX_DELIVERIES`` takeovers); once the update is done
+#: nobody reads it, so it is left to expire instead of costing a DEL on every finish.
+SENT_TTL_MS = 3600 * 1000
 DONE = "done"
 RUNNING = "run "
 
@@ -161,25 +166,31 @@ class UpdateClaims:
             raise found
         return results[:added], found
 
-    async def sent(self, update_id: int, count: int) -> None:
-        """Record that the first ``count`` messages of the answer were delivered."""
-        await self.store.redis.set(self._sent_key(update_id), count, px=DONE_TTL_MS)
+    def counting(self, update_id: int, count: int) -> Finishing:
+        """The command that records that the first ``count`` messages of the answer were
+        delivered, for the round trip that asks for the next message's slot."""
 
-    async def finish(
-        self, update_id: int, also: Finishing | None = None, *, counted: bool = True
-    ) -> None:
+        def add(pipe: Pipeline) -> None:
+            pipe.set(self._sent_key(update_id), count, px=SENT_TTL_MS)
+
+        return add
+
+    async def sent(self, update_id: int, count: int) -> None:
+        """:meth:`counting` in a round trip of its own."""
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            self.counting(update_id, count)(pipe)
+            await pipe.execute()
+
+    async def finish(self, update_id: int, also: Finishing | None = None) -> None:
         """Mark the update answered (whoever holds it: the answer is out either way).
 
         ``also`` adds the caller's own bookkeeping (the inbox acknowledging its entry) to the
         same round trip. No MULTI: the commands run in order, and each partial outcome is
-        safe (``done`` without the ``sent`` count deleted; an entry left unacknowledged is
-        taken over later and acknowledged then, its update being done). ``counted=False``: no
-        ``sent`` count was ever written for the update (a one-message answer), none to delete.
+        safe (an entry left unacknowledged is taken over later and acknowledged then, its
+        update being done). The ``sent`` count is left to expire (:data:`SENT_TTL_MS`).
         """
         async with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key(update_id), DONE, px=DONE_TTL_MS)
-            if counted:
-                pipe.delete(self._sent_key(update_id))
             if also is not None:
                 also(pipe)
             await pipe.execute()

@@ -44,7 +44,8 @@ MAX_CALLBACK_DATA = 64
 PHOTO_NAME = "ticket.png"
 
 LanguageOf = Callable[[str], Awaitable[str]]
-Delivered = Callable[[int], Awaitable[None]]
+#: The commands that record that the first n messages of an answer are out.
+Delivered = Callable[[int], Along]
 
 
 def retry_after(exc: BaseException) -> float | None:
@@ -142,8 +143,9 @@ class TelegramSender:
         ``lang`` (known in a turn) labels the share-my-phone button; a proactive send looks
         the fan's language up, since in a private chat the chat id is the fan's user id.
         ``skip`` leaves out the first messages (an interrupted answer resumed by another
-        process); ``delivered(n)`` is told after each message but the last that the first n are
-        out (the caller marks the whole answer delivered right after the last one).
+        process); after each message but the last, ``delivered(n)``'s commands (the first n are
+        out) go with the next message's slot request, so at once and in no round trip of their
+        own (the caller marks the whole answer delivered right after the last one).
         Unreachable: the fan blocked the bot or deleted their account (Telegram's 403).
         """
         if lang is None:
@@ -159,10 +161,8 @@ class TelegramSender:
                     continue
                 send = partial(self._send_one, chat_id, message)
                 await self.pacer.run(chat_id, send, along=along)
-                along = None
                 # The last one needs no count: what follows it marks the whole answer out.
-                if delivered is not None and number < last:
-                    await delivered(number)
+                along = delivered(number) if delivered is not None and number < last else None
         except Forbidden as exc:
             raise Unreachable(f"telegram refused the chat: {exc.message}") from exc
 

@@ -74,3 +74,30 @@ async def test_a_verified_find_my_order_turn_end_to_end(counted: tuple[Served, T
             "SET+XACK+XDEL": 1,
         }
     ), tally.trips
+
+
+async def test_a_ticket_answer_counts_each_message_out_in_the_next_ones_round_trip(
+    counted: tuple[Served, Tally],
+) -> None:
+    """The second message's slot request carries the count of the first (a takeover sends
+    only the rest); the finish deletes nothing (the count expires by itself)."""
+    served, tally = counted
+    await served.deliver(load_update("contact_own", 1))
+    await served.deliver(text_update(2, "my tickets"))
+    before = len(served.fake.messages())
+    tally.reset()
+
+    await served.deliver(text_update(3, "my tickets"))
+
+    assert [c.method for c in served.fake.messages()[before:]] == ["sendMessage", "sendPhoto"]
+    assert tally.trips_without(*POLLING) == Counter(
+        {
+            "XADD": 1,
+            "XPENDING+EVALSHA": 1,
+            "EVALSHA": 2,
+            "MGET": 2,
+            "SMEMBERS": 1,  # the fan's Ticketmaster orders
+            "SET+EVALSHA": 2,  # the keyboard, then the first message's count, each with a slot
+            "SET+XACK+XDEL": 1,
+        }
+    ), tally.trips
