@@ -46,6 +46,7 @@ def ruff_says(path: str, source: str) -> str:
         "import redis.asyncio\n",
         "from telegram import Bot\n",
         "import httpx\n",
+        "import aiohttp\n",
         "from starlette.requests import Request\n",
     ],
 )

@@ -4,19 +4,18 @@
 (ConfigError with one line naming the variable when one is wrong); ``build_application`` makes
 the PTB ``Application``: with PTB's updater for ``usher telegram --polling``, without one for
 the webhook served inside ``usher serve``, pointed at a local Bot API (or a test's fake) when
-``USHER_TELEGRAM_API_URL`` is set.
+``USHER_TELEGRAM_API_URL`` is set, and sending on aiohttp (``adapters.telegram.transport``).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from telegram.ext import Application
 
+from adapters.telegram.transport import AiohttpRequest
 from bot.app.settings import Settings
 from bot.errors import ConfigError
 
@@ -81,35 +80,22 @@ class TelegramConfig:
         return self.webhook_secret
 
 
-class _RedactBotToken(logging.Filter):
-    """httpx logs every request URL at INFO, and Bot API URLs hold the token
-    (``/bot<id>:<secret>/sendMessage``): keep the id, drop the secret half."""
-
-    PATTERN = re.compile(r"/bot(\d+):[A-Za-z0-9_-]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            # str too: another filter (``adapters.upstream``) may have turned the URL into one.
-            record.args = tuple(
-                self.PATTERN.sub(r"/bot\1:***", str(arg))
-                if isinstance(arg, httpx.URL | str)
-                else arg
-                for arg in record.args
-            )
-        return True
-
-
-_REDACT = _RedactBotToken()
-
-
 def build_application(config: TelegramConfig, *, polling: bool = False) -> PtbApplication:
-    """A PTB application for ``config``: with PTB's updater for polling, without for webhooks."""
-    httpx_logger = logging.getLogger("httpx")
-    if _REDACT not in httpx_logger.filters:
-        httpx_logger.addFilter(_REDACT)
+    """A PTB application for ``config``: with PTB's updater for polling, without for webhooks.
+
+    Bot API calls go through ``AiohttpRequest`` (``adapters.telegram.transport``), with the
+    connection pools PTB's builder would give its own transport: 256 for calls, 1 for
+    ``getUpdates`` (made even without an updater: PTB's ``Bot`` always holds both). PTB refuses
+    its pool-size and timeout builder methods next to a request object: set them here instead.
+    """
     # Polling handles one update at a time (PTB's default), so a fan's messages are answered
     # in the order they were sent.
-    builder = Application.builder().token(config.token)
+    builder = (
+        Application.builder()
+        .token(config.token)
+        .request(AiohttpRequest(connection_pool_size=256))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+    )
     if config.api_url is not None:
         builder = builder.base_url(f"{config.api_url}/bot")
         builder = builder.base_file_url(f"{config.api_url}/file/bot")

@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from adapters.store.store import Store
+from adapters.telegram.transport import LOGGER_NAME as TRANSPORT_LOGGER
 from adapters.telegram.webhook import SECRET_HEADER, TelegramWebhook
 from bot.app.bootstrap import Usher, build
 from bot.app.settings import load_settings
@@ -346,7 +347,7 @@ async def test_the_bot_token_never_reaches_a_log_line(
     served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="httpx")  # httpx's request lines are DEBUG-only
+    caplog.set_level(logging.DEBUG, logger=TRANSPORT_LOGGER)  # its request lines are DEBUG-only
     await served.deliver(text_update(20, "help"))
     assert "/sendMessage" in caplog.text
     assert TOKEN.split(":")[1] not in caplog.text
