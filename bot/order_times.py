@@ -21,14 +21,14 @@ neither are fetched; details are then needed only for the page shown.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.acme.models import Order
 from bot.identity import Verified
 from bot.order_cache import event_times, order_from_json, order_key, times_key
-from bot.orders import OLDEST, OrderBook, is_order_id, owns
+from bot.orders import OLDEST, OrderBook, is_order_id, owns, read_through
 
 #: An event that started longer ago than this is over (shared with show-tickets).
 PAST_AFTER = timedelta(hours=6)
@@ -95,10 +95,17 @@ class Timeline:
     def __init__(self, orders: OrderBook) -> None:
         self.orders = orders
 
-    async def split(self, summaries: Sequence[Order], verified: Verified, now: datetime) -> Split:
-        """``summaries``: the fan's visible orders, newest first (``visible_orders``)."""
+    async def split(
+        self,
+        summaries: Sequence[Order],
+        verified: Verified,
+        now: datetime,
+        ahead: Mapping[str, str | None] | None = None,
+    ) -> Split:
+        """``summaries``: the fan's visible orders, newest first (``visible_orders``);
+        ``ahead``: cache entries already read with them (``OrderBook.listing``)."""
         ids = [o.id for o in summaries if is_order_id(o.id)]
-        cached = await self._read(ids)
+        cached = await self._read(ids, ahead or {})
         split = Split()
         times = split.times
         for order_id in ids:
@@ -141,11 +148,14 @@ class Timeline:
         for order in await self.orders.details(missing, verified, look=False):
             split.full[order.id] = order
 
-    async def _read(self, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
-        """Each order's cached details and cached times, in one round trip."""
+    async def _read(
+        self, ids: list[str], ahead: Mapping[str, str | None]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """Each order's cached details and cached times, in one round trip (none when
+        ``ahead`` has them all)."""
         cache = self.orders.cache
         if cache is None or not ids:
             return {}
         keys = [order_key(i) for i in ids] + [times_key(i) for i in ids]
-        values = await cache.get_many(keys)
+        values = await read_through(cache, keys, ahead)
         return {i: (values[n], values[n + len(ids)]) for n, i in enumerate(ids)}

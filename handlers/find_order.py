@@ -90,14 +90,15 @@ class FindOrder:
         verified = await self.identity.verified(turn.fan)
         if not verified.anything:
             return await self.verify.intro(turn, resume="find_order")
-        summaries = await self.orders.visible_orders(verified)
+        listing = await self.orders.listing(verified)
+        summaries = listing.orders
         if summaries and self.seen is not None:
             await plan_when_due(turn.state, turn.fan, self.seen, self.clock())
         if not summaries:
             who = ", ".join(sorted(verified.emails | verified.phones)) or "you"
             return [turn.reply("no_orders", who=who)]
         now = self._now()
-        split = await self.timeline.split(summaries, verified, now)
+        split = await self.timeline.split(summaries, verified, now, listing.ahead)
         if kind == PAST and not split.past:
             kind = UPCOMING  # an old or forged "past" button with nothing past
         if kind == UPCOMING and not split.upcoming:  # say so; the past list is one tap away

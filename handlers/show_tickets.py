@@ -114,10 +114,13 @@ class ShowTickets:
             return await self.verify.intro(turn, resume="show_tickets")
         full: list[Order] = []
         if verified.anything:
-            summaries = await self.orders.visible_orders(verified)
+            listing = await self.orders.listing(verified)
+            summaries = listing.orders
             if summaries and self.seen is not None:
                 await plan_when_due(turn.state, turn.fan, self.seen, self.clock())
-            full = await self.orders.details([o.id for o in summaries], verified)
+            full = await self.orders.details(
+                [o.id for o in summaries], verified, ahead=listing.ahead
+            )
         events, notes = await self._upcoming(turn, full, tm_orders)
         if not events:
             return [*notes, self._nothing_upcoming(turn, full)]
@@ -154,8 +157,9 @@ class ShowTickets:
         if not verified.anything:
             return await self.verify.intro(turn, resume="show_tickets")
         if argument.startswith(EVENT_PREFIX):
-            summaries = await self.orders.visible_orders(verified)
-            full = await self.orders.details([o.id for o in summaries], verified)
+            listing = await self.orders.listing(verified)
+            ids = [o.id for o in listing.orders]
+            full = await self.orders.details(ids, verified, ahead=listing.ahead)
             wanted = EVENT_PREFIX + argument.removeprefix(EVENT_PREFIX)
             found = [e for e in self._acme_events(full) if e.held.key == wanted]
             if not found:
