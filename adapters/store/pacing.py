@@ -56,8 +56,48 @@ from bot.app.metrics import LATE_SLOTS, SEND_RETRIES
 
 log = structlog.get_logger("usher.pacing")
 T = TypeVar("T")
-#: Adds commands to the round trip of a send's first slot request (see :meth:`Pacer.run`).
-Along = Callable[[Pipeline], object]
+#: Judges what the commands an :data:`Along` added found (their results, errors included, in
+#: order): raises when the message must not go.
+Settle = Callable[[list[Any]], Awaitable[None]]
+#: Adds commands to the round trip of a send's first slot request (see :meth:`Pacer.run`);
+#: returns how to judge their results, or None for "any error is raised".
+Along = Callable[[Pipeline], Settle | None]
+
+
+def along_all(*alongs: Along | None) -> Along | None:
+    """Several :data:`Along` in one, in order (None when there are none)."""
+    given = [along for along in alongs if along is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+
+    def add(pipe: Pipeline) -> Settle:
+        parts: list[tuple[int, Settle | None]] = []
+        for along in given:
+            before = len(pipe)
+            judge = along(pipe)
+            parts.append((len(pipe) - before, judge))
+
+        async def settle(found: list[Any]) -> None:
+            start = 0
+            for count, judge in parts:
+                await settled(found[start : start + count], judge)
+                start += count
+
+        return settle
+
+    return add
+
+
+async def settled(found: list[Any], judge: Settle | None) -> None:
+    """Hand ``found`` to ``judge``; without one, raise the first error in it."""
+    if judge is not None:
+        await judge(found)
+        return
+    for result in found:
+        if isinstance(result, Exception):
+            raise result
+
+
 #: Up to this much is added to a wait after a lost race, so waiters do not keep colliding.
 JITTER = 0.005
 
@@ -225,15 +265,19 @@ class Pacer:
         """The slot request in one round trip with ``along``'s commands (a pipeline, no MULTI:
         they need not be atomic, only sent before the message)."""
         async with self.store.redis.pipeline(transaction=False) as pipe:
-            along(pipe)
+            judge = along(pipe)
+            added = len(pipe)
             # EVALSHA by hand: a script object in a pipeline costs a SCRIPT EXISTS round trip
             # on every execute.
             pipe.evalsha(self._take.sha, len(keys), *keys, *args)
-            try:
-                found = await pipe.execute()
-            except NoScriptError:  # a restarted Redis: the rest ran; load and ask again
-                return await self._take(keys=keys, args=args)
-        return found[-1]
+            found = await pipe.execute(raise_on_error=False)
+        await settled(found[:added], judge)
+        taken = found[added]
+        if isinstance(taken, NoScriptError):  # a restarted Redis: load the script, ask again
+            return await self._take(keys=keys, args=args)
+        if isinstance(taken, Exception):
+            raise taken
+        return taken
 
     async def hold(self, chat_id: str, seconds: float) -> None:
         """Let nothing be sent to ``chat_id`` (by any process) for ``seconds``."""

@@ -13,6 +13,13 @@ latency for the fan and load on the one Redis that every process shares, so the 
 * :data:`_END` (one EVALSHA): write the state (30 days), the history (a day, or deleted), the
   turn's replies under its event id (an hour), and delete the lock if the token is still ours.
 
+**The end with the answer's first message** (:func:`ending_with_first_message`): a channel
+that sends the turn's replies itself (Telegram) may hold :data:`_END` back and send it in the
+round trip that asks the pacer for the first message's slot, ahead of it: one round trip
+fewer, and the state is still saved before any message goes (a pipeline runs in order, and the
+message waits for its answer). When nothing is sent, or sending fails before that round trip,
+it is run on its own when the channel's block ends, as it would have been.
+
 Every guarantee of the step-by-step version holds: one turn at a time per fan across
 processes (the lock), at most one run per event id (the replies are written with the state in
 the same script, so a turn is finished exactly when its state is saved), a lock that lapses
@@ -29,10 +36,13 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError
 
 from adapters.store.identity import (
     FINISHED_TTL_MS,
@@ -46,6 +56,7 @@ from adapters.store.identity import (
     split_history,
 )
 from adapters.store.legacy_keys import LegacyKeys
+from adapters.store.pacing import Settle
 from adapters.store.store import Store
 from adapters.store.turn_gate import ADMIT_FUNCTION, ANSWERS, RedisTurnGate
 from bot.errors import Busy
@@ -125,24 +136,82 @@ class RedisOpenTurn:
             if self.event_id is not None
             else ""
         )
-        await turns.end_script(
-            keys=[
-                turns.lock_key(self.fan),
-                turns.key("state", self.fan),
-                turns.key("history", self.fan),
-                turns.replies_key(self.fan, self.event_id),
-            ],
-            args=[
-                self.token,
-                rest,
-                int(STATE_TTL * 1000),
-                history,
-                int(HISTORY_TTL * 1000),
-                records,
-                FINISHED_TTL_MS,
-            ],
-        )
+        keys = [
+            turns.lock_key(self.fan),
+            turns.key("state", self.fan),
+            turns.key("history", self.fan),
+            turns.replies_key(self.fan, self.event_id),
+        ]
+        args: list[str | int] = [
+            self.token,
+            rest,
+            int(STATE_TTL * 1000),
+            history,
+            int(HISTORY_TTL * 1000),
+            records,
+            FINISHED_TTL_MS,
+        ]
+        held = _HELD_END.get()
+        if held is not None:
+            await held.hold(turns.end_script, keys, args)
+        else:
+            await turns.end_script(keys=keys, args=args)
         self.saved = True
+
+
+class HeldEnd:
+    """A turn's end script held back to go ahead of its first message (module docstring)."""
+
+    def __init__(self) -> None:
+        self._pending: tuple[AsyncScript, list[str], list[str | int]] | None = None
+
+    async def hold(self, script: AsyncScript, keys: list[str], args: list[str | int]) -> None:
+        """Keep the end of a turn for :meth:`along` (one at a time: an earlier one runs now)."""
+        await self.flush()
+        self._pending = (script, keys, args)
+
+    def along(self, pipe: Pipeline) -> Settle | None:
+        """``adapters.store.pacing.Along``: the held end ahead of the slot request."""
+        if self._pending is None:
+            return None
+        script, keys, args = self._pending
+        self._pending = None
+        # EVALSHA by hand: a script object in a pipeline costs a SCRIPT EXISTS round trip.
+        pipe.evalsha(script.sha, len(keys), *keys, *map(str, args))
+
+        async def settle(found: list[Any]) -> None:
+            [ended] = found
+            if isinstance(ended, NoScriptError):  # a restarted Redis: load it, end the turn
+                await script(keys=keys, args=args)
+            elif isinstance(ended, Exception):  # not saved: the message must not go
+                raise ended
+
+        return settle
+
+    async def flush(self) -> None:
+        """Run a held end on its own (nothing was sent with it)."""
+        if self._pending is not None:
+            script, keys, args = self._pending
+            self._pending = None
+            await script(keys=keys, args=args)
+
+
+_HELD_END: ContextVar[HeldEnd | None] = ContextVar("usher_held_turn_end", default=None)
+
+
+@contextlib.asynccontextmanager
+async def ending_with_first_message() -> AsyncIterator[HeldEnd]:
+    """Within the block, a turn's end is held back; the block sends the turn's replies with
+    :meth:`HeldEnd.along` on the first message's slot request (or :meth:`HeldEnd.flush`
+    first, to read the saved state), and a held end not sent that way is run on its own when
+    the block ends."""
+    held = HeldEnd()
+    token = _HELD_END.set(held)
+    try:
+        yield held
+    finally:
+        _HELD_END.reset(token)
+        await held.flush()
 
 
 class RedisTurns:

@@ -32,6 +32,7 @@ from telegram.ext import ContextTypes, TypeHandler
 
 from adapters.store.pacing import Along, Limits, Pacer
 from adapters.store.store import Store
+from adapters.store.turns import ending_with_first_message
 from adapters.telegram.app import (
     WEBHOOK_PATH,
     PtbApplication,
@@ -40,7 +41,13 @@ from adapters.telegram.app import (
 )
 from adapters.telegram.claims import Ahead, Finishing, UpdateClaims
 from adapters.telegram.inbound import ALLOWED_UPDATES, CHANNEL, Incoming, translate, update_kind
-from adapters.telegram.send import CallbackStore, Delivered, TelegramSender, retry_after
+from adapters.telegram.send import (
+    CallbackStore,
+    Delivered,
+    TelegramSender,
+    asks_contact,
+    retry_after,
+)
 from bot import copy
 from bot.app.metrics import CHANNEL_EVENTS
 from bot.errors import ConfigError
@@ -230,12 +237,19 @@ class TelegramBot:
                 incoming.chat_id, refusal, lang=incoming.lang, skip=skip, delivered=delivered
             )
             return
-        async with self._typing(incoming.chat_id):
-            replies = await self.handle(incoming.inbound)
-        # The core picks the language from the fan's words (the locale is only its prior) and
-        # stores it with the state: the sender looks it up for its own labels (the phone
-        # button), when the answer has any.
-        await self.sender.send(incoming.chat_id, replies, skip=skip, delivered=delivered)
+        # The turn's end (its state, replies and lock) goes ahead of the first message, in
+        # the same round trip as its slot (``adapters.store.turns``).
+        async with ending_with_first_message() as ending:
+            async with self._typing(incoming.chat_id):
+                replies = await self.handle(incoming.inbound)
+            # The core picks the language from the fan's words (the locale is only its prior)
+            # and stores it with the state: the sender looks it up for its own labels (the
+            # phone button), when the answer has any, so then the state is saved first.
+            if asks_contact(replies):
+                await ending.flush()
+            await self.sender.send(
+                incoming.chat_id, replies, skip=skip, delivered=delivered, ahead=ending.along
+            )
 
     @asynccontextmanager
     async def _typing(self, chat_id: str) -> AsyncIterator[None]:

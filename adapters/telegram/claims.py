@@ -31,6 +31,7 @@ import structlog
 from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError, RedisError
 
+from adapters.store.pacing import Along
 from adapters.store.store import Store
 
 log = structlog.get_logger("usher.telegram")
@@ -166,7 +167,7 @@ class UpdateClaims:
             raise found
         return results[:added], found
 
-    def counting(self, update_id: int, count: int) -> Finishing:
+    def counting(self, update_id: int, count: int) -> Along:
         """The command that records that the first ``count`` messages of the answer were
         delivered, for the round trip that asks for the next message's slot."""
 

@@ -24,7 +24,7 @@ from redis.asyncio.client import Pipeline
 from telegram import Bot, InputMediaPhoto
 from telegram.error import Forbidden, RetryAfter
 
-from adapters.store.pacing import Along, Pacer
+from adapters.store.pacing import Along, Pacer, along_all
 from adapters.store.store import Store
 from adapters.telegram.render import Outgoing, plan
 from bot.messages import MAX_PAYLOAD_LENGTH, Reply
@@ -137,6 +137,7 @@ class TelegramSender:
         lang: str | None = None,
         skip: int = 0,
         delivered: Delivered | None = None,
+        ahead: Along | None = None,
     ) -> None:
         """Deliver ``replies`` to ``chat_id``; raise when Telegram refuses one for good.
 
@@ -146,14 +147,17 @@ class TelegramSender:
         process); after each message but the last, ``delivered(n)``'s commands (the first n are
         out) go with the next message's slot request, so at once and in no round trip of their
         own (the caller marks the whole answer delivered right after the last one).
+        ``ahead``: commands that must run before the first message (the turn's end), in its
+        slot request's round trip too.
         Unreachable: the fan blocked the bot or deleted their account (Telegram's 403).
         """
         if lang is None:
-            lang = await self.language_of(chat_id) if _asks_contact(replies) else "en"
+            lang = await self.language_of(chat_id) if asks_contact(replies) else "en"
         messages = plan(replies, lang)
         # The buttons' keyboards are stored in the round trip of the first message's slot
         # request, so before any of them goes (a resumed answer stores them again).
-        along = self.callbacks.saving(messages.keyboards) if messages.keyboards else None
+        keyboards = self.callbacks.saving(messages.keyboards) if messages.keyboards else None
+        along = along_all(ahead, keyboards)
         last = len(messages.messages)
         try:
             for number, message in enumerate(messages.messages, start=1):
@@ -185,5 +189,6 @@ class TelegramSender:
             await self.bot.send_message(chat_id, message.text, reply_markup=message.markup)
 
 
-def _asks_contact(replies: Sequence[Reply]) -> bool:
+def asks_contact(replies: Sequence[Reply]) -> bool:
+    """True when an answer shows the share-my-phone button (labelled in the fan's language)."""
     return any(reply.request_contact for reply in replies)
