@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
 from redis.asyncio.client import Pipeline
+from telegram import Update
 
 from adapters.store.store import Store
 from adapters.store.streams import (
@@ -56,6 +58,8 @@ GROUP = "serve"
 MAX_LENGTH = 100_000
 _FAN_CACHE = 4_096
 _PENDING_PAGE = 100
+#: Updates this process took in and parsed, kept for its own consumer (see :meth:`Inbox.add`).
+_PARSED_KEPT = 1_024
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Entry:
     update: bytes
     #: The sender's user id ("" when the update has none): a fan's entries keep their order.
     fan: str
+    #: The update as the webhook of this process parsed it (None: parse ``update``).
+    parsed: Update | None = field(default=None, compare=False, repr=False)
 
 
 class Inbox:
@@ -77,13 +83,28 @@ class Inbox:
         self.group = ConsumerGroup(store.redis, self.stream, GROUP)
         #: Entry id -> fan, for the order check (entries never change).
         self._fans: dict[str, str] = {}
+        #: An update's bytes -> the update parsed at intake, until this process reads it.
+        self._parsed: LRUCache[bytes, Update] = LRUCache(_PARSED_KEPT)
         self._cursor = "0-0"
 
-    async def add(self, update: bytes, fan: str) -> str:
-        """Append an update (raises when Redis cannot take it)."""
-        entry_id = await self.redis.xadd(
-            self.stream, {"update": update, "fan": fan}, maxlen=MAX_LENGTH, approximate=True
-        )
+    async def add(self, update: bytes, fan: str, parsed: Update | None = None) -> str:
+        """Append an update (raises when Redis cannot take it).
+
+        ``parsed``: the update as the webhook already parsed it (to check it), kept a while
+        for this process's consumer, which most often reads the entry back: parsing it again
+        was a tenth of a turn's CPU. It is kept under the update's own bytes, before the
+        append, since the consumer may read the entry before the append's answer is back.
+        Another process's consumer parses the stored JSON.
+        """
+        if parsed is not None:
+            self._parsed[update] = parsed
+        try:
+            entry_id = await self.redis.xadd(
+                self.stream, {"update": update, "fan": fan}, maxlen=MAX_LENGTH, approximate=True
+            )
+        except BaseException:
+            self._parsed.pop(update, None)
+            raise
         return text(entry_id)
 
     async def join(self) -> None:
@@ -176,7 +197,8 @@ class Inbox:
 
     def _entry(self, row: StreamEntry) -> Entry:
         fields = row.fields
-        entry = Entry(row.id, fields.get(b"update", b""), text(fields.get(b"fan", b"")))
+        update = fields.get(b"update", b"")
+        entry = Entry(row.id, update, text(fields.get(b"fan", b"")), self._parsed.pop(update, None))
         self._remember(entry.id, entry.fan)
         return entry
 

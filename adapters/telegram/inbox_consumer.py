@@ -277,6 +277,8 @@ class InboxConsumer:
                     raise
 
     def _update(self, entry: Entry) -> Update | None:
+        if entry.parsed is not None:  # taken in by this process's webhook: parsed there
+            return entry.parsed
         try:
             return Update.de_json(json.loads(entry.update), self.bot.application.bot)
         except Exception:  # checked at intake: only a foreign entry gets here

@@ -107,7 +107,7 @@ class TelegramWebhook:
         body, update = received
         sender = update.effective_user
         try:
-            await self.inbox.add(body, str(sender.id) if sender is not None else "")
+            await self.inbox.add(body, str(sender.id) if sender is not None else "", update)
         except Exception as exc:
             CHANNEL_EVENTS.labels(CHANNEL, "unavailable").inc()
             log.error(

@@ -6,10 +6,12 @@ In-process consumers on the real Redis; ``test_scale_out`` does the same with re
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 import structlog
 from prometheus_client import REGISTRY
-from telegram import Update
+from telegram import Bot, Update
 
 from adapters.store.queue_depths import queue_depths
 from adapters.telegram.inbound import translate
@@ -167,3 +169,19 @@ async def test_handled_entries_leave_the_inbox(usher: Usher, served: Served) -> 
     inbox = served.channel.inbox
     assert await usher.store.redis.xlen(inbox.stream) == 0
     assert (await usher.store.redis.xpending(inbox.stream, GROUP))["pending"] == 0
+
+
+async def test_an_update_this_process_took_in_is_parsed_once(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[int] = []
+    de_json = Update.de_json
+
+    def counting(data: dict[str, Any], bot: Bot | None = None) -> Update:
+        parsed.append(data["update_id"])
+        return de_json(data, bot)
+
+    monkeypatch.setattr(Update, "de_json", counting)
+    await served.deliver(text_update(91, "help"))
+    assert served.fake.texts(), "answered"
+    assert parsed == [91], "the webhook's parse is handed to the consumer of its process"
