@@ -37,6 +37,7 @@ from bot import copy
 from bot.formatting import when
 from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.facts import OrderFacts
+from bot.ticketmaster.models import OrderManagementResponse
 from bot.ticketmaster.ports import TmOrderRef
 from bot.ticketmaster.safetix import SafeTix, event_time
 
@@ -57,16 +58,20 @@ class EventFacts:
 
 
 async def event_facts(
-    safetix: SafeTix, order: TmOrderRef, tz: ZoneInfo, venue: str, lang: str
+    safetix: SafeTix,
+    order: TmOrderRef,
+    answer: OrderManagementResponse | None,
+    tz: ZoneInfo,
+    venue: str,
+    lang: str,
 ) -> EventFacts:
     """The facts of a registered order, from what Usher already cached of it.
 
-    The order's Ticketmaster answer is the one cached when the bot gave the link (reading it
-    here calls nobody); without it only the registered name is known. The event's date may
-    cost one availability call an hour, shared with the chat, and is left out when that call
-    takes longer than ``DATE_BUDGET``.
+    ``answer`` is the order's Ticketmaster answer cached when the bot gave the link (read with
+    the registration: ``TmOrderStore.get_with_cache``; it calls nobody); without it only the
+    registered name is known. The event's date may cost one availability call an hour, shared
+    with the chat, and is left out when that call takes longer than ``DATE_BUDGET``.
     """
-    answer = await safetix.store.cached_order(order.ref)
     if answer is None:
         return EventFacts(order.event_name or "", "", venue, "")
     facts = OrderFacts(order, answer, None)

@@ -16,19 +16,29 @@ Keys (under the store prefix):
 
 SafeTix tokens are secrets: they are stored here and served only to the owner's page, never
 logged (``repr`` of the models hides them).
+
+Parsed copies in the process: a ticket view reads the order answer twice (the page and its
+token call) and the event's availability on each, thousands of views a minute at the gate.
+Both are read from Redis every time (another process may have refreshed them, an operator may
+have dropped them) but each distinct text is parsed once, keyed on its digest, as
+``bot.order_cache`` does for ACME's answers: a refreshed text is a new entry, a stale one is
+never served, and the copies are shared read-only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+
+from cachetools import TTLCache
 
 from adapters.store.store import Store, awaited
 from bot.messages import Fan
 from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.models import OrderManagementResponse
-from bot.ticketmaster.ports import CachedToken, TmOrderRef
+from bot.ticketmaster.ports import CachedOrder, CachedToken, TmOrderRef
 
 #: KEYS: the fan's browser map, the fan's own device id; ARGV: browser digest, a new id.
 _BROWSER_DEVICE = """
@@ -44,6 +54,13 @@ redis.call('HSET', KEYS[1], ARGV[1], id)
 return id
 """
 
+#: Texts kept parsed: order answers (about 3 KB each; a view's page and token call seconds
+#: apart, a fan's reloads) and events' availability (a venue has a handful a day), and for how
+#: long at most.
+PARSED_ORDERS = 1024
+PARSED_EVENTS = 64
+PARSED_SECONDS = 60.0
+
 
 class RedisTmOrderStore:
     """Registrations, device ids and caches for Ticketmaster orders."""
@@ -52,6 +69,10 @@ class RedisTmOrderStore:
         self.store = store
         self.redis = store.redis
         self._browser_device = store.redis.register_script(_BROWSER_DEVICE)
+        self._orders: TTLCache[bytes, OrderManagementResponse] = TTLCache(
+            PARSED_ORDERS, PARSED_SECONDS
+        )
+        self._events: TTLCache[bytes, Availability] = TTLCache(PARSED_EVENTS, PARSED_SECONDS)
 
     async def register(self, ref: TmOrderRef) -> None:
         """Store the registration and index it under the fan (idempotent)."""
@@ -93,6 +114,22 @@ class RedisTmOrderStore:
         """One registration."""
         raw = await self.redis.get(self.store.key("tm", "order", ref))
         return None if raw is None else _registration(ref, raw)
+
+    async def get_with_cache(
+        self, ref: str, *, tokens: bool
+    ) -> tuple[TmOrderRef | None, CachedOrder]:
+        """The registration, the cached answer and (``tokens``) the cached tokens, in one
+        round trip: a ticket view needs them all, and each command on its own costs a round
+        trip's CPU (a pipeline, not a transaction: the keys are independent)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.store.key("tm", "order", ref))
+            pipe.get(self.store.key("tm", "answer", ref))
+            if tokens:
+                pipe.hgetall(self.store.key("tm", "tokens", ref))
+            raws = await pipe.execute()
+        registration = None if raws[0] is None else _registration(ref, raws[0])
+        answer = None if raws[1] is None else self._parsed_order(raws[1])
+        return registration, CachedOrder(answer, _tokens(raws[2]) if tokens else None)
 
     async def orders_of(self, fan: Fan) -> list[TmOrderRef]:
         """Every registration of the fan, in a stable order (one MGET for all of them)."""
@@ -140,13 +177,7 @@ class RedisTmOrderStore:
 
     async def tokens(self, ref: str) -> dict[str, CachedToken]:
         """Cached tokens by ticket key."""
-        raw = await awaited(self.redis.hgetall(self.store.key("tm", "tokens", ref)))
-        result = {}
-        for field, value in raw.items():
-            body = json.loads(value)
-            key = field.decode()
-            result[key] = CachedToken(key, body["token"], body["at"], body.get("pass"))
-        return result
+        return _tokens(await awaited(self.redis.hgetall(self.store.key("tm", "tokens", ref))))
 
     async def save_order(self, ref: str, order: OrderManagementResponse, ttl: float) -> None:
         """Cache the order management answer."""
@@ -155,9 +186,18 @@ class RedisTmOrderStore:
         )
 
     async def cached_order(self, ref: str) -> OrderManagementResponse | None:
-        """The cached order management answer."""
+        """The cached order management answer (parsed once per distinct text: shared,
+        read-only)."""
         raw = await self.redis.get(self.store.key("tm", "answer", ref))
-        return None if raw is None else OrderManagementResponse.model_validate_json(raw)
+        return None if raw is None else self._parsed_order(raw)
+
+    def _parsed_order(self, raw: bytes) -> OrderManagementResponse:
+        """A cached answer's text, parsed once per distinct text (see the module docstring)."""
+        digest = _digest(raw)
+        parsed = self._orders.get(digest)
+        if parsed is None:
+            parsed = self._orders[digest] = OrderManagementResponse.model_validate_json(raw)
+        return parsed
 
     async def save_event(self, event_id: str, event: Availability, ttl: float) -> None:
         """Cache an event's availability."""
@@ -166,9 +206,30 @@ class RedisTmOrderStore:
         )
 
     async def cached_event(self, event_id: str) -> Availability | None:
-        """The cached availability."""
+        """The cached availability (parsed once per distinct text: shared, read-only)."""
         raw = await self.redis.get(self.store.key("tm", "event", event_id))
-        return None if raw is None else Availability.model_validate_json(raw)
+        if raw is None:
+            return None
+        digest = _digest(raw)
+        parsed = self._events.get(digest)
+        if parsed is None:
+            parsed = self._events[digest] = Availability.model_validate_json(raw)
+        return parsed
+
+
+def _digest(raw: bytes) -> bytes:
+    """The parsed copies' key: 16 bytes instead of the text."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def _tokens(raw: dict[bytes, bytes]) -> dict[str, CachedToken]:
+    """Cached tokens by ticket key, as ``save_tokens`` stores them."""
+    result = {}
+    for field, value in raw.items():
+        body = json.loads(value)
+        key = field.decode()
+        result[key] = CachedToken(key, body["token"], body["at"], body.get("pass"))
+    return result
 
 
 def _registration(ref: str, raw: bytes) -> TmOrderRef:

@@ -61,6 +61,16 @@ class PageTicket:
     pk_pass_id: str | None = None
 
 
+@dataclass(frozen=True)
+class CachedOrder:
+    """What the cache holds of one registered order, read with its registration in one round
+    trip (a ticket view needs them together): Ticketmaster's last answer and, when asked for,
+    the last token of each ticket (None: not read)."""
+
+    answer: OrderManagementResponse | None
+    tokens: dict[str, CachedToken] | None = None
+
+
 class TicketmasterApi(Protocol):
     """The part of the Ticketmaster client SafeTix needs."""
 
@@ -108,6 +118,13 @@ class TmOrderStore(Protocol):
 
     async def get(self, ref: str) -> TmOrderRef | None:
         """One registered order by its reference."""
+        ...
+
+    async def get_with_cache(
+        self, ref: str, *, tokens: bool
+    ) -> tuple[TmOrderRef | None, CachedOrder]:
+        """One registered order and what the cache holds of it (the tokens too when asked),
+        at once."""
         ...
 
     async def device_id(self, fan: Fan) -> str:

@@ -39,6 +39,7 @@ from bot.ticketmaster.models import (
     keyed_tickets,
 )
 from bot.ticketmaster.ports import (
+    CachedOrder,
     CachedToken,
     PageTicket,
     TicketmasterApi,
@@ -238,10 +239,13 @@ class SafeTix:
         device_id: str | None = None,
         viewer: Viewer = NO_BROWSER,
         budget: float = REFRESH_BUDGET,
+        cached: CachedOrder | None = None,
     ) -> list[PageTicket]:
         """Fresh tokens for every SafeTix ticket of the order, cached ones where refresh fails,
         rendered for ``device_id`` (a browser's own id; None: the fan's) and ``viewer``.
 
+        ``cached``: the order's cache as the caller just read it with the registration
+        (``TmOrderStore.get_with_cache``, the ticket page), so it is not read again.
         Concurrent callers for the same order and device share one call.
         """
         device = device_id or await self.store.device_id(order.fan)
@@ -252,7 +256,7 @@ class SafeTix:
         future: asyncio.Future[list[PageTicket]] = asyncio.get_running_loop().create_future()
         self._inflight[flight] = future
         try:
-            result = await self._refresh(order, device, viewer, budget)
+            result = await self._refresh(order, device, viewer, budget, cached)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters get it through await
@@ -263,9 +267,14 @@ class SafeTix:
         return result
 
     async def _refresh(
-        self, order: TmOrderRef, device: str, viewer: Viewer, budget: float
+        self,
+        order: TmOrderRef,
+        device: str,
+        viewer: Viewer,
+        budget: float,
+        preread: CachedOrder | None,
     ) -> list[PageTicket]:
-        answer = await self.store.cached_order(order.ref)
+        answer = preread.answer if preread is not None else await self.store.cached_order(order.ref)
         fresh: dict[str, CachedToken] = {}
         if answer is None or not safetix_tickets(answer):
             # Never loaded, or loaded while delivery was delayed: ask Ticketmaster again. A
@@ -273,10 +282,15 @@ class SafeTix:
             answer, loaded = await self._load(order, device)
             if loaded:
                 fresh = _tokens_of(answer)
+            preread = None  # the load may have cached tokens since: read them again
         safetix = safetix_tickets(answer)
         if not safetix:
             return []
-        cached = await self.store.tokens(order.ref)
+        cached = (
+            preread.tokens
+            if preread is not None and preread.tokens is not None
+            else await self.store.tokens(order.ref)
+        )
         if not fresh:
             # With a cached token for every ticket one attempt is enough: on failure the fan
             # gets the cached token at once, which the document says stays valid ("the SDK
