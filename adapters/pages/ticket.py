@@ -171,7 +171,7 @@ class TicketPages:
         except PageRefused as refused:
             return self._refusal_page(lang, refused)
         nonce = secrets.token_urlsafe(16)
-        facts = await event_facts(self.safetix, order, cached.answer, self.tz, self.venue, lang)
+        facts = await event_facts(self.safetix, order, cached, self.tz, self.venue, lang)
         values = {
             "lang": lang,
             "title": copy.text("page_title", lang),

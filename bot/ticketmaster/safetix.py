@@ -217,9 +217,18 @@ class SafeTix:
         problems = sorted({f"{f.error.code} {f.error.error}" for f in rendered.failed if f.error})
         return Renewal(answer, fresh, problems)
 
-    async def event(self, event_id: str) -> Availability | None:
-        """The event's availability (for its date and seat restrictions), cached for an hour."""
-        cached = await self.store.cached_event(event_id)
+    async def event(
+        self, event_id: str, *, preread: CachedOrder | None = None
+    ) -> Availability | None:
+        """The event's availability (for its date and seat restrictions), cached for an hour.
+
+        ``preread``: a view's cache, read with the registration; the event's cached
+        availability is taken from it when it was read there.
+        """
+        if preread is not None and event_id in preread.events:
+            cached = preread.events[event_id]
+        else:
+            cached = await self.store.cached_event(event_id)
         if cached is not None:
             CACHE.labels("tm_event", "hit").inc()
             return cached
@@ -275,6 +284,7 @@ class SafeTix:
         preread: CachedOrder | None,
     ) -> list[PageTicket]:
         answer = preread.answer if preread is not None else await self.store.cached_order(order.ref)
+        events_read = preread  # what was read of the events stays true after a load
         fresh: dict[str, CachedToken] = {}
         if answer is None or not safetix_tickets(answer):
             # Never loaded, or loaded while delivery was delayed: ask Ticketmaster again. A
@@ -306,7 +316,7 @@ class SafeTix:
                 safetix = safetix_tickets(answer) or safetix
             except (UpstreamError, TimeoutError) as exc:
                 log.warning("safetix_refresh_failed", ref=order.ref, error=type(exc).__name__)
-        hide = await self._hide_seats(safetix[0][1].event_id)
+        hide = await self._hide_seats(safetix[0][1].event_id, events_read)
         tickets: list[PageTicket] = []
         for key, ticket in safetix:
             seat = seat_of(ticket, hide)
@@ -320,8 +330,8 @@ class SafeTix:
                 tickets.append(PageTicket(key, token.token, seat, False, token.pk_pass_id))
         return tickets
 
-    async def _hide_seats(self, event_id: str) -> bool:
-        event = await self.event(event_id)
+    async def _hide_seats(self, event_id: str, preread: CachedOrder | None) -> bool:
+        event = await self.event(event_id, preread=preread)
         return bool(event and event.event.loc_row_seat_restrict)
 
 

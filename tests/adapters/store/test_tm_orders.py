@@ -92,3 +92,27 @@ async def test_a_registration_and_its_cache_are_read_in_one_round_trip(store: St
         assert tally.round_trips == 2
     finally:
         await counted.aclose()
+
+
+async def test_a_view_reads_the_event_its_order_named_last_time_with_it(store: Store) -> None:
+    """The event's key comes from the answer: the pipeline reads the events the order named
+    when this process last read or wrote it; a process that never did reads none of them."""
+    [event_id] = {t.event_id for t in ANSWER.tickets}
+    await RedisTmOrderStore(store).save_order("ref3", ANSWER, 60)
+    await RedisTmOrderStore(store).save_event(event_id, event(event_id, restricted=True), 60)
+    orders = RedisTmOrderStore(store)
+    _, first = await orders.get_with_cache("ref3", tokens=False)
+    assert first.answer == ANSWER
+    assert first.events == {}  # never seen here: the consumer reads the event on its own
+    _, second = await orders.get_with_cache("ref3", tokens=False)
+    assert list(second.events) == [event_id]
+    assert second.events[event_id] == event(event_id, restricted=True)
+    await store.redis.delete(store.key("tm", "event", event_id))
+    _, third = await orders.get_with_cache("ref3", tokens=False)
+    assert third.events == {event_id: None}  # gone from Redis: not served from the process
+    moved = ANSWER.model_copy(
+        update={"tickets": [t.model_copy(update={"event_id": "OTHER"}) for t in ANSWER.tickets]}
+    )
+    await orders.save_order("ref3", moved, 60)
+    _, fourth = await orders.get_with_cache("ref3", tokens=False)
+    assert list(fourth.events) == ["OTHER"]

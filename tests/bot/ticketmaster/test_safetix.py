@@ -237,3 +237,26 @@ async def test_a_view_of_an_order_never_loaded_loads_it_and_reads_the_new_tokens
     assert ticket.fresh
     assert ticket.token.endswith("-1")
     assert (await store.get_with_cache("unknown", tokens=False))[0] is None
+
+
+async def test_a_view_takes_the_event_read_with_the_registration(
+    store: RedisTmOrderStore,
+) -> None:
+    """Whether the event hides seats comes from what the view read with the registration
+    (the pipeline), not from a second read."""
+    api = FakeTicketmaster(delay_off_sample())
+    safetix = SafeTix(api, store)
+    order = await registered(store)
+    answer = await safetix.load(order)
+    event_id = answer.tickets[0].event_id
+    restricted = Availability.model_validate(
+        {"event": {"id": event_id, "locRowSeatRestrict": True}}
+    )
+    await store.save_event(event_id, restricted, 60)
+    _, cached = await store.get_with_cache(order.ref, tokens=True)
+    assert cached.events == {event_id: restricted}
+    await store.redis.delete(f"t:tm:event:{event_id}")  # a second read would find none
+    [ticket] = await safetix.refresh(order, cached=cached)
+    assert ticket.seat is None  # hidden, as the event read with the registration says
+    [ticket] = await safetix.refresh(order)
+    assert ticket.seat == ("BALC2L", "B", "9")  # read on its own: the fake's unrestricted one
