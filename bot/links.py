@@ -10,21 +10,32 @@ One live link per fan and order: every link the bot hands out (:meth:`TicketLink
 recorded as the current one for that page (``LinkRegistry``), which also drops the device the
 previous link was bound to. So "ask me for your tickets again" is how a fan moves their tickets
 to another phone or browser, and the old one stops working at once.
+
+A view of the page reads its link twice (the page, then its token call), and a fan at the gate
+reloads: each genuine link's verification is kept (:data:`VERIFIED_LINKS`, per process) and
+only its age is checked again. Nothing else is remembered: a link that fails is verified
+afresh every time, and the checks against Redis (still registered, still the live link, the
+bound browser) are made on every request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from cachetools import LRUCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bot.errors import BotError
 from bot.messages import Fan
 
 TICKET_LINK_MAX_AGE = 2 * 3600
+#: Genuine links whose signature was checked, kept per process (a link is about 120 bytes).
+VERIFIED_LINKS = 4096
 
 
 class LinkExpired(BotError):
@@ -72,11 +83,15 @@ class TicketLinks:
         *,
         registry: LinkRegistry | None = None,
         max_age: int = TICKET_LINK_MAX_AGE,
+        clock: Callable[[], float] = time.time,
     ):
         self.serializer = URLSafeTimedSerializer(secret, salt="usher.ticket-page")
         self.public_url = public_url.rstrip("/")
         self.registry = registry
         self.max_age = max_age
+        self.clock = clock
+        #: token -> (what it names, when it was signed): its signature needs no second check.
+        self._verified: LRUCache[str, tuple[PageLink, int]] = LRUCache(VERIFIED_LINKS)
 
     async def issue(self, fan: Fan, ref: str) -> str:
         """A fresh link to the fan's page for one order: from now on the only one that works,
@@ -96,12 +111,23 @@ class TicketLinks:
 
     def read(self, token: str) -> PageLink:
         """What a token names, or LinkExpired / LinkInvalid."""
+        verified = self._verified.get(token)
+        if verified is not None:
+            link, signed = verified
+            # itsdangerous's own rule: whole seconds, neither older than max_age nor ahead.
+            if not 0 <= int(self.clock()) - signed <= self.max_age:
+                raise LinkExpired("ticket link expired")
+            return link
         try:
-            data = self.serializer.loads(token, max_age=self.max_age)
+            data, signed_at = self.serializer.loads(
+                token, max_age=self.max_age, return_timestamp=True
+            )
         except SignatureExpired:
             raise LinkExpired("ticket link expired") from None
         except BadSignature:
             raise LinkInvalid("ticket link not genuine") from None
         if not isinstance(data, dict) or not {"r", "f"} <= data.keys():
             raise LinkInvalid("ticket link malformed")
-        return PageLink(str(data["r"]), str(data["f"]), str(data.get("i") or ""))
+        link = PageLink(str(data["r"]), str(data["f"]), str(data.get("i") or ""))
+        self._verified[token] = (link, int(signed_at.timestamp()))
+        return link

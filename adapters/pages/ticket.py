@@ -63,7 +63,7 @@ from adapters.store.store import Store
 from bot import copy
 from bot.errors import BotError, UpstreamError
 from bot.links import PageLink, TicketLinks, fan_digest
-from bot.ticketmaster.ports import PageTicket, TmOrderRef
+from bot.ticketmaster.ports import CachedOrder, PageTicket, TmOrderRef
 from bot.ticketmaster.safetix import SafeTix, viewer_of
 
 #: The browser's id: random, kept by the browser, sent only to ticket pages.
@@ -140,15 +140,17 @@ class TicketPages:
             Route("/t/{token}/token", self.tokens, methods=["POST"]),
         ]
 
-    async def _order(self, token: str) -> tuple[PageLink, TmOrderRef]:
+    async def _order(self, token: str, *, tokens: bool) -> tuple[PageLink, TmOrderRef, CachedOrder]:
+        """The link's order if it is still the fan's, and its cache (read at once; the cached
+        tokens too when the caller will show them)."""
         try:
             link = self.links.read(token)
         except BotError:
             raise PageRefused("page_expired", 410) from None
-        order = await self.safetix.store.get(link.ref)
+        order, cached = await self.safetix.store.get_with_cache(link.ref, tokens=tokens)
         if order is None or not hmac.compare_digest(fan_digest(order.fan), link.fan_digest):
             raise PageRefused("page_expired", 410)
-        return link, order
+        return link, order, cached
 
     async def page(self, request: Request) -> Response:
         """The HTML shell: no token in it, only the script that fetches them. Binds nothing."""
@@ -160,7 +162,7 @@ class TicketPages:
             )
         cookie = request.cookies.get(COOKIE)
         try:
-            link, order = await self._order(token)
+            link, order, cached = await self._order(token, tokens=False)
             seen = await self.bindings.look(
                 link.fan_digest, link.ref, link.link_id, browser_digest(cookie)
             )
@@ -169,7 +171,7 @@ class TicketPages:
         except PageRefused as refused:
             return self._refusal_page(lang, refused)
         nonce = secrets.token_urlsafe(16)
-        facts = await event_facts(self.safetix, order, self.tz, self.venue, lang)
+        facts = await event_facts(self.safetix, order, cached, self.tz, self.venue, lang)
         values = {
             "lang": lang,
             "title": copy.text("page_title", lang),
@@ -219,7 +221,7 @@ class TicketPages:
         try:
             if not browser:
                 raise PageRefused("page_no_cookie", 403)
-            link, order = await self._order(token)
+            link, order, cached = await self._order(token, tokens=True)
             bound = await self.bindings.bind(
                 link.fan_digest, link.ref, link.link_id, browser, self.links.max_age
             )
@@ -235,7 +237,9 @@ class TicketPages:
             device = await self.safetix.store.browser_device_id(order.fan, browser)
             viewer = viewer_of(request.headers.get("user-agent"))
             try:
-                tickets = await self.safetix.refresh(order, device_id=device, viewer=viewer)
+                tickets = await self.safetix.refresh(
+                    order, device_id=device, viewer=viewer, cached=cached
+                )
             except UpstreamError:  # never loaded, and Ticketmaster is not answering now
                 tickets = []
             if tickets:

@@ -37,7 +37,7 @@ from bot import copy
 from bot.formatting import when
 from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.facts import OrderFacts
-from bot.ticketmaster.ports import TmOrderRef
+from bot.ticketmaster.ports import CachedOrder, TmOrderRef
 from bot.ticketmaster.safetix import SafeTix, event_time
 
 #: Longest the page waits for the event's date when it is not cached (seconds).
@@ -57,25 +57,34 @@ class EventFacts:
 
 
 async def event_facts(
-    safetix: SafeTix, order: TmOrderRef, tz: ZoneInfo, venue: str, lang: str
+    safetix: SafeTix,
+    order: TmOrderRef,
+    cached: CachedOrder,
+    tz: ZoneInfo,
+    venue: str,
+    lang: str,
 ) -> EventFacts:
     """The facts of a registered order, from what Usher already cached of it.
 
-    The order's Ticketmaster answer is the one cached when the bot gave the link (reading it
-    here calls nobody); without it only the registered name is known. The event's date may
-    cost one availability call an hour, shared with the chat, and is left out when that call
-    takes longer than ``DATE_BUDGET``.
+    ``cached`` is what the page read with the registration (``TmOrderStore.get_with_cache``;
+    it calls nobody): the order's Ticketmaster answer cached when the bot gave the link
+    (without it only the registered name is known), and usually the event's availability. The
+    event's date may cost one availability call an hour, shared with the chat, and is left out
+    when that call takes longer than ``DATE_BUDGET``.
     """
-    answer = await safetix.store.cached_order(order.ref)
+    answer = cached.answer
     if answer is None:
         return EventFacts(order.event_name or "", "", venue, "")
     facts = OrderFacts(order, answer, None)
     live = facts.live
     start = None
-    if facts.event_id is not None:
+    if facts.event_id is not None and cached.events.get(facts.event_id) is not None:
+        # Read with the registration: nothing to wait for.
+        start = event_time(await safetix.event(facts.event_id, preread=cached))
+    elif facts.event_id is not None:
         # Shielded: past the budget the page goes on without a date, but the call goes on
         # too and fills the hourly cache, so the next view (and the chat) has the date.
-        fetch = asyncio.ensure_future(safetix.event(facts.event_id))
+        fetch = asyncio.ensure_future(safetix.event(facts.event_id, preread=cached))
         _PENDING.add(fetch)
         fetch.add_done_callback(_PENDING.discard)
         with contextlib.suppress(TimeoutError):

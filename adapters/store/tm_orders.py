@@ -16,19 +16,32 @@ Keys (under the store prefix):
 
 SafeTix tokens are secrets: they are stored here and served only to the owner's page, never
 logged (``repr`` of the models hides them).
+
+A ticket view (its page, then its token call; thousands a minute at the gate) reads the
+registration, the cached answer, the cached tokens and the event's availability, and each
+command on its own costs a round trip's CPU. ``get_with_cache`` reads them in one pipeline:
+the event's key comes from the answer, so the pipeline reads the events the same order named
+when this process last read or wrote it (a hint only: an event the current answer names that
+was not read is read on its own, never guessed). Everything is read from Redis every time
+(another process may have refreshed it, an operator may have dropped it), but each distinct
+text is parsed once, keyed on its digest, as ``bot.order_cache`` does for ACME's answers: a
+refreshed text is a new entry, a stale one is never served, and the copies are read-only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+
+from cachetools import LRUCache, TTLCache
 
 from adapters.store.store import Store, awaited
 from bot.messages import Fan
 from bot.ticketmaster.cart_models import Availability
 from bot.ticketmaster.models import OrderManagementResponse
-from bot.ticketmaster.ports import CachedToken, TmOrderRef
+from bot.ticketmaster.ports import CachedOrder, CachedToken, TmOrderRef
 
 #: KEYS: the fan's browser map, the fan's own device id; ARGV: browser digest, a new id.
 _BROWSER_DEVICE = """
@@ -44,6 +57,17 @@ redis.call('HSET', KEYS[1], ARGV[1], id)
 return id
 """
 
+#: Texts kept parsed: order answers (about 3 KB each; a view's page and token call seconds
+#: apart, a fan's reloads) and events' availability (a venue has a handful a day), and for how
+#: long at most.
+PARSED_ORDERS = 1024
+PARSED_EVENTS = 64
+PARSED_SECONDS = 60.0
+#: Orders whose events this process remembers (an order ref and an event id or two each).
+EVENT_HINTS = 16384
+#: The most events one view's pipeline reads (an order is for one event, as a rule).
+HINTED_EVENTS = 3
+
 
 class RedisTmOrderStore:
     """Registrations, device ids and caches for Ticketmaster orders."""
@@ -52,6 +76,12 @@ class RedisTmOrderStore:
         self.store = store
         self.redis = store.redis
         self._browser_device = store.redis.register_script(_BROWSER_DEVICE)
+        self._orders: TTLCache[bytes, OrderManagementResponse] = TTLCache(
+            PARSED_ORDERS, PARSED_SECONDS
+        )
+        self._events: TTLCache[bytes, Availability] = TTLCache(PARSED_EVENTS, PARSED_SECONDS)
+        #: ref -> the event ids its live tickets named when last read here (see the docstring)
+        self._event_hints: LRUCache[str, tuple[str, ...]] = LRUCache(EVENT_HINTS)
 
     async def register(self, ref: TmOrderRef) -> None:
         """Store the registration and index it under the fan (idempotent)."""
@@ -93,6 +123,31 @@ class RedisTmOrderStore:
         """One registration."""
         raw = await self.redis.get(self.store.key("tm", "order", ref))
         return None if raw is None else _registration(ref, raw)
+
+    async def get_with_cache(
+        self, ref: str, *, tokens: bool
+    ) -> tuple[TmOrderRef | None, CachedOrder]:
+        """The registration, the cached answer, (``tokens``) the cached tokens and the cached
+        availability of the events the order named when last read or written here, in one
+        round trip: a ticket view needs them all, and each command on its own costs a round
+        trip's CPU (a pipeline, not a transaction: the keys are independent)."""
+        hinted = self._event_hints.get(ref, ())
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.store.key("tm", "order", ref))
+            pipe.get(self.store.key("tm", "answer", ref))
+            if tokens:
+                pipe.hgetall(self.store.key("tm", "tokens", ref))
+            for event_id in hinted:
+                pipe.get(self.store.key("tm", "event", event_id))
+            raws = await pipe.execute()
+        registration = None if raws[0] is None else _registration(ref, raws[0])
+        answer = None if raws[1] is None else self._answer_of(ref, raws[1])
+        events = dict(zip(hinted, raws[-len(hinted) :], strict=True)) if hinted else {}
+        return registration, CachedOrder(
+            answer,
+            _tokens(raws[2]) if tokens else None,
+            {event_id: self._parsed_event(raw) for event_id, raw in events.items()},
+        )
 
     async def orders_of(self, fan: Fan) -> list[TmOrderRef]:
         """Every registration of the fan, in a stable order (one MGET for all of them)."""
@@ -140,24 +195,37 @@ class RedisTmOrderStore:
 
     async def tokens(self, ref: str) -> dict[str, CachedToken]:
         """Cached tokens by ticket key."""
-        raw = await awaited(self.redis.hgetall(self.store.key("tm", "tokens", ref)))
-        result = {}
-        for field, value in raw.items():
-            body = json.loads(value)
-            key = field.decode()
-            result[key] = CachedToken(key, body["token"], body["at"], body.get("pass"))
-        return result
+        return _tokens(await awaited(self.redis.hgetall(self.store.key("tm", "tokens", ref))))
 
     async def save_order(self, ref: str, order: OrderManagementResponse, ttl: float) -> None:
         """Cache the order management answer."""
         await self.redis.set(
             self.store.key("tm", "answer", ref), order.model_dump_json(), ex=int(ttl)
         )
+        self._note_events(ref, order)
 
     async def cached_order(self, ref: str) -> OrderManagementResponse | None:
-        """The cached order management answer."""
+        """The cached order management answer (parsed once per distinct text: shared,
+        read-only)."""
         raw = await self.redis.get(self.store.key("tm", "answer", ref))
-        return None if raw is None else OrderManagementResponse.model_validate_json(raw)
+        return None if raw is None else self._answer_of(ref, raw)
+
+    def _answer_of(self, ref: str, raw: bytes) -> OrderManagementResponse:
+        """A cached answer's text, parsed once per distinct text; its events noted as the
+        hint of the order's next view (see the module docstring)."""
+        digest = _digest(raw)
+        parsed = self._orders.get(digest)
+        if parsed is None:
+            parsed = self._orders[digest] = OrderManagementResponse.model_validate_json(raw)
+        self._note_events(ref, parsed)
+        return parsed
+
+    def _note_events(self, ref: str, answer: OrderManagementResponse) -> None:
+        """Remember the events an order's live tickets name: its next view's pipeline reads
+        their availability with it."""
+        events = tuple(dict.fromkeys(t.event_id for t in answer.tickets if not t.voided))
+        if events and self._event_hints.get(ref) != events[:HINTED_EVENTS]:
+            self._event_hints[ref] = events[:HINTED_EVENTS]
 
     async def save_event(self, event_id: str, event: Availability, ttl: float) -> None:
         """Cache an event's availability."""
@@ -166,9 +234,33 @@ class RedisTmOrderStore:
         )
 
     async def cached_event(self, event_id: str) -> Availability | None:
-        """The cached availability."""
-        raw = await self.redis.get(self.store.key("tm", "event", event_id))
-        return None if raw is None else Availability.model_validate_json(raw)
+        """The cached availability (parsed once per distinct text: shared, read-only)."""
+        return self._parsed_event(await self.redis.get(self.store.key("tm", "event", event_id)))
+
+    def _parsed_event(self, raw: bytes | None) -> Availability | None:
+        """An event's cached text, parsed once per distinct text."""
+        if raw is None:
+            return None
+        digest = _digest(raw)
+        parsed = self._events.get(digest)
+        if parsed is None:
+            parsed = self._events[digest] = Availability.model_validate_json(raw)
+        return parsed
+
+
+def _digest(raw: bytes) -> bytes:
+    """The parsed copies' key: 16 bytes instead of the text."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def _tokens(raw: dict[bytes, bytes]) -> dict[str, CachedToken]:
+    """Cached tokens by ticket key, as ``save_tokens`` stores them."""
+    result = {}
+    for field, value in raw.items():
+        body = json.loads(value)
+        key = field.decode()
+        result[key] = CachedToken(key, body["token"], body["at"], body.get("pass"))
+    return result
 
 
 def _registration(ref: str, raw: bytes) -> TmOrderRef:

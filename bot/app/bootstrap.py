@@ -1,9 +1,10 @@
 """The one place that wires adapters to handlers (dependencies bound once at start-up).
 
 ``build`` turns settings into a running :class:`Usher`: the Redis store (or the embedded one),
-one ``httpx.AsyncClient`` per upstream (pointed at the built-in simulators when no base URL is
-configured), the clients, the identity policy, the handlers and the conversation core. Tests
-build the very same object, swapping only what they must (a mailer that records, a clock).
+one ``httpx.AsyncClient`` per upstream (on aiohttp's connection pool, ``adapters.upstream_http``;
+pointed at the built-in simulators when no base URL is configured), the clients, the identity
+policy, the handlers and the conversation core. Tests build the very same object, swapping only
+what they must (a mailer that records, a clock).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from adapters.store.tm_orders import RedisTmOrderStore
 from adapters.store.turn_gate import RedisTurnGate
 from adapters.store.turns import RedisTurns
 from adapters.ticketmaster.client import TicketmasterClient
+from adapters.upstream_http import upstream_client
 from bot.app.routes import Journeys, fan_routes
 from bot.app.settings import Settings
 from bot.buying.shop import Shop
@@ -97,7 +99,7 @@ def _http_client(base_url: str | None, sandbox: Sandbox | None) -> httpx.AsyncCl
             base_url=SANDBOX_ORIGIN,
             timeout=HTTP_TIMEOUT,
         )
-    return httpx.AsyncClient(base_url=base_url, timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
+    return upstream_client(base_url, timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS)
 
 
 def build(

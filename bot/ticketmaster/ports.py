@@ -7,8 +7,8 @@ handed to :class:`bot.ticketmaster.safetix.SafeTix` in ``bot.app.bootstrap``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.messages import Fan
@@ -61,6 +61,19 @@ class PageTicket:
     pk_pass_id: str | None = None
 
 
+@dataclass(frozen=True)
+class CachedOrder:
+    """What the cache holds of one registered order, read with its registration in one round
+    trip (a ticket view needs them together): Ticketmaster's last answer, when asked for the
+    last token of each ticket (None: not read), and the cached availability of the events the
+    order's tickets were for when last seen (by event id; None: Redis had none). An event the
+    answer names that is not in ``events`` was not read."""
+
+    answer: OrderManagementResponse | None
+    tokens: dict[str, CachedToken] | None = None
+    events: Mapping[str, Availability | None] = field(default_factory=dict)
+
+
 class TicketmasterApi(Protocol):
     """The part of the Ticketmaster client SafeTix needs."""
 
@@ -108,6 +121,13 @@ class TmOrderStore(Protocol):
 
     async def get(self, ref: str) -> TmOrderRef | None:
         """One registered order by its reference."""
+        ...
+
+    async def get_with_cache(
+        self, ref: str, *, tokens: bool
+    ) -> tuple[TmOrderRef | None, CachedOrder]:
+        """One registered order and what the cache holds of it (the tokens too when asked),
+        at once."""
         ...
 
     async def device_id(self, fan: Fan) -> str:

@@ -39,6 +39,7 @@ from bot.ticketmaster.models import (
     keyed_tickets,
 )
 from bot.ticketmaster.ports import (
+    CachedOrder,
     CachedToken,
     PageTicket,
     TicketmasterApi,
@@ -216,9 +217,18 @@ class SafeTix:
         problems = sorted({f"{f.error.code} {f.error.error}" for f in rendered.failed if f.error})
         return Renewal(answer, fresh, problems)
 
-    async def event(self, event_id: str) -> Availability | None:
-        """The event's availability (for its date and seat restrictions), cached for an hour."""
-        cached = await self.store.cached_event(event_id)
+    async def event(
+        self, event_id: str, *, preread: CachedOrder | None = None
+    ) -> Availability | None:
+        """The event's availability (for its date and seat restrictions), cached for an hour.
+
+        ``preread``: a view's cache, read with the registration; the event's cached
+        availability is taken from it when it was read there.
+        """
+        if preread is not None and event_id in preread.events:
+            cached = preread.events[event_id]
+        else:
+            cached = await self.store.cached_event(event_id)
         if cached is not None:
             CACHE.labels("tm_event", "hit").inc()
             return cached
@@ -238,10 +248,13 @@ class SafeTix:
         device_id: str | None = None,
         viewer: Viewer = NO_BROWSER,
         budget: float = REFRESH_BUDGET,
+        cached: CachedOrder | None = None,
     ) -> list[PageTicket]:
         """Fresh tokens for every SafeTix ticket of the order, cached ones where refresh fails,
         rendered for ``device_id`` (a browser's own id; None: the fan's) and ``viewer``.
 
+        ``cached``: the order's cache as the caller just read it with the registration
+        (``TmOrderStore.get_with_cache``, the ticket page), so it is not read again.
         Concurrent callers for the same order and device share one call.
         """
         device = device_id or await self.store.device_id(order.fan)
@@ -252,7 +265,7 @@ class SafeTix:
         future: asyncio.Future[list[PageTicket]] = asyncio.get_running_loop().create_future()
         self._inflight[flight] = future
         try:
-            result = await self._refresh(order, device, viewer, budget)
+            result = await self._refresh(order, device, viewer, budget, cached)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters get it through await
@@ -263,9 +276,15 @@ class SafeTix:
         return result
 
     async def _refresh(
-        self, order: TmOrderRef, device: str, viewer: Viewer, budget: float
+        self,
+        order: TmOrderRef,
+        device: str,
+        viewer: Viewer,
+        budget: float,
+        preread: CachedOrder | None,
     ) -> list[PageTicket]:
-        answer = await self.store.cached_order(order.ref)
+        answer = preread.answer if preread is not None else await self.store.cached_order(order.ref)
+        events_read = preread  # what was read of the events stays true after a load
         fresh: dict[str, CachedToken] = {}
         if answer is None or not safetix_tickets(answer):
             # Never loaded, or loaded while delivery was delayed: ask Ticketmaster again. A
@@ -273,10 +292,15 @@ class SafeTix:
             answer, loaded = await self._load(order, device)
             if loaded:
                 fresh = _tokens_of(answer)
+            preread = None  # the load may have cached tokens since: read them again
         safetix = safetix_tickets(answer)
         if not safetix:
             return []
-        cached = await self.store.tokens(order.ref)
+        cached = (
+            preread.tokens
+            if preread is not None and preread.tokens is not None
+            else await self.store.tokens(order.ref)
+        )
         if not fresh:
             # With a cached token for every ticket one attempt is enough: on failure the fan
             # gets the cached token at once, which the document says stays valid ("the SDK
@@ -292,7 +316,7 @@ class SafeTix:
                 safetix = safetix_tickets(answer) or safetix
             except (UpstreamError, TimeoutError) as exc:
                 log.warning("safetix_refresh_failed", ref=order.ref, error=type(exc).__name__)
-        hide = await self._hide_seats(safetix[0][1].event_id)
+        hide = await self._hide_seats(safetix[0][1].event_id, events_read)
         tickets: list[PageTicket] = []
         for key, ticket in safetix:
             seat = seat_of(ticket, hide)
@@ -306,8 +330,8 @@ class SafeTix:
                 tickets.append(PageTicket(key, token.token, seat, False, token.pk_pass_id))
         return tickets
 
-    async def _hide_seats(self, event_id: str) -> bool:
-        event = await self.event(event_id)
+    async def _hide_seats(self, event_id: str, preread: CachedOrder | None) -> bool:
+        event = await self.event(event_id, preread=preread)
         return bool(event and event.event.loc_row_seat_restrict)
 
 

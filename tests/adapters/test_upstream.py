@@ -182,3 +182,23 @@ async def test_waiting_between_retries_does_not_block_other_tasks() -> None:
         await upstream.send("GET", "/x", endpoint="x", retry=Retry.IDEMPOTENT)
         task.cancel()
     assert ticks >= 10, "the event loop was blocked during the backoff"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(503),
+        httpx.Response(429, headers={"Retry-After": "0"}),
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+    ],
+)
+async def test_a_call_that_may_not_be_repeated_is_sent_once_whatever_the_failure(
+    failure: httpx.Response | Exception,
+) -> None:
+    """Retry.NEVER (a gate view's secure render with cached tokens) skips the retry
+    machinery: one attempt, and its failure as it came."""
+    upstream, seen = make([failure])
+    with pytest.raises(errors.UpstreamError):
+        await upstream.send("POST", "/x", endpoint="x", retry=Retry.NEVER)
+    assert len(seen) == 1

@@ -24,6 +24,7 @@ from adapters.sandbox.acme.catalog_data import (
 )
 from adapters.sandbox.faults import Fault
 from adapters.upstream import RetryPolicy
+from adapters.upstream_http import upstream_client
 from bot import errors
 from bot.acme.cart_models import ONLINE, Cart, CartItem, CheckoutRequest
 from bot.acme.models import Order, OrderPage
@@ -48,7 +49,7 @@ def env(server: tuple[AppSlot, str]) -> AcmeEnv:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=2) as client:
+    async with upstream_client(timeout=2) as client:
         yield client
 
 
@@ -336,7 +337,7 @@ async def test_rate_limit_that_outlasts_the_budget(acme: AcmeClient, env: AcmeEn
 
 
 async def test_hang_times_out_then_recovers(env: AcmeEnv) -> None:
-    async with httpx.AsyncClient(timeout=0.2) as impatient:
+    async with upstream_client(timeout=0.2) as impatient:
         acme = client(env, impatient, policy=RetryPolicy(attempts=2, budget_seconds=2))
         stuck = env.faults.add(Fault(path_prefix="/v2/b2c/orders", hang=True, times=2))
         with pytest.raises(errors.UpstreamTimeout):

@@ -272,9 +272,10 @@ async def test_a_slow_ticketmaster_costs_the_date_line_not_the_page(
     (without the budget this GET never gets an answer and the client's timeout fails it)."""
     usher, base = site
     url = await ticket_link(usher, base, "facts-slow")
+    await usher.store.redis.delete(usher.store.key("tm", "event", SAFETIX_EVENT_ID))  # cold
     asked: list[str] = []
 
-    async def never_answers(event_id: str) -> None:
+    async def never_answers(event_id: str, **_: object) -> None:
         asked.append(event_id)
         await asyncio.Event().wait()
 

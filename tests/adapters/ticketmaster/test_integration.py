@@ -39,6 +39,7 @@ from adapters.sandbox.ticketmaster.seed import (
 )
 from adapters.ticketmaster.client import TicketmasterClient
 from adapters.upstream import RetryPolicy
+from adapters.upstream_http import upstream_client
 from bot import errors
 from bot.ticketmaster.cart_models import Payment, PriceRef, ReserveRequest, ReserveTicket
 from bot.ticketmaster.models import (
@@ -100,7 +101,7 @@ def served() -> Iterator[tuple[str, TicketmasterSandbox, Faults, Clock]]:
 @pytest.fixture
 async def env(served: tuple[str, TicketmasterSandbox, Faults, Clock]) -> AsyncIterator[Env]:
     base_url, tm, faults, clock = served
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with upstream_client(timeout=5) as http:
         yield Env(base_url, tm, faults, clock, http, [])
 
 

@@ -201,3 +201,62 @@ async def test_an_iphone_view_sends_its_os_and_user_agent_and_keeps_the_wallet_p
     assert shown.fresh
     assert shown.pk_pass_id == "b5d02b52-4b21-4233-b41a-722f20467535"
     assert (await store.tokens(order.ref))["964537283421"].pk_pass_id == shown.pk_pass_id
+
+
+async def test_a_view_that_read_the_cache_with_the_registration_does_not_read_it_again(
+    store: RedisTmOrderStore,
+) -> None:
+    """The ticket page reads the registration, the answer and the tokens in one round trip
+    (``get_with_cache``) and hands them to refresh; what it hands over is what is used."""
+    api = FakeTicketmaster(delay_off_sample())
+    safetix = SafeTix(api, store)
+    order = await registered(store)
+    await safetix.load(order)
+    api.fail_management = True
+    found, cached = await store.get_with_cache(order.ref, tokens=True)
+    assert found == order
+    assert cached.answer is not None
+    assert cached.tokens == await store.tokens(order.ref)
+    # Gone from Redis since: the view still has what it read.
+    await store.redis.delete("t:tm:tokens:ref1", "t:tm:answer:ref1")
+    [ticket] = await safetix.refresh(order, cached=cached)
+    assert (ticket.key, ticket.fresh) == (SAMPLE_KEY, False)
+    assert ticket.token.endswith("-1")
+
+
+async def test_a_view_of_an_order_never_loaded_loads_it_and_reads_the_new_tokens(
+    store: RedisTmOrderStore,
+) -> None:
+    api = FakeTicketmaster(delay_off_sample())
+    safetix = SafeTix(api, store)
+    order = await registered(store)
+    found, cached = await store.get_with_cache(order.ref, tokens=True)
+    assert (found, cached.answer, cached.tokens) == (order, None, {})
+    [ticket] = await safetix.refresh(order, cached=cached)
+    assert api.managed == 1
+    assert ticket.fresh
+    assert ticket.token.endswith("-1")
+    assert (await store.get_with_cache("unknown", tokens=False))[0] is None
+
+
+async def test_a_view_takes_the_event_read_with_the_registration(
+    store: RedisTmOrderStore,
+) -> None:
+    """Whether the event hides seats comes from what the view read with the registration
+    (the pipeline), not from a second read."""
+    api = FakeTicketmaster(delay_off_sample())
+    safetix = SafeTix(api, store)
+    order = await registered(store)
+    answer = await safetix.load(order)
+    event_id = answer.tickets[0].event_id
+    restricted = Availability.model_validate(
+        {"event": {"id": event_id, "locRowSeatRestrict": True}}
+    )
+    await store.save_event(event_id, restricted, 60)
+    _, cached = await store.get_with_cache(order.ref, tokens=True)
+    assert cached.events == {event_id: restricted}
+    await store.redis.delete(f"t:tm:event:{event_id}")  # a second read would find none
+    [ticket] = await safetix.refresh(order, cached=cached)
+    assert ticket.seat is None  # hidden, as the event read with the registration says
+    [ticket] = await safetix.refresh(order)
+    assert ticket.seat == ("BALC2L", "B", "9")  # read on its own: the fake's unrestricted one
