@@ -49,8 +49,8 @@ from typing import Any, TypeVar
 
 import structlog
 from redis.asyncio.client import Pipeline
-from redis.exceptions import NoScriptError
 
+from adapters.store.scripts import answer_of, queue_script, raise_first_error
 from adapters.store.store import Store
 from bot.app.metrics import LATE_SLOTS, SEND_RETRIES
 
@@ -93,9 +93,7 @@ async def settled(found: list[Any], judge: Settle | None) -> None:
     if judge is not None:
         await judge(found)
         return
-    for result in found:
-        if isinstance(result, Exception):
-            raise result
+    raise_first_error(found)
 
 
 #: Up to this much is added to a wait after a lost race, so waiters do not keep colliding.
@@ -267,17 +265,10 @@ class Pacer:
         async with self.store.redis.pipeline(transaction=False) as pipe:
             judge = along(pipe)
             added = len(pipe)
-            # EVALSHA by hand: a script object in a pipeline costs a SCRIPT EXISTS round trip
-            # on every execute.
-            pipe.evalsha(self._take.sha, len(keys), *keys, *args)
+            queue_script(pipe, self._take, keys, args)
             found = await pipe.execute(raise_on_error=False)
         await settled(found[:added], judge)
-        taken = found[added]
-        if isinstance(taken, NoScriptError):  # a restarted Redis: load the script, ask again
-            return await self._take(keys=keys, args=args)
-        if isinstance(taken, Exception):
-            raise taken
-        return taken
+        return await answer_of(found[added], self._take, keys, args)
 
     async def hold(self, chat_id: str, seconds: float) -> None:
         """Let nothing be sent to ``chat_id`` (by any process) for ``seconds``."""

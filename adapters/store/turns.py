@@ -42,7 +42,7 @@ from typing import Any
 
 from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from adapters.store.identity import (
     FINISHED_TTL_MS,
@@ -57,6 +57,7 @@ from adapters.store.identity import (
 )
 from adapters.store.legacy_keys import LegacyKeys
 from adapters.store.pacing import Settle
+from adapters.store.scripts import answer_of, queue_script
 from adapters.store.store import Store
 from adapters.store.turn_gate import ADMIT_FUNCTION, ANSWERS, RedisTurnGate
 from bot.errors import Busy
@@ -176,15 +177,11 @@ class HeldEnd:
             return None
         script, keys, args = self._pending
         self._pending = None
-        # EVALSHA by hand: a script object in a pipeline costs a SCRIPT EXISTS round trip.
-        pipe.evalsha(script.sha, len(keys), *keys, *map(str, args))
+        queue_script(pipe, script, keys, args)
 
         async def settle(found: list[Any]) -> None:
-            [ended] = found
-            if isinstance(ended, NoScriptError):  # a restarted Redis: load it, end the turn
-                await script(keys=keys, args=args)
-            elif isinstance(ended, Exception):  # not saved: the message must not go
-                raise ended
+            # Raised when not saved: the message must not go.
+            await answer_of(found[0], script, keys, args)
 
         return settle
 

@@ -29,9 +29,10 @@ from typing import Any, Protocol
 
 import structlog
 from redis.asyncio.client import Pipeline
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from adapters.store.pacing import Along
+from adapters.store.scripts import answer_of, queue_script, raise_first_error
 from adapters.store.store import Store
 
 log = structlog.get_logger("usher.telegram")
@@ -154,18 +155,10 @@ class UpdateClaims:
         the look only reads)."""
         async with self.store.redis.pipeline(transaction=False) as pipe:
             added = ahead.add(pipe)
-            # EVALSHA by hand: a script object in a pipeline costs a SCRIPT EXISTS round trip.
-            pipe.evalsha(self._begin.sha, len(keys), *keys, *map(str, args))
+            queue_script(pipe, self._begin, keys, args)
             results = await pipe.execute(raise_on_error=False)
-        for result in results[:added]:
-            if isinstance(result, Exception):
-                raise result
-        found = results[added]
-        if isinstance(found, NoScriptError):  # a restarted Redis: load the script, claim
-            found = await self._begin(keys=keys, args=args)
-        elif isinstance(found, Exception):
-            raise found
-        return results[:added], found
+        raise_first_error(results[:added])
+        return results[:added], await answer_of(results[added], self._begin, keys, args)
 
     def counting(self, update_id: int, count: int) -> Along:
         """The command that records that the first ``count`` messages of the answer were
