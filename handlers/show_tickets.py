@@ -292,31 +292,30 @@ class ShowTickets:
         return Reply("\n".join(text), buttons=(turn.button("button_orders", "orders"),))
 
     def _state_line(self, turn: Turn, order: Order) -> str | None:
+        facts = self._why_no_tickets(turn, order)
+        if facts is None:
+            return None
+        return turn.say("no_upcoming_line" + _undated(order), **facts)
+
+    def _order_without_tickets(self, turn: Turn, order: Order) -> Reply:
+        """``tickets:<order id>`` for an order with nothing to show: why, in its own words."""
+        facts = self._why_no_tickets(turn, order)
+        if facts is None:
+            return turn.reply("no_tickets")
+        return Reply(turn.say("order_no_tickets" + _undated(order), **facts))
+
+    def _why_no_tickets(self, turn: Turn, order: Order) -> dict[str, str] | None:
+        """An order's number, first event, its date and its state (None: no event items)."""
         items = _event_items(order)
         if not items:
             return None
         first = min(items, key=lambda i: i.event_start_time or FAR)
-        return turn.say(
-            "no_upcoming_line" + ("_undated" if order.dates_hidden else ""),
-            number=order.order_number or order.id,
-            event=first.event_name or first.display_name or "?",
-            when=when(first.event_start_time, self.tz, turn.lang),
-            state=turn.say(_state_key(order, items)),
-        )
-
-    def _order_without_tickets(self, turn: Turn, order: Order) -> Reply:
-        """``tickets:<order id>`` for an order with nothing to show: why, in its own words."""
-        items = _event_items(order)
-        if not items:
-            return turn.reply("no_tickets")
-        first = min(items, key=lambda i: i.event_start_time or FAR)
-        return turn.reply(
-            "order_no_tickets" + ("_undated" if order.dates_hidden else ""),
-            number=order.order_number or order.id,
-            event=first.event_name or first.display_name or "?",
-            when=when(first.event_start_time, self.tz, turn.lang),
-            state=turn.say(_state_key(order, items)),
-        )
+        return {
+            "number": order.order_number or order.id,
+            "event": first.event_name or first.display_name or "?",
+            "when": when(first.event_start_time, self.tz, turn.lang),
+            "state": turn.say(_state_key(order, items)),
+        }
 
     # --- Ticketmaster -------------------------------------------------------------------------
 
@@ -419,3 +418,8 @@ def _state_key(order: Order, items: list[OrderItem]) -> str:
     if statuses and all(not ticket_live(status) for status in statuses):
         return "ticket_state_refunded" if "refund" in statuses else "ticket_state_voided"
     return "ticket_state_past"
+
+
+def _undated(order: Order) -> str:
+    """The suffix of the copy keys that leave the date out (ACME's ``hideEventDate``)."""
+    return "_undated" if order.dates_hidden else ""
