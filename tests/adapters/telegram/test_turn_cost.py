@@ -90,7 +90,11 @@ async def test_a_ticket_answer_counts_each_message_out_in_the_next_ones_round_tr
 
     await served.deliver(text_update(3, "my tickets"))
 
-    assert [c.method for c in served.fake.messages()[before:]] == ["sendMessage", "sendPhoto"]
+    # The header, then the next event's codes: a photo, or an album when it has several
+    # tickets (the sandbox's dates are relative to today).
+    header, codes = (c.method for c in served.fake.messages()[before:])
+    assert header == "sendMessage"
+    assert codes in ("sendPhoto", "sendMediaGroup")
     assert tally.trips_without(*POLLING) == Counter(
         {
             "XADD": 1,
